@@ -1,0 +1,206 @@
+//! Signed-in sessions: starting one, recognising it on each request, listing and
+//! ending them.
+//!
+//! The tower-sessions record holds [`SignIn`]; the `user_sessions` table holds one row
+//! per signed-in session so a person can see and end them all. A session is signed in
+//! only while both exist, so deleting the row is enough to end it everywhere.
+
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+use tower_sessions::session::Id;
+use tower_sessions::session_store::SessionStore;
+
+use super::users::User;
+use crate::db::{self, Db};
+use crate::error::Result;
+use crate::{AppState, on_db};
+
+/// The session key under which the sign-in lives.
+pub const SIGN_IN: &str = "sign_in";
+
+/// "Last active" is written at most this often, so reading pages does not turn every
+/// request into a database write. Inactivity expiry is therefore exact to a minute.
+const TOUCH_EVERY_SECS: i64 = 60;
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct SignIn {
+    pub user_id: i64,
+    pub signed_in_at: i64,
+    pub seen_at: i64,
+}
+
+/// One of a person's sessions, as the dashboard lists them.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ActiveSession {
+    pub session_id: String,
+    pub user_agent: String,
+    pub signed_in_at: i64,
+    pub last_seen_at: i64,
+}
+
+/// Signs `user` in on this session. The id is cycled first, so an id that existed
+/// before sign-in (perhaps planted by someone else) is never the signed-in one.
+pub async fn begin(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    user_agent: &str,
+) -> Result<()> {
+    if let Some(old) = session.id() {
+        delete_rows(&state.db, &[old.to_string()]).await?;
+    }
+    session.cycle_id().await?;
+    let now = db::now();
+    let sign_in = SignIn {
+        user_id: user.id,
+        signed_in_at: now,
+        seen_at: now,
+    };
+    session.insert(SIGN_IN, sign_in).await?;
+    // Saving now gives the new id, which the session list needs.
+    session.save().await?;
+    let Some(id) = session.id() else {
+        return Err(anyhow::anyhow!("session has no id after save").into());
+    };
+    on_db!(&state.db, pool => sqlx::query(
+        "INSERT INTO user_sessions (session_id, user_id, user_agent, signed_in_at, last_seen_at)
+         VALUES ($1, $2, $3, $4, $4)",
+    )
+    .bind(id.to_string())
+    .bind(user.id)
+    .bind(user_agent)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// The person signed in on this session, if any. Ends sessions past the absolute
+/// limit or whose row was deleted (signed out elsewhere), and keeps "last active" fresh.
+pub async fn current(state: &AppState, session: &Session) -> Result<Option<User>> {
+    let (Some(sign_in), Some(id)) = (session.get::<SignIn>(SIGN_IN).await?, session.id()) else {
+        return Ok(None);
+    };
+    let now = db::now();
+    if now - sign_in.signed_in_at > state.config.session_max().as_secs() as i64 {
+        end(state, session).await?;
+        return Ok(None);
+    }
+    let key = id.to_string();
+    let user: Option<User> = on_db!(&state.db, pool => sqlx::query_as(
+        "SELECT u.id, u.name, u.email, u.password_hash, u.avatar_url, u.created_at
+         FROM user_sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.session_id = $1 AND u.id = $2",
+    )
+    .bind(&key)
+    .bind(sign_in.user_id)
+    .fetch_optional(pool)
+    .await)?;
+    let Some(user) = user else {
+        session.flush().await?;
+        return Ok(None);
+    };
+    if now - sign_in.seen_at >= TOUCH_EVERY_SECS {
+        session
+            .insert(
+                SIGN_IN,
+                SignIn {
+                    seen_at: now,
+                    ..sign_in
+                },
+            )
+            .await?;
+        on_db!(&state.db, pool => sqlx::query(
+            "UPDATE user_sessions SET last_seen_at = $1 WHERE session_id = $2",
+        )
+        .bind(now)
+        .bind(&key)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+    }
+    Ok(Some(user))
+}
+
+/// Signs this session out: its row and its stored record are deleted.
+pub async fn end(state: &AppState, session: &Session) -> Result<()> {
+    if let Some(id) = session.id() {
+        delete_rows(&state.db, &[id.to_string()]).await?;
+    }
+    session.flush().await?;
+    Ok(())
+}
+
+/// The person's sessions that have not expired, most recently active first.
+pub async fn list(state: &AppState, user_id: i64) -> Result<Vec<ActiveSession>> {
+    let idle_cutoff = db::now() - state.config.session_idle().as_secs() as i64;
+    let max_cutoff = db::now() - state.config.session_max().as_secs() as i64;
+    let sessions = on_db!(&state.db, pool => sqlx::query_as(
+        "SELECT session_id, user_agent, signed_in_at, last_seen_at FROM user_sessions
+         WHERE user_id = $1 AND last_seen_at > $2 AND signed_in_at > $3
+         ORDER BY last_seen_at DESC, signed_in_at DESC",
+    )
+    .bind(user_id)
+    .bind(idle_cutoff)
+    .bind(max_cutoff)
+    .fetch_all(pool)
+    .await)?;
+    Ok(sessions)
+}
+
+/// Ends every session of `user_id` except `keep`; returns how many were ended.
+pub async fn end_others(state: &AppState, user_id: i64, keep: Option<Id>) -> Result<usize> {
+    let keep = keep.map(|id| id.to_string()).unwrap_or_default();
+    let ids: Vec<String> = on_db!(&state.db, pool => sqlx::query_scalar(
+        "SELECT session_id FROM user_sessions WHERE user_id = $1 AND session_id <> $2",
+    )
+    .bind(user_id)
+    .bind(&keep)
+    .fetch_all(pool)
+    .await)?;
+    delete_rows(&state.db, &ids).await?;
+    for id in &ids {
+        // The row is gone, so the session is already signed out; removing the record
+        // too leaves nothing behind. An id the store cannot parse has no record.
+        if let Ok(id) = id.parse::<Id>() {
+            state
+                .sessions
+                .delete(&id)
+                .await
+                .map_err(anyhow::Error::from)?;
+        }
+    }
+    Ok(ids.len())
+}
+
+async fn delete_rows(db: &Db, ids: &[String]) -> Result<()> {
+    for id in ids {
+        on_db!(db, pool => sqlx::query("DELETE FROM user_sessions WHERE session_id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// Deletes the rows of sessions that can no longer be used; run periodically.
+pub async fn delete_expired(state: &AppState) -> Result<()> {
+    let idle_cutoff = db::now() - state.config.session_idle().as_secs() as i64;
+    let max_cutoff = db::now() - state.config.session_max().as_secs() as i64;
+    on_db!(&state.db, pool => sqlx::query(
+        "DELETE FROM user_sessions WHERE last_seen_at <= $1 OR signed_in_at <= $2",
+    )
+    .bind(idle_cutoff)
+    .bind(max_cutoff)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    state
+        .sessions
+        .delete_expired()
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! Signing in and out. `POST /login` answers the same way, after the same amount of
+//! work, whether or not the email has an account, so the form cannot be used to find
+//! out who is here.
+
+use maud::{Markup, html};
+use poem::http::StatusCode;
+use poem::web::{Data, Query, Redirect};
+use poem::{IntoResponse, Response, handler};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::fields::Email;
+use super::{sessions, users};
+use crate::AppState;
+use crate::error::Result;
+use crate::web::layout::{Field, page};
+use crate::web::redirect::safe_next;
+use crate::web::{ClientAddr, Form, MaybeUser, UserAgent};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SigninForm {
+    email: String,
+    password: String,
+    next: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+#[handler]
+pub async fn form(MaybeUser(viewer): MaybeUser, Query(query): Query<Next>) -> Response {
+    let next = query.next.unwrap_or_default();
+    if viewer.is_some() {
+        return Redirect::see_other(safe_next(Some(&next))).into_response();
+    }
+    view("", &next, None).into_response()
+}
+
+#[handler]
+pub async fn submit(
+    state: Data<&AppState>,
+    Data(session): Data<&Session>,
+    ClientAddr(addr): ClientAddr,
+    UserAgent(agent): UserAgent,
+    Form(input): Form<SigninForm>,
+) -> Result<Response> {
+    state.limits.attempt_from(addr)?;
+    let email = match Email::parse(&input.email) {
+        Ok(email) if !input.password.is_empty() => email,
+        Ok(_) => {
+            return Ok(reshow(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &input,
+                "Enter your password.",
+            ));
+        }
+        Err(problem) => return Ok(reshow(StatusCode::UNPROCESSABLE_ENTITY, &input, problem)),
+    };
+    state.limits.attempt_on(email.as_str())?;
+
+    let user = users::find_by_email(&state, &email).await?;
+    let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
+    let verified = state.passwords.verify(&input.password, stored).await?;
+    let Some(user) = user.filter(|_| verified) else {
+        tracing::info!("sign-in refused");
+        let problem = "That email and password do not match an account.";
+        return Ok(reshow(StatusCode::UNAUTHORIZED, &input, problem));
+    };
+    tracing::info!(user_id = user.id, "signed in");
+    sessions::begin(&state, session, &user, &agent).await?;
+    Ok(Redirect::see_other(safe_next(Some(&input.next))).into_response())
+}
+
+#[handler]
+pub async fn sign_out(state: Data<&AppState>, Data(session): Data<&Session>) -> Result<Redirect> {
+    sessions::end(&state, session).await?;
+    Ok(Redirect::see_other("/login"))
+}
+
+fn reshow(status: StatusCode, input: &SigninForm, problem: &str) -> Response {
+    view(&input.email, &input.next, Some(problem))
+        .with_status(status)
+        .into_response()
+}
+
+fn view(email: &str, next: &str, problem: Option<&str>) -> Markup {
+    page(
+        "Sign in",
+        None,
+        html! {
+            section.card.narrow {
+                h1 { "Sign in" }
+                @if let Some(problem) = problem {
+                    p.alert role="alert" { (problem) }
+                }
+                form method="post" action="/login" {
+                    input type="hidden" name="next" value=(next);
+                    (Field { label: "Email", name: "email", kind: "email", value: email,
+                        error: None, autocomplete: "username", hint: None }.render())
+                    (Field { label: "Password", name: "password", kind: "password", value: "",
+                        error: None, autocomplete: "current-password", hint: None }.render())
+                    button.primary type="submit" { "Sign in" }
+                }
+                p.aside { "New here? " a href="/signup" { "Create an account" } }
+            }
+        },
+    )
+}

@@ -1,0 +1,68 @@
+//! People: the `users` table and its queries.
+
+use super::fields::Email;
+use crate::db;
+use crate::error::Result;
+use crate::{AppState, on_db};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    /// `None` when the account has no usable password.
+    pub password_hash: Option<String>,
+    pub avatar_url: Option<String>,
+    pub created_at: i64,
+}
+
+/// The email is already someone's account.
+#[derive(Debug)]
+pub struct EmailTaken;
+
+const COLUMNS: &str = "id, name, email, password_hash, avatar_url, created_at";
+
+pub async fn find_by_email(state: &AppState, email: &Email) -> Result<Option<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = $1");
+    let user = on_db!(&state.db, pool => sqlx::query_as(&sql)
+        .bind(email.as_str())
+        .fetch_optional(pool)
+        .await)?;
+    Ok(user)
+}
+
+/// Creates an account; the database's unique index is what decides a taken email,
+/// so two sign-ups racing for one address cannot both win.
+pub async fn create(
+    state: &AppState,
+    name: &str,
+    email: &Email,
+    password_hash: &str,
+) -> Result<Result<User, EmailTaken>> {
+    let sql = format!(
+        "INSERT INTO users (name, email, password_hash, created_at) VALUES ($1, $2, $3, $4)
+         RETURNING {COLUMNS}"
+    );
+    let inserted = on_db!(&state.db, pool => sqlx::query_as(&sql)
+        .bind(name)
+        .bind(email.as_str())
+        .bind(password_hash)
+        .bind(db::now())
+        .fetch_one(pool)
+        .await);
+    match inserted {
+        Ok(user) => Ok(Ok(user)),
+        Err(sqlx::Error::Database(err)) if err.is_unique_violation() => Ok(Err(EmailTaken)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn set_password_hash(state: &AppState, user_id: i64, hash: &str) -> Result<()> {
+    on_db!(&state.db, pool => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
+}

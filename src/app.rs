@@ -1,0 +1,163 @@
+//! Putting Hearth together: shared state, the route tree and its middleware, and the
+//! server with its background chores.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::listener::TcpAcceptor;
+use poem::{Endpoint, EndpointExt, Request, Route, Server};
+use url::Url;
+
+use crate::accounts::password::Passwords;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::web::limits::Limits;
+use crate::web::session::{CookieSettings, Store};
+use crate::web::{assets, errors, log, protect, session};
+use crate::{accounts, api, dashboard, home};
+
+/// What every handler can reach. Cloning is cheap: it is one `Arc`.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub config: Config,
+    pub db: Db,
+    pub sessions: Arc<Store>,
+    pub passwords: Passwords,
+    pub limits: Limits,
+    pub cookie: CookieSettings,
+    /// Hearth's public URL, and its origin (`scheme://host[:port]`) for Origin checks.
+    pub base_url: Url,
+    pub origin: String,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// The state attached to every request by [`App::endpoint`].
+    pub fn of(req: &Request) -> poem::Result<AppState> {
+        req.data::<AppState>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state on request")).into())
+    }
+}
+
+pub struct App {
+    state: AppState,
+    acceptor: TcpAcceptor,
+    local: SocketAddr,
+}
+
+impl App {
+    /// Opens and migrates the database and prepares to serve on `listener`.
+    pub async fn build(config: Config, listener: tokio::net::TcpListener) -> anyhow::Result<Self> {
+        let local = listener.local_addr()?;
+        let base_url = match &config.base_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{local}"))?,
+        };
+        let origin = base_url.origin().ascii_serialization();
+        let db = Db::connect(&config.database_url).await?;
+        let sessions = Arc::new(Store::open(&db).await?);
+        let cookie = CookieSettings::new(base_url.scheme() == "https", config.session_idle());
+        let state = AppState(Arc::new(Shared {
+            passwords: Passwords::new(config.bcrypt_cost),
+            limits: Limits::new(config.rate_limit_per_address, config.rate_limit_per_account),
+            config,
+            db,
+            sessions,
+            cookie,
+            base_url,
+            origin,
+        }));
+        let acceptor = TcpAcceptor::from_tokio(listener)?;
+        Ok(Self {
+            state,
+            acceptor,
+            local,
+        })
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.state.base_url
+    }
+
+    /// Where this process listens (the base URL may name a proxy in front of it).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `signal` resolves, then lets requests in flight finish.
+    pub async fn run_until(self, signal: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+        let chores = tokio::spawn(chores(self.state.clone()));
+        let warm = self.state.passwords.clone();
+        tokio::spawn(async move { warm.warm_up().await });
+        let db = self.state.db.clone();
+        let result = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(endpoint(self.state), signal, Some(Duration::from_secs(10)))
+            .await;
+        chores.abort();
+        db.close().await;
+        result
+    }
+}
+
+/// The whole application as one poem endpoint.
+///
+/// Errors are rendered twice on purpose: inside the session middleware, so a handler's
+/// error is a response by the time the session is saved (its changes are kept), and
+/// outermost, for errors the middleware itself raises (cross-site, too large).
+pub fn endpoint(state: AppState) -> impl Endpoint + 'static {
+    let pages = [
+        accounts::routes,
+        dashboard::routes,
+        api::routes,
+        home::routes,
+    ]
+    .into_iter()
+    .fold(Route::new(), |route, add| add(route));
+    let pages = pages
+        .boxed()
+        .around(errors::render)
+        .boxed()
+        .around(session::attach);
+
+    home::health_routes(Route::new())
+        .at("/assets/:name", assets::serve)
+        .nest("/", pages)
+        .boxed()
+        .around(protect::check)
+        .boxed()
+        .around(errors::render)
+        .boxed()
+        .around(protect::headers)
+        .boxed()
+        .around(log::requests)
+        .data(state)
+}
+
+/// Periodic housekeeping: expired sessions and idle rate-limit keys.
+async fn chores(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(15 * 60));
+    loop {
+        tick.tick().await;
+        if let Err(err) = accounts::sessions::delete_expired(&state).await {
+            tracing::warn!("could not delete expired sessions: {err}");
+        }
+        state.limits.forget_idle();
+    }
+}

@@ -1,0 +1,109 @@
+//! Settings from the environment (and `.env`), or flags; see `hearth --help`.
+//!
+//! Every value is checked here, once, so the rest of Hearth never sees a bad one and
+//! a mistake stops start-up with one line that names the setting.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Args;
+use url::Url;
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Where the data lives: `sqlite://path/to/file.db` or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/hearth.db")]
+    pub database_url: String,
+
+    /// Address to listen on.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// Port to listen on; when set, overrides the port of BIND.
+    #[arg(long, env = "PORT")]
+    pub port: Option<u16>,
+
+    /// The public URL people use, e.g. `https://hearth.example.org`. Decides the
+    /// `Secure` cookie flag and which `Origin` is this site. Defaults to `http://<BIND>`.
+    #[arg(long, env = "BASE_URL")]
+    pub base_url: Option<Url>,
+
+    /// bcrypt cost for new password hashes (4–31; every +1 doubles the work).
+    #[arg(long, env = "BCRYPT_COST", default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31))]
+    pub bcrypt_cost: u32,
+
+    /// Trust the `Fly-Client-IP` header for the client address (only behind Fly's proxy).
+    #[arg(long, env = "TRUST_FLY_CLIENT_IP", default_value_t = false)]
+    pub trust_fly_client_ip: bool,
+
+    /// Sign-in and sign-up attempts allowed per client address per minute.
+    #[arg(long, env = "RATE_LIMIT_PER_ADDRESS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_per_address: u32,
+
+    /// Sign-in attempts allowed per account per minute.
+    #[arg(long, env = "RATE_LIMIT_PER_ACCOUNT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_per_account: u32,
+
+    /// Days without activity after which a session ends.
+    #[arg(long, env = "SESSION_IDLE_DAYS", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub session_idle_days: u32,
+
+    /// Days after sign-in after which a session ends however active it is.
+    #[arg(long, env = "SESSION_MAX_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub session_max_days: u32,
+}
+
+impl Config {
+    /// Checks what clap cannot, and fills in the defaults that depend on other values.
+    pub fn validated(mut self) -> Result<Self, String> {
+        if let Some(port) = self.port {
+            self.bind.set_port(port);
+        }
+        let scheme_ok = ["sqlite:", "postgres:", "postgresql:"]
+            .iter()
+            .any(|scheme| self.database_url.starts_with(scheme));
+        if !scheme_ok {
+            return Err("DATABASE_URL must start with sqlite: or postgres:".into());
+        }
+        if let Some(url) = &self.base_url {
+            let valid = matches!(url.scheme(), "http" | "https")
+                && url.host_str().is_some()
+                && url.path() == "/"
+                && url.query().is_none();
+            if !valid {
+                return Err(format!(
+                    "BASE_URL must be an http(s) origin such as https://hearth.example.org, not {url}"
+                ));
+            }
+        }
+        if self.session_max_days < self.session_idle_days {
+            return Err("SESSION_MAX_DAYS must be at least SESSION_IDLE_DAYS".into());
+        }
+        Ok(self)
+    }
+
+    pub fn session_idle(&self) -> Duration {
+        Duration::from_secs(u64::from(self.session_idle_days) * 86_400)
+    }
+
+    pub fn session_max(&self) -> Duration {
+        Duration::from_secs(u64::from(self.session_max_days) * 86_400)
+    }
+
+    /// Settings for tests and tools: a throw-away database, fast hashing, and limits
+    /// high enough that only a test about limits meets them.
+    pub fn for_tests(database_url: &str) -> Self {
+        Self {
+            database_url: database_url.to_owned(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            port: None,
+            base_url: None,
+            bcrypt_cost: 4,
+            trust_fly_client_ip: false,
+            rate_limit_per_address: 10_000,
+            rate_limit_per_account: 10_000,
+            session_idle_days: 20,
+            session_max_days: 90,
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The dashboard page.
+
+use maud::{Markup, html};
+
+use crate::accounts::User;
+use crate::accounts::sessions::ActiveSession;
+use crate::db;
+use crate::web::layout::{Field, avatar, page};
+
+#[derive(Default)]
+pub struct PasswordProblems {
+    pub current: Option<&'static str>,
+    pub new: Option<&'static str>,
+}
+
+pub fn dashboard(
+    user: &User,
+    sessions: &[ActiveSession],
+    this_session: Option<&str>,
+    notice: Option<&str>,
+    problems: &PasswordProblems,
+) -> Markup {
+    let now = db::now();
+    page(
+        "Dashboard",
+        Some(user),
+        html! {
+            @if let Some(notice) = notice {
+                p.notice role="status" { (notice) }
+            }
+            section.card.profile aria-labelledby="you" {
+                (avatar(user, "large"))
+                div {
+                    h1 id="you" { (user.name) }
+                    dl.facts {
+                        dt { "Email" } dd { (user.email) }
+                        dt { "Account id" } dd { code { (user.id) } }
+                        dt { "Member since" } dd { (date(user.created_at)) }
+                    }
+                }
+            }
+            section.card aria-labelledby="sessions" {
+                h2 id="sessions" { "Your sessions" }
+                p.hint { "Every browser where you are signed in. Signing out ends a session everywhere, at once." }
+                ul.sessions {
+                    @for s in sessions {
+                        @let current = this_session == Some(s.session_id.as_str());
+                        li.current[current] {
+                            span.device { (describe_agent(&s.user_agent)) }
+                            @if current { " " span.badge { "This one" } }
+                            span.when {
+                                "Last active " (ago(now, s.last_seen_at))
+                                " · signed in " (ago(now, s.signed_in_at))
+                            }
+                        }
+                    }
+                }
+                @if sessions.len() > 1 {
+                    form method="post" action="/dashboard/sessions/end-others" {
+                        button.secondary type="submit" { "Sign out all other sessions" }
+                    }
+                }
+            }
+            section.card aria-labelledby="password" {
+                h2 id="password" { "Change your password" }
+                p.hint { "Changing it signs out every other session." }
+                form method="post" action="/dashboard/password" {
+                    (Field { label: "Current password", name: "current_password", kind: "password",
+                        value: "", error: problems.current, autocomplete: "current-password", hint: None }.render())
+                    (Field { label: "New password", name: "new_password", kind: "password",
+                        value: "", error: problems.new, autocomplete: "new-password",
+                        hint: Some("At least 8 characters.") }.render())
+                    button.primary type="submit" { "Change password" }
+                }
+            }
+        },
+    )
+}
+
+/// "Firefox on Linux" from a user agent string, or the string itself.
+fn describe_agent(agent: &str) -> String {
+    if agent.is_empty() {
+        return "Unknown browser".into();
+    }
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .iter()
+    .find(|(needle, _)| agent.contains(needle))
+    .map(|(_, name)| *name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(needle, _)| agent.contains(needle))
+    .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b.to_owned(),
+        _ => agent.chars().take(60).collect(),
+    }
+}
+
+fn ago(now: i64, then: i64) -> String {
+    let secs = (now - then).max(0);
+    match secs {
+        0..60 => "just now".into(),
+        60..3600 => plural(secs / 60, "minute"),
+        3600..86_400 => plural(secs / 3600, "hour"),
+        _ => plural(secs / 86_400, "day"),
+    }
+}
+
+fn plural(n: i64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit} ago")
+    } else {
+        format!("{n} {unit}s ago")
+    }
+}
+
+fn date(unix: i64) -> String {
+    let format = time::macros::format_description!("[day] [month repr:long] [year]");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agents_are_described_plainly() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+        assert_eq!(describe_agent(chrome), "Chrome on Linux");
+        assert_eq!(describe_agent(""), "Unknown browser");
+        assert_eq!(describe_agent("bot"), "bot");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(ago(1000, 1000), "just now");
+        assert_eq!(ago(4000, 400), "1 hour ago");
+        assert_eq!(ago(200_000, 0), "2 days ago");
+    }
+}

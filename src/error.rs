@@ -1,0 +1,111 @@
+//! One error type for everything a handler can fail with, and how each kind is shown.
+//!
+//! Handlers return `Result<_, AppError>`; [`crate::web::errors`] turns the error into
+//! a page, or JSON under `/api/`. Only [`AppError::Internal`] is logged in full: the
+//! person sees a calm page, never a stack trace or SQL.
+
+use std::time::Duration;
+
+use poem::error::ResponseError;
+use poem::http::StatusCode;
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No signed-in session; `next` is where to come back to after signing in.
+    #[error("sign-in required")]
+    SignInRequired { next: String },
+    #[error("not found")]
+    NotFound,
+    #[error("this request came from another site")]
+    CrossSite,
+    #[error("too many attempts")]
+    RateLimited { retry_after: Duration },
+    #[error("the request is too large")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    BadRequest(&'static str),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// What the person is told: short, and free of internals.
+    pub fn message(&self) -> String {
+        match self {
+            AppError::SignInRequired { .. } => "Please sign in to continue.".into(),
+            AppError::NotFound => "There is nothing at this address.".into(),
+            AppError::CrossSite => "This request came from another site, so Hearth refused it. \
+                 Go back to Hearth and try again from there."
+                .into(),
+            AppError::RateLimited { retry_after } => format!(
+                "Too many attempts. Please wait {} seconds and try again.",
+                retry_after.as_secs().max(1)
+            ),
+            AppError::PayloadTooLarge => "That was more than Hearth accepts in one request.".into(),
+            AppError::BadRequest(what) => format!("Hearth could not read that request: {what}."),
+            AppError::MethodNotAllowed => "That action is not available here.".into(),
+            AppError::Internal(_) => {
+                "Something went wrong on our side. Please try again in a moment.".into()
+            }
+        }
+    }
+
+    /// A short machine-readable name for JSON clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::SignInRequired { .. } => "unauthorized",
+            AppError::NotFound => "not_found",
+            AppError::CrossSite => "cross_site",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::MethodNotAllowed => "method_not_allowed",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// Maps errors poem raises itself (unknown route, bad path) onto ours.
+    pub fn from_poem(err: poem::Error) -> Self {
+        match err.downcast::<AppError>() {
+            Ok(app) => app,
+            Err(err) => match err.status() {
+                StatusCode::NOT_FOUND => AppError::NotFound,
+                StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
+                StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+                status if status.is_client_error() => AppError::BadRequest("malformed request"),
+                _ => AppError::Internal(anyhow::anyhow!("{err}")),
+            },
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status(&self) -> StatusCode {
+        match self {
+            AppError::SignInRequired { .. } => StatusCode::UNAUTHORIZED,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::CrossSite => StatusCode::FORBIDDEN,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
+impl From<tower_sessions::session::Error> for AppError {
+    fn from(err: tower_sessions::session::Error) -> Self {
+        AppError::Internal(err.into())
+    }
+}

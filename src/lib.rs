@@ -1,0 +1,19 @@
+//! Hearth: accounts and real-time chat for a group of people, in one process.
+//!
+//! Each capability lives in its own module with its routes, queries and views:
+//! [`accounts`] (sign-up, sign-in, passwords, sessions), [`dashboard`], [`api`] and
+//! [`home`]. [`web`] holds what every request passes through, [`app`] puts it together.
+
+pub mod accounts;
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod dashboard;
+pub mod db;
+pub mod error;
+pub mod home;
+pub mod web;
+
+pub use app::{App, AppState};
+pub use config::Config;

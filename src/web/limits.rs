@@ -1,0 +1,57 @@
+//! Rate limits on sign-in and sign-up, per client address and per account, so that
+//! guessing passwords is slow and one address cannot flood the hashers.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::NotUntil;
+use governor::clock::{Clock, DefaultClock, QuantaInstant};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::error::AppError;
+
+pub struct Limits {
+    per_address: DefaultKeyedRateLimiter<IpAddr>,
+    per_account: DefaultKeyedRateLimiter<String>,
+}
+
+impl Limits {
+    pub fn new(per_address_per_minute: u32, per_account_per_minute: u32) -> Self {
+        Self {
+            per_address: RateLimiter::keyed(per_minute(per_address_per_minute)),
+            per_account: RateLimiter::keyed(per_minute(per_account_per_minute)),
+        }
+    }
+
+    /// Counts one attempt from `addr`.
+    pub fn attempt_from(&self, addr: IpAddr) -> Result<(), AppError> {
+        check(self.per_address.check_key(&addr))
+    }
+
+    /// Counts one attempt at the account `email` (whether or not it exists).
+    pub fn attempt_on(&self, email: &str) -> Result<(), AppError> {
+        check(self.per_account.check_key(&email.to_owned()))
+    }
+
+    /// Forgets keys whose limits have fully recovered, so memory stays bounded.
+    pub fn forget_idle(&self) {
+        self.per_address.retain_recent();
+        self.per_account.retain_recent();
+    }
+}
+
+/// `n` per minute, all of which may be used at once.
+fn per_minute(n: u32) -> Quota {
+    let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+    Quota::per_minute(n).allow_burst(n)
+}
+
+fn check(result: Result<(), NotUntil<QuantaInstant>>) -> Result<(), AppError> {
+    result.map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        AppError::RateLimited {
+            retry_after: wait.max(Duration::from_secs(1)),
+        }
+    })
+}

@@ -1,0 +1,76 @@
+//! Protections every request gets: a body-size cap, refusal of cross-site writes, and
+//! security headers on every response.
+
+use poem::http::{HeaderValue, Method, header};
+use poem::{Endpoint, Request, Response};
+
+use super::Next;
+use super::form::BODY_LIMIT;
+use crate::AppState;
+use crate::error::AppError;
+
+/// Scripts and styles only from Hearth itself (no inline script anywhere), no
+/// framing, forms only to Hearth, and the WebSocket back to the same origin.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+     base-uri 'none'";
+
+/// Refuses bodies over the limit up front, and state-changing requests that a
+/// browser says came from another site.
+///
+/// Browsers send `Sec-Fetch-Site` on every request; older ones send `Origin` on
+/// POST. A request with neither did not come from a browser page, so no victim's
+/// cookies can be riding on it without their knowledge.
+pub async fn check(next: Next, req: Request) -> poem::Result<Response> {
+    let too_large = req
+        .header(header::CONTENT_LENGTH)
+        .and_then(|len| len.parse::<usize>().ok())
+        .is_some_and(|len| len > BODY_LIMIT);
+    if too_large {
+        return Err(AppError::PayloadTooLarge.into());
+    }
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        let state = AppState::of(&req)?;
+        if !is_same_site(&req, &state.origin) {
+            tracing::warn!(path = req.uri().path(), "refused a cross-site request");
+            return Err(AppError::CrossSite.into());
+        }
+    }
+    next.call(req).await
+}
+
+/// Whether a browser-made request comes from Hearth's own pages.
+pub fn is_same_site(req: &Request, origin: &str) -> bool {
+    match req.header("sec-fetch-site") {
+        Some(site) => matches!(site, "same-origin" | "none"),
+        None => req.header(header::ORIGIN).is_none_or(|o| o == origin),
+    }
+}
+
+/// Adds the security headers to every response, and keeps pages out of caches
+/// (they show who is signed in).
+pub async fn headers(next: Next, req: Request) -> poem::Result<Response> {
+    let mut resp = next.call(req).await?;
+    let h = resp.headers_mut();
+    let fixed = [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+    ];
+    for (name, value) in fixed {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    let is_html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(resp)
+}

@@ -1,0 +1,10 @@
+//! Hearth driven as a browser drives it: real HTTP against the real app, on both
+//! databases. Each file is one capability; each test reads as what a person does.
+
+mod support;
+
+mod health_and_api;
+mod protection;
+mod sessions;
+mod signin;
+mod signup;

@@ -1,0 +1,282 @@
+use reqwest::StatusCode;
+
+use crate::on_both_databases;
+use crate::support::{Backend, read};
+
+on_both_databases!(
+    a_cross_site_post_is_refused_and_changes_nothing,
+    pages_carry_security_headers_and_no_inline_script,
+    the_session_cookie_is_http_only_lax_and_secure_over_https,
+    a_body_over_64_kib_gets_413,
+    malformed_requests_get_a_clear_4xx_never_a_500,
+    repeated_sign_in_attempts_on_one_account_are_slowed_down,
+    one_address_cannot_flood_sign_in_and_sign_up,
+    unknown_pages_get_a_friendly_404,
+);
+
+const PASSWORD: &str = "analytical engine";
+
+async fn a_cross_site_post_is_refused_and_changes_nothing(backend: Backend) {
+    let app = backend.spawn().await;
+    let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    let logout = ada.url("/logout");
+
+    let by_fetch_metadata = ada
+        .client
+        .post(&logout)
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await;
+    let by_fetch_metadata = read(by_fetch_metadata).await;
+    assert_eq!(by_fetch_metadata.status, StatusCode::FORBIDDEN);
+    assert!(by_fetch_metadata.body.contains("came from another site"));
+
+    let sibling = read(
+        ada.client
+            .post(&logout)
+            .header("sec-fetch-site", "same-site")
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(sibling.status, StatusCode::FORBIDDEN);
+
+    let by_origin = read(
+        ada.client
+            .post(&logout)
+            .header("origin", "https://evil.example")
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(by_origin.status, StatusCode::FORBIDDEN);
+
+    assert_eq!(
+        ada.get("/dashboard").await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+}
+
+async fn pages_carry_security_headers_and_no_inline_script(backend: Backend) {
+    let app = backend.spawn().await;
+    let browser = app.browser();
+    for path in ["/", "/login", "/signup", "/no-such-page"] {
+        let page = browser.get(path).await;
+        let csp = page.headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}");
+        assert!(!csp.contains("unsafe-inline"), "{path}");
+        assert_eq!(page.headers["x-content-type-options"], "nosniff");
+        assert!(page.headers.contains_key("referrer-policy"));
+        assert_eq!(page.headers["cache-control"], "no-store");
+        let scripts = page.body.matches("<script").count();
+        assert_eq!(
+            scripts,
+            page.body.matches("<script src=").count(),
+            "{path}: inline script"
+        );
+    }
+}
+
+async fn the_session_cookie_is_http_only_lax_and_secure_over_https(backend: Backend) {
+    let app = backend.spawn().await;
+    let resp = app
+        .browser()
+        .post_form(
+            "/signup",
+            &[
+                ("name", "Ada"),
+                ("email", "ada@example.org"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let cookie = resp
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("id="))
+        .expect("cookie");
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=1728000"] {
+        assert!(cookie.contains(part), "{cookie} lacks {part}");
+    }
+    assert!(!cookie.contains("Secure"), "no Secure flag over plain http");
+
+    let https = backend
+        .spawn_with(|config| config.base_url = Some("https://hearth.example".parse().unwrap()))
+        .await;
+    let resp = https
+        .browser()
+        .post_form(
+            "/signup",
+            &[
+                ("name", "Ada"),
+                ("email", "ada@example.org"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let cookie = resp
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("__Host-id="))
+        .expect("__Host- cookie");
+    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("Path=/"));
+    assert!(!cookie.contains("Domain"));
+}
+
+async fn a_body_over_64_kib_gets_413(backend: Backend) {
+    let app = backend.spawn().await;
+    let browser = app.browser();
+    let huge = "x".repeat(65 * 1024);
+    let resp = browser
+        .post_form(
+            "/signup",
+            &[
+                ("name", "Ada"),
+                ("email", "ada@example.org"),
+                ("password", &huge),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(resp.body.contains("more than Hearth accepts"));
+}
+
+async fn malformed_requests_get_a_clear_4xx_never_a_500(backend: Backend) {
+    let app = backend.spawn().await;
+    let browser = app.browser();
+    let post = |body: &'static [u8], content_type: &'static str| {
+        browser
+            .client
+            .post(browser.url("/signup"))
+            .header("sec-fetch-site", "same-origin")
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let form = "application/x-www-form-urlencoded";
+
+    let invalid_utf8 = read(
+        post(
+            b"name=%FF%FE&email=a%40b.org&password=analytical+engine",
+            form,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(invalid_utf8.status, StatusCode::BAD_REQUEST);
+    assert!(invalid_utf8.body.contains("not valid UTF-8"));
+
+    let json = read(post(br#"{"name":"Ada"}"#, "application/json").await).await;
+    assert_eq!(json.status, StatusCode::BAD_REQUEST);
+
+    let missing = read(post(b"", form).await).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        missing.body.contains("Enter your name.")
+            && missing.body.contains("Enter your email address.")
+    );
+
+    let garbage = read(post(b"&&==%%", form).await).await;
+    assert!(garbage.status.is_client_error(), "{}", garbage.status);
+
+    let login_missing = read(
+        browser
+            .client
+            .post(browser.url("/login"))
+            .header("content-type", form)
+            .body("email=ada%40example.org")
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(login_missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(login_missing.body.contains("Enter your password."));
+    assert!(!invalid_utf8.body.to_lowercase().contains("sql"));
+}
+
+async fn repeated_sign_in_attempts_on_one_account_are_slowed_down(backend: Backend) {
+    let app = backend
+        .spawn_with(|config| {
+            config.rate_limit_per_account = 5;
+            config.rate_limit_per_address = 100;
+        })
+        .await;
+    app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    let attacker = app.browser();
+    for _ in 0..5 {
+        let resp = attacker
+            .post_form(
+                "/login",
+                &[("email", "ada@example.org"), ("password", "guess guess")],
+            )
+            .await;
+        assert_eq!(resp.status, StatusCode::UNAUTHORIZED);
+    }
+    let limited = attacker
+        .post_form(
+            "/login",
+            &[("email", "ADA@example.org"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "retry after {retry}s");
+    assert!(limited.body.contains("Too many attempts"));
+
+    // Another account is not affected by Ada's limit.
+    let other = attacker
+        .post_form(
+            "/login",
+            &[("email", "bob@example.org"), ("password", "guess guess")],
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn one_address_cannot_flood_sign_in_and_sign_up(backend: Backend) {
+    let app = backend
+        .spawn_with(|config| {
+            config.rate_limit_per_address = 3;
+            config.rate_limit_per_account = 100;
+        })
+        .await;
+    let browser = app.browser();
+    for i in 0..3 {
+        let email = format!("person{i}@example.org");
+        let resp = browser
+            .post_form("/login", &[("email", &email), ("password", "guess guess")])
+            .await;
+        assert_eq!(resp.status, StatusCode::UNAUTHORIZED);
+    }
+    let signup = browser
+        .post_form(
+            "/signup",
+            &[
+                ("name", "Eve"),
+                ("email", "eve@example.org"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(signup.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(signup.headers.contains_key("retry-after"));
+}
+
+async fn unknown_pages_get_a_friendly_404(backend: Backend) {
+    let app = backend.spawn().await;
+    let page = app.browser().get("/no/such/page").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("There is nothing at this address."));
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
