@@ -12,13 +12,14 @@ use poem::{Endpoint, EndpointExt, Request, Route, Server};
 use url::Url;
 
 use crate::accounts::password::Passwords;
+use crate::chat::hub::{CloseReason, Hub};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::web::limits::Limits;
 use crate::web::session::{CookieSettings, Store};
 use crate::web::{assets, errors, log, protect, session};
-use crate::{accounts, api, dashboard, home};
+use crate::{accounts, api, chat, dashboard, home};
 
 /// What every handler can reach. Cloning is cheap: it is one `Arc`.
 #[derive(Clone)]
@@ -30,6 +31,7 @@ pub struct Shared {
     pub sessions: Arc<Store>,
     pub passwords: Passwords,
     pub limits: Limits,
+    pub hub: Arc<Hub>,
     pub cookie: CookieSettings,
     /// Hearth's public URL, and its origin (`scheme://host[:port]`) for Origin checks.
     pub base_url: Url,
@@ -72,7 +74,8 @@ impl App {
         let cookie = CookieSettings::new(base_url.scheme() == "https", config.session_idle());
         let state = AppState(Arc::new(Shared {
             passwords: Passwords::new(config.bcrypt_cost),
-            limits: Limits::new(config.rate_limit_per_address, config.rate_limit_per_account),
+            limits: Limits::new(&config),
+            hub: Arc::new(Hub::default()),
             config,
             db,
             sessions,
@@ -101,17 +104,34 @@ impl App {
         &self.state
     }
 
-    /// Serves until `signal` resolves, then lets requests in flight finish.
+    /// Serves until `signal` resolves; then closes chat sockets with 1012 (so browsers
+    /// reconnect, to this machine's successor), lets requests in flight finish, and
+    /// closes the database.
     pub async fn run_until(self, signal: impl Future<Output = ()> + Send) -> std::io::Result<()> {
-        let chores = tokio::spawn(chores(self.state.clone()));
-        let warm = self.state.passwords.clone();
+        let state = self.state.clone();
+        let chores = tokio::spawn(chores(state.clone()));
+        let ticks = tokio::spawn(hub_ticks(state.hub.clone()));
+        let warm = state.passwords.clone();
         tokio::spawn(async move { warm.warm_up().await });
-        let db = self.state.db.clone();
+        let hub = state.hub.clone();
+        let signal = async move {
+            signal.await;
+            hub.close_all(CloseReason::Restarting);
+        };
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(endpoint(self.state), signal, Some(Duration::from_secs(10)))
             .await;
+        // Sockets are upgraded connections the server no longer tracks: give them a
+        // moment to send their close frames.
+        for _ in 0..50 {
+            if state.hub.connections() == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
         chores.abort();
-        db.close().await;
+        ticks.abort();
+        state.db.close().await;
         result
     }
 }
@@ -124,6 +144,7 @@ impl App {
 pub fn endpoint(state: AppState) -> impl Endpoint + 'static {
     let pages = [
         accounts::routes,
+        chat::routes,
         dashboard::routes,
         api::routes,
         home::routes,
@@ -148,6 +169,15 @@ pub fn endpoint(state: AppState) -> impl Endpoint + 'static {
         .boxed()
         .around(log::requests)
         .data(state)
+}
+
+/// Batched presence and typing updates, once a second.
+async fn hub_ticks(hub: Arc<Hub>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        hub.tick();
+    }
 }
 
 /// Periodic housekeeping: expired sessions and idle rate-limit keys.

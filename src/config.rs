@@ -44,6 +44,10 @@ pub struct Config {
     #[arg(long, env = "RATE_LIMIT_PER_ACCOUNT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_per_account: u32,
 
+    /// Chat messages one person may send per minute (in bursts of up to a third).
+    #[arg(long, env = "CHAT_MESSAGES_PER_MINUTE", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..))]
+    pub chat_messages_per_minute: u32,
+
     /// Days without activity after which a session ends.
     #[arg(long, env = "SESSION_IDLE_DAYS", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=365))]
     pub session_idle_days: u32,
@@ -102,6 +106,7 @@ impl Config {
             trust_fly_client_ip: false,
             rate_limit_per_address: 10_000,
             rate_limit_per_account: 10_000,
+            chat_messages_per_minute: 10_000,
             session_idle_days: 20,
             session_max_days: 90,
         }

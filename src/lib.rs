@@ -1,12 +1,13 @@
 //! Hearth: accounts and real-time chat for a group of people, in one process.
 //!
 //! Each capability lives in its own module with its routes, queries and views:
-//! [`accounts`] (sign-up, sign-in, passwords, sessions), [`dashboard`], [`api`] and
-//! [`home`]. [`web`] holds what every request passes through, [`app`] puts it together.
+//! [`accounts`] (sign-up, sign-in, passwords, sessions), [`chat`], [`dashboard`],
+//! [`api`] and [`home`]. [`web`] holds what every request passes through, [`app`] puts it together.
 
 pub mod accounts;
 pub mod api;
 pub mod app;
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod dashboard;

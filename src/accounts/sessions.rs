@@ -11,6 +11,7 @@ use tower_sessions::session::Id;
 use tower_sessions::session_store::SessionStore;
 
 use super::users::User;
+use crate::chat::hub::CloseReason;
 use crate::db::{self, Db};
 use crate::error::Result;
 use crate::{AppState, on_db};
@@ -123,10 +124,34 @@ pub async fn current(state: &AppState, session: &Session) -> Result<Option<User>
     Ok(Some(user))
 }
 
+/// For a long-lived connection (the chat socket): re-reads the session, so an
+/// ending elsewhere is noticed, and refreshes "last active". `None` once it has ended.
+pub async fn keep_alive(state: &AppState, session: &Session) -> Result<Option<User>> {
+    session.load().await?;
+    let user = current(state, session).await?;
+    if user.is_some() && session.is_modified() {
+        session.save().await?;
+    }
+    Ok(user)
+}
+
+/// How long until this session expires unless it is used again.
+pub async fn deadline(state: &AppState, session: &Session) -> Result<std::time::Duration> {
+    let Some(sign_in) = session.get::<SignIn>(SIGN_IN).await? else {
+        return Ok(std::time::Duration::ZERO);
+    };
+    let idle_end = sign_in.seen_at + state.config.session_idle().as_secs() as i64;
+    let hard_end = sign_in.signed_in_at + state.config.session_max().as_secs() as i64;
+    let left = idle_end.min(hard_end) - db::now();
+    Ok(std::time::Duration::from_secs(left.max(0) as u64))
+}
+
 /// Signs this session out: its row and its stored record are deleted.
 pub async fn end(state: &AppState, session: &Session) -> Result<()> {
     if let Some(id) = session.id() {
-        delete_rows(&state.db, &[id.to_string()]).await?;
+        let ids = [id.to_string()];
+        delete_rows(&state.db, &ids).await?;
+        state.hub.close_sessions(&ids, CloseReason::SignedOut);
     }
     session.flush().await?;
     Ok(())
@@ -160,6 +185,7 @@ pub async fn end_others(state: &AppState, user_id: i64, keep: Option<Id>) -> Res
     .fetch_all(pool)
     .await)?;
     delete_rows(&state.db, &ids).await?;
+    state.hub.close_sessions(&ids, CloseReason::SignedOut);
     for id in &ids {
         // The row is gone, so the session is already signed out; removing the record
         // too leaves nothing behind. An id the store cannot parse has no record.

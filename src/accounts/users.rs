@@ -1,7 +1,7 @@
 //! People: the `users` table and its queries.
 
 use super::fields::Email;
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::Result;
 use crate::{AppState, on_db};
 
@@ -22,6 +22,19 @@ pub struct EmailTaken;
 
 const COLUMNS: &str = "id, name, email, password_hash, avatar_url, created_at";
 
+pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    let user = on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+    Ok(user)
+}
+
+/// Everyone, by name.
+pub async fn all(db: &Db) -> Result<Vec<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users ORDER BY name, id");
+    let users = on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;
+    Ok(users)
+}
+
 pub async fn find_by_email(state: &AppState, email: &Email) -> Result<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE email = $1");
     let user = on_db!(&state.db, pool => sqlx::query_as(&sql)
@@ -31,8 +44,9 @@ pub async fn find_by_email(state: &AppState, email: &Email) -> Result<Option<Use
     Ok(user)
 }
 
-/// Creates an account; the database's unique index is what decides a taken email,
-/// so two sign-ups racing for one address cannot both win.
+/// Creates an account, in the `general` room like everyone. The database's unique
+/// index is what decides a taken email, so two sign-ups racing for one address
+/// cannot both win.
 pub async fn create(
     state: &AppState,
     name: &str,
@@ -43,13 +57,27 @@ pub async fn create(
         "INSERT INTO users (name, email, password_hash, created_at) VALUES ($1, $2, $3, $4)
          RETURNING {COLUMNS}"
     );
-    let inserted = on_db!(&state.db, pool => sqlx::query_as(&sql)
-        .bind(name)
-        .bind(email.as_str())
-        .bind(password_hash)
-        .bind(db::now())
-        .fetch_one(pool)
-        .await);
+    let now = db::now();
+    let inserted = on_db!(&state.db, pool => async {
+        let mut tx = pool.begin().await?;
+        let user: User = sqlx::query_as(&sql)
+            .bind(name)
+            .bind(email.as_str())
+            .bind(password_hash)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO memberships (room_id, user_id, last_read_seq, joined_at)
+             SELECT id, $1, last_seq, $2 FROM rooms WHERE slug = 'general'",
+        )
+        .bind(user.id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }.await);
     match inserted {
         Ok(user) => Ok(Ok(user)),
         Err(sqlx::Error::Database(err)) if err.is_unique_violation() => Ok(Err(EmailTaken)),

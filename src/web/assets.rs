@@ -29,6 +29,16 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../assets/htmx.min.js"),
     },
     Asset {
+        name: "htmx-ext-ws.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/htmx-ext-ws.js"),
+    },
+    Asset {
+        name: "hearth.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/hearth.js"),
+    },
+    Asset {
         name: "favicon.svg",
         mime: "image/svg+xml",
         bytes: include_bytes!("../../assets/favicon.svg"),

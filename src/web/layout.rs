@@ -19,6 +19,8 @@ pub fn page(title: &str, viewer: Option<&User>, content: Markup) -> Markup {
                 // htmx would otherwise add an inline <style>, which the CSP refuses.
                 meta name="htmx-config" content=r#"{"includeIndicatorStyles":false,"allowEval":false}"#;
                 script src=(assets::url("htmx.min.js")) defer {}
+                script src=(assets::url("htmx-ext-ws.js")) defer {}
+                script src=(assets::url("hearth.js")) defer {}
             }
             body {
                 a.skip href="#main" { "Skip to content" }
@@ -26,6 +28,7 @@ pub fn page(title: &str, viewer: Option<&User>, content: Markup) -> Markup {
                     a.brand href="/" { img src=(assets::url("favicon.svg")) alt="" width="28" height="28"; "Hearth" }
                     nav aria-label="Main" {
                         @if let Some(user) = viewer {
+                            a href="/chat" { "Chat" }
                             a href="/dashboard" { "Dashboard" }
                             form.inline method="post" action="/logout" {
                                 button.link type="submit" { "Sign out " span.visually-hidden { (user.name) } }
@@ -82,11 +85,15 @@ impl Field<'_> {
 
 /// The person's picture, or their initials on a colour chosen from their id.
 pub fn avatar(user: &User, size: &str) -> Markup {
+    avatar_for(user.id, &user.name, user.avatar_url.as_deref(), size)
+}
+
+pub fn avatar_for(id: i64, name: &str, picture: Option<&str>, size: &str) -> Markup {
     html! {
-        @if let Some(url) = &user.avatar_url {
+        @if let Some(url) = picture {
             img.avatar.(size) src=(url) alt="" referrerpolicy="no-referrer";
         } @else {
-            span.avatar.(size).(format!("hue-{}", user.id.rem_euclid(8))) aria-hidden="true" { (initials(&user.name)) }
+            span.avatar.(size).(format!("hue-{}", id.rem_euclid(8))) aria-hidden="true" { (initials(name)) }
         }
     }
 }

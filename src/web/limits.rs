@@ -1,5 +1,6 @@
-//! Rate limits on sign-in and sign-up, per client address and per account, so that
-//! guessing passwords is slow and one address cannot flood the hashers.
+//! Rate limits: sign-in and sign-up per client address and per account, so that
+//! guessing passwords is slow and one address cannot flood the hashers; and chat
+//! messages per person.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -14,13 +15,19 @@ use crate::error::AppError;
 pub struct Limits {
     per_address: DefaultKeyedRateLimiter<IpAddr>,
     per_account: DefaultKeyedRateLimiter<String>,
+    per_sender: DefaultKeyedRateLimiter<i64>,
 }
 
 impl Limits {
-    pub fn new(per_address_per_minute: u32, per_account_per_minute: u32) -> Self {
+    pub fn new(config: &crate::Config) -> Self {
+        // Messages may come in bursts of a third of the minute's allowance.
+        let messages = per_minute(config.chat_messages_per_minute).allow_burst(
+            NonZeroU32::new(config.chat_messages_per_minute / 3).unwrap_or(NonZeroU32::MIN),
+        );
         Self {
-            per_address: RateLimiter::keyed(per_minute(per_address_per_minute)),
-            per_account: RateLimiter::keyed(per_minute(per_account_per_minute)),
+            per_address: RateLimiter::keyed(per_minute(config.rate_limit_per_address)),
+            per_account: RateLimiter::keyed(per_minute(config.rate_limit_per_account)),
+            per_sender: RateLimiter::keyed(messages),
         }
     }
 
@@ -34,10 +41,16 @@ impl Limits {
         check(self.per_account.check_key(&email.to_owned()))
     }
 
+    /// Counts one chat message from `user_id`.
+    pub fn message_from(&self, user_id: i64) -> Result<(), AppError> {
+        check(self.per_sender.check_key(&user_id))
+    }
+
     /// Forgets keys whose limits have fully recovered, so memory stays bounded.
     pub fn forget_idle(&self) {
         self.per_address.retain_recent();
         self.per_account.retain_recent();
+        self.per_sender.retain_recent();
     }
 }
 

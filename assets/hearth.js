@@ -1,0 +1,74 @@
+// Hearth's own small script: comfort on top of htmx, never required.
+// Without it every page still works; with it the chat scrolls, sends on Enter,
+// shows local times and says when it is reconnecting.
+(function () {
+  "use strict";
+
+  function messages() { return document.getElementById("messages"); }
+
+  function nearBottom(list) {
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 120;
+  }
+
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (!isNaN(when)) {
+        el.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+        el.title = when.toLocaleString();
+      }
+    });
+  }
+
+  function status(text) {
+    var el = document.getElementById("connection-status");
+    if (el && !el.classList.contains("alert")) { el.textContent = text; }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    localTimes(document);
+    var list = messages();
+    if (list) {
+      var divider = document.getElementById("new-messages");
+      if (divider) { divider.scrollIntoView({ block: "center" }); }
+      else { list.scrollTop = list.scrollHeight; }
+    }
+  });
+
+  // Stay at the newest message when one arrives, unless the reader scrolled up.
+  var pinned = true;
+  document.addEventListener("htmx:wsBeforeMessage", function () {
+    var list = messages();
+    pinned = !list || nearBottom(list);
+  });
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    var list = messages();
+    if (!list) { return; }
+    localTimes(list);
+    if (pinned) { list.scrollTop = list.scrollHeight; }
+  });
+
+  // The server replaces the composer after a send; keep typing where you were.
+  var composing = false;
+  document.addEventListener("focusin", function (e) { composing = e.target.id === "composer-body"; });
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "composer" && composing) {
+      var box = document.getElementById("composer-body");
+      if (box) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
+    }
+  });
+
+  // Enter sends, Shift+Enter starts a new line.
+  document.addEventListener("keydown", function (e) {
+    if (e.target.id === "composer-body" && e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      if (e.target.value.trim() !== "") { e.target.form.requestSubmit(); }
+    }
+  });
+
+  document.addEventListener("htmx:wsOpen", function () { status(""); });
+  document.addEventListener("htmx:wsClose", function (e) {
+    var code = e.detail && e.detail.event ? e.detail.event.code : 0;
+    if (code !== 1008) { status("Connection lost. Reconnecting…"); }
+  });
+})();

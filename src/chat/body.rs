@@ -1,0 +1,86 @@
+//! What a person types into the composer, parsed once: past [`MessageBody::parse`] a
+//! body is trimmed and between 1 and 4,000 characters.
+
+pub const MAX_CHARS: usize = 4_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageBody(String);
+
+impl MessageBody {
+    pub fn parse(input: &str) -> Result<Self, &'static str> {
+        let body = input.trim();
+        if body.is_empty() {
+            return Err("Write something first.");
+        }
+        if body.chars().count() > MAX_CHARS {
+            return Err("Messages can be at most 4,000 characters.");
+        }
+        Ok(Self(body.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A room name and the URL slug made from it: `Book Club!` → `book-club`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomName {
+    pub name: String,
+    pub slug: String,
+}
+
+impl RoomName {
+    pub fn parse(input: &str) -> Result<Self, &'static str> {
+        let name = input.trim();
+        if name.is_empty() {
+            return Err("Give the room a name.");
+        }
+        if name.chars().count() > 60 {
+            return Err("Room names can be at most 60 characters.");
+        }
+        let mut slug = String::new();
+        for c in name.chars().flat_map(char::to_lowercase) {
+            if c.is_alphanumeric() {
+                slug.push(c);
+            } else if !slug.is_empty() && !slug.ends_with('-') {
+                slug.push('-');
+            }
+        }
+        let slug = slug.trim_end_matches('-').to_owned();
+        if slug.is_empty() {
+            return Err("Room names need at least one letter or digit.");
+        }
+        if slug.starts_with("dm-") {
+            return Err("Room names cannot start with “dm”; those are for direct messages.");
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            slug,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_trimmed_and_bounded_in_characters() {
+        assert_eq!(MessageBody::parse("  hi \n").unwrap().as_str(), "hi");
+        assert!(MessageBody::parse(" \n\t ").is_err());
+        assert!(MessageBody::parse(&"é".repeat(4_000)).is_ok());
+        assert!(MessageBody::parse(&"é".repeat(4_001)).is_err());
+    }
+
+    #[test]
+    fn room_names_make_readable_slugs() {
+        assert_eq!(RoomName::parse(" Book Club! ").unwrap().slug, "book-club");
+        assert_eq!(
+            RoomName::parse("Café — Zürich").unwrap().slug,
+            "café-zürich"
+        );
+        assert!(RoomName::parse("!!!").is_err());
+        assert!(RoomName::parse("DM 4").is_err());
+    }
+}

@@ -1,0 +1,337 @@
+//! The hub: the one place where a stored message fans out to open sockets.
+//!
+//! Each socket registers a connection with a bounded outgoing queue. Delivering a
+//! message clones one `Arc` of rendered bytes into each member's queue with
+//! `try_send`: nothing waits on a slow client. A queue that is full means its client
+//! stopped reading; that connection is told to close (it catches up on reconnect).
+//! The lock is a plain mutex held only for map updates and those `try_send`s, never
+//! across an `.await`.
+//!
+//! Presence ("who is online here") and typing notices are batched: changes mark a
+//! room, and [`Hub::tick`] (once a second) sends each marked room one update.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+
+use super::views;
+
+/// Frames a connection may have waiting before it counts as not reading.
+const QUEUE: usize = 512;
+/// How long "X is typing…" lasts after the last keystroke.
+const TYPING_FOR: Duration = Duration::from_secs(4);
+
+pub type ConnId = u64;
+
+/// Why the server ends a socket, and the close code it sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The session ended: the browser must not reconnect (1008, policy).
+    SignedOut,
+    /// The client did not keep up; reconnecting catches it up (1013, try again).
+    TooSlow,
+    /// The server is going away; reconnect to another (1012, service restart).
+    Restarting,
+}
+
+impl CloseReason {
+    pub fn code(self) -> u16 {
+        match self {
+            CloseReason::SignedOut => 1008,
+            CloseReason::TooSlow => 1013,
+            CloseReason::Restarting => 1012,
+        }
+    }
+}
+
+/// A stored message, rendered once; every recipient gets the same bytes.
+#[derive(Debug)]
+pub struct Delivery {
+    pub room_id: i64,
+    pub seq: i64,
+    pub author_id: i64,
+    pub html: Arc<str>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    Message(Arc<Delivery>),
+    /// Who is typing in the room the connection shows (the socket leaves out itself).
+    Typing(Arc<Vec<(i64, String)>>),
+    /// The rendered "online here" list for the room the connection shows.
+    Presence(Arc<str>),
+}
+
+/// A registered socket's side of the hub.
+pub struct Connection {
+    pub id: ConnId,
+    pub outbound: mpsc::Receiver<Outbound>,
+    pub close: watch::Receiver<Option<CloseReason>>,
+}
+
+struct Conn {
+    user_id: i64,
+    name: String,
+    session_id: String,
+    viewing: i64,
+    rooms: HashSet<i64>,
+    queue: mpsc::Sender<Outbound>,
+    close: watch::Sender<Option<CloseReason>>,
+}
+
+impl Conn {
+    fn push(&self, frame: Outbound) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(frame)
+            && self.close.borrow().is_none()
+        {
+            self.close.send_replace(Some(CloseReason::TooSlow));
+        }
+    }
+}
+
+#[derive(Default)]
+struct Room {
+    members: HashSet<ConnId>,
+    typing: Vec<(i64, String, Instant)>,
+    typing_changed: bool,
+    presence_changed: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    next_id: ConnId,
+    conns: HashMap<ConnId, Conn>,
+    rooms: HashMap<i64, Room>,
+}
+
+#[derive(Default)]
+pub struct Hub {
+    inner: Mutex<Inner>,
+    senders: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Hub {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way
+        // that matters more than losing chat entirely, so keep going.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers a socket of `user_id` on `session_id`, showing room `viewing`, and
+    /// subscribed to all of `rooms`.
+    pub fn connect(
+        &self,
+        user_id: i64,
+        name: &str,
+        session_id: &str,
+        viewing: i64,
+        rooms: &[i64],
+    ) -> Connection {
+        let (queue, outbound) = mpsc::channel(QUEUE);
+        let (close_tx, close) = watch::channel(None);
+        let mut inner = self.lock();
+        inner.next_id += 1;
+        let id = inner.next_id;
+        for room in rooms {
+            let room = inner.rooms.entry(*room).or_default();
+            room.members.insert(id);
+            room.presence_changed = true;
+        }
+        inner.conns.insert(
+            id,
+            Conn {
+                user_id,
+                name: name.to_owned(),
+                session_id: session_id.to_owned(),
+                viewing,
+                rooms: rooms.iter().copied().collect(),
+                queue,
+                close: close_tx,
+            },
+        );
+        Connection {
+            id,
+            outbound,
+            close,
+        }
+    }
+
+    pub fn disconnect(&self, id: ConnId) {
+        let mut inner = self.lock();
+        if let Some(conn) = inner.conns.remove(&id) {
+            for room_id in conn.rooms {
+                if let Some(room) = inner.rooms.get_mut(&room_id) {
+                    room.members.remove(&id);
+                    room.presence_changed = true;
+                }
+            }
+        }
+    }
+
+    /// Sends a stored message to every connection of the room's members.
+    pub fn deliver(&self, delivery: Arc<Delivery>) {
+        let inner = self.lock();
+        let Some(room) = inner.rooms.get(&delivery.room_id) else {
+            return;
+        };
+        for id in &room.members {
+            if let Some(conn) = inner.conns.get(id) {
+                conn.push(Outbound::Message(delivery.clone()));
+            }
+        }
+    }
+
+    /// The per-room turn that keeps "store, then deliver" in the stored order when
+    /// several people send to one room at once.
+    pub fn sending_turn(&self, room_id: i64) -> Arc<tokio::sync::Mutex<()>> {
+        let mut senders = self
+            .senders
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        senders.entry(room_id).or_default().clone()
+    }
+
+    /// `user_id` joined `room_id`: their open sockets start receiving it.
+    pub fn joined(&self, user_id: i64, room_id: i64) {
+        let mut inner = self.lock();
+        let ids: Vec<ConnId> = inner
+            .conns
+            .iter()
+            .filter(|(_, c)| c.user_id == user_id)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &ids {
+            if let Some(conn) = inner.conns.get_mut(id) {
+                conn.rooms.insert(room_id);
+            }
+        }
+        let room = inner.rooms.entry(room_id).or_default();
+        room.members.extend(ids);
+        room.presence_changed = true;
+    }
+
+    /// `user_id` left `room_id`: nothing more from it reaches their sockets.
+    pub fn left(&self, user_id: i64, room_id: i64) {
+        let mut inner = self.lock();
+        let ids: Vec<ConnId> = inner
+            .conns
+            .iter()
+            .filter(|(_, c)| c.user_id == user_id)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &ids {
+            if let Some(conn) = inner.conns.get_mut(id) {
+                conn.rooms.remove(&room_id);
+            }
+        }
+        if let Some(room) = inner.rooms.get_mut(&room_id) {
+            for id in &ids {
+                room.members.remove(id);
+            }
+            room.presence_changed = true;
+        }
+    }
+
+    /// Someone is typing in `room_id`.
+    pub fn typing(&self, room_id: i64, user_id: i64, name: &str) {
+        let mut inner = self.lock();
+        let Some(room) = inner.rooms.get_mut(&room_id) else {
+            return;
+        };
+        let until = Instant::now() + TYPING_FOR;
+        match room.typing.iter_mut().find(|(id, _, _)| *id == user_id) {
+            Some(entry) => entry.2 = until,
+            None => {
+                room.typing.push((user_id, name.to_owned(), until));
+                room.typing_changed = true;
+            }
+        }
+    }
+
+    /// Someone sent their message, so they are no longer typing.
+    pub fn stopped_typing(&self, room_id: i64, user_id: i64) {
+        let mut inner = self.lock();
+        if let Some(room) = inner.rooms.get_mut(&room_id) {
+            let before = room.typing.len();
+            room.typing.retain(|(id, _, _)| *id != user_id);
+            room.typing_changed |= room.typing.len() != before;
+        }
+    }
+
+    /// Closes every socket of the given sessions.
+    pub fn close_sessions(&self, session_ids: &[String], reason: CloseReason) {
+        let inner = self.lock();
+        for conn in inner
+            .conns
+            .values()
+            .filter(|c| session_ids.contains(&c.session_id))
+        {
+            conn.close.send_replace(Some(reason));
+        }
+    }
+
+    /// Closes every socket (at shutdown).
+    pub fn close_all(&self, reason: CloseReason) {
+        for conn in self.lock().conns.values() {
+            conn.close.send_replace(Some(reason));
+        }
+    }
+
+    pub fn connections(&self) -> usize {
+        self.lock().conns.len()
+    }
+
+    /// Sends the batched typing and presence changes; run once a second.
+    pub fn tick(&self) {
+        let now = Instant::now();
+        let mut guard = self.lock();
+        let Inner { conns, rooms, .. } = &mut *guard;
+        for (room_id, room) in rooms.iter_mut() {
+            let before = room.typing.len();
+            room.typing.retain(|(_, _, until)| *until > now);
+            room.typing_changed |= room.typing.len() != before;
+            if !(room.typing_changed || room.presence_changed) {
+                continue;
+            }
+            let viewers = room
+                .members
+                .iter()
+                .filter_map(|id| conns.get(id))
+                .filter(|conn| conn.viewing == *room_id);
+            let typing = room.typing_changed.then(|| {
+                Arc::new(
+                    room.typing
+                        .iter()
+                        .map(|(id, name, _)| (*id, name.clone()))
+                        .collect::<Vec<_>>(),
+                )
+            });
+            let presence = room.presence_changed.then(|| {
+                let mut online: Vec<(i64, &str)> = room
+                    .members
+                    .iter()
+                    .filter_map(|id| conns.get(id))
+                    .map(|conn| (conn.user_id, conn.name.as_str()))
+                    .collect();
+                online.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
+                online.dedup_by_key(|(id, _)| *id);
+                Arc::<str>::from(views::presence(&online).into_string())
+            });
+            for conn in viewers {
+                if let Some(typing) = &typing {
+                    conn.push(Outbound::Typing(typing.clone()));
+                }
+                if let Some(presence) = &presence {
+                    conn.push(Outbound::Presence(presence.clone()));
+                }
+            }
+            room.typing_changed = false;
+            room.presence_changed = false;
+        }
+        rooms.retain(|_, room| !room.members.is_empty() || !room.typing.is_empty());
+    }
+}

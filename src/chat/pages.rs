@@ -1,0 +1,282 @@
+//! The chat pages: a room with its history and composer, older messages, posting
+//! without JavaScript, and browsing, creating, joining and leaving rooms.
+
+use maud::html;
+use poem::http::StatusCode;
+use poem::web::{Data, Path, Query, Redirect};
+use poem::{IntoResponse, Request, Response, handler};
+use serde::Deserialize;
+
+use super::body::RoomName;
+use super::messages;
+use super::rooms::{self, MyRoom};
+use super::views::{self, Composer, RoomPage};
+use crate::AppState;
+use crate::accounts::User;
+use crate::error::{AppError, Result};
+use crate::web::layout::{Field, page};
+use crate::web::{CurrentUser, Form};
+
+#[handler]
+pub async fn general(state: Data<&AppState>, CurrentUser(user): CurrentUser) -> Result<Response> {
+    show(
+        &state,
+        &user,
+        "general",
+        Composer::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[handler]
+pub async fn show_room(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(slug): Path<String>,
+) -> Result<Response> {
+    show(&state, &user, &slug, Composer::default(), StatusCode::OK).await
+}
+
+async fn show(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    composer: Composer<'_>,
+    status: StatusCode,
+) -> Result<Response> {
+    let room = member_of(state, user, slug).await?;
+    let recent = messages::latest(&state.db, room.id).await?;
+    let rooms = rooms::mine(&state.db, user.id).await?;
+    if let Some(newest) = recent.last() {
+        rooms::mark_read(&state.db, user.id, room.id, newest.seq).await?;
+    }
+    let page = views::room_page(&RoomPage {
+        viewer: user,
+        rooms: &rooms,
+        room: &room,
+        messages: &recent,
+        last_read: room.last_read_seq,
+        composer,
+    });
+    Ok(page.with_status(status).into_response())
+}
+
+/// The room if `user` is in it; otherwise 404, the same as a room that does not exist.
+async fn member_of(state: &AppState, user: &User, slug: &str) -> Result<MyRoom> {
+    rooms::find_mine(&state.db, user.id, slug)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MessageForm {
+    body: String,
+}
+
+/// Posting without JavaScript: 303 back to the room, or the room with the problem
+/// in the composer. (With JavaScript the composer goes over the socket instead.)
+#[handler]
+pub async fn post_message(
+    req: &Request,
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(slug): Path<String>,
+    Form(input): Form<MessageForm>,
+) -> Result<Response> {
+    let room = member_of(&state, &user, &slug).await?;
+    let problem = super::send(&state, &user, room.id, &input.body)
+        .await?
+        .err();
+    let htmx = req.header("hx-request").is_some();
+    match (problem, htmx) {
+        (None, false) => Ok(Redirect::see_other(format!("/chat/{slug}")).into_response()),
+        (problem, true) => {
+            let kept = if problem.is_some() {
+                input.body.as_str()
+            } else {
+                ""
+            };
+            let status = if problem.is_some() {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            };
+            Ok(views::composer(
+                &slug,
+                &room.title,
+                &Composer {
+                    body: kept,
+                    problem,
+                },
+            )
+            .with_status(status)
+            .into_response())
+        }
+        (Some(problem), false) => {
+            let composer = Composer {
+                body: &input.body,
+                problem: Some(problem),
+            };
+            show(
+                &state,
+                &user,
+                &slug,
+                composer,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Before {
+    before: i64,
+}
+
+/// Older messages: a fragment for htmx, a page of its own without JavaScript.
+#[handler]
+pub async fn older(
+    req: &Request,
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(slug): Path<String>,
+    Query(Before { before }): Query<Before>,
+) -> Result<Response> {
+    let room = member_of(&state, &user, &slug).await?;
+    let older = messages::before(&state.db, room.id, before).await?;
+    if req.header("hx-request").is_some() {
+        return Ok(views::history_fragment(&slug, &older).into_response());
+    }
+    let title = format!("Earlier in {}", room.title);
+    Ok(page(
+        &title,
+        Some(&user),
+        html! {
+            section.card {
+                h1 { (title) }
+                div.messages.standalone {
+                    (views::history_fragment(&slug, &older))
+                    @if older.is_empty() { p.empty { "Nothing earlier." } }
+                }
+                p { a href=(format!("/chat/{slug}")) { "Back to the latest messages" } }
+            }
+        },
+    )
+    .into_response())
+}
+
+#[handler]
+pub async fn join(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(slug): Path<String>,
+) -> Result<Redirect> {
+    let room_id = rooms::join(&state.db, user.id, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    state.hub.joined(user.id, room_id);
+    Ok(Redirect::see_other(format!("/chat/{slug}")))
+}
+
+#[handler]
+pub async fn leave(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(slug): Path<String>,
+) -> Result<Redirect> {
+    let room = member_of(&state, &user, &slug).await?;
+    if rooms::leave(&state.db, user.id, room.id).await? {
+        state.hub.left(user.id, room.id);
+    }
+    Ok(Redirect::see_other("/chat"))
+}
+
+#[handler]
+pub async fn browse(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<maud::Markup> {
+    rooms_page(&state, &user, "", None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewRoom {
+    name: String,
+}
+
+#[handler]
+pub async fn create(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Form(input): Form<NewRoom>,
+) -> Result<Response> {
+    let name = match RoomName::parse(&input.name) {
+        Ok(name) => name,
+        Err(problem) => {
+            let page = rooms_page(&state, &user, &input.name, Some(problem)).await?;
+            return Ok(page
+                .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+                .into_response());
+        }
+    };
+    if rooms::create(&state.db, user.id, &name).await?.is_err() {
+        let problem = "There is already a room with that name. Join it from the list below, or pick another name.";
+        let page = rooms_page(&state, &user, &input.name, Some(problem)).await?;
+        return Ok(page.with_status(StatusCode::CONFLICT).into_response());
+    }
+    if let Some(room) = rooms::find_mine(&state.db, user.id, &name.slug).await? {
+        state.hub.joined(user.id, room.id);
+    }
+    Ok(Redirect::see_other(format!("/chat/{}", name.slug)).into_response())
+}
+
+async fn rooms_page(
+    state: &AppState,
+    user: &User,
+    typed: &str,
+    problem: Option<&str>,
+) -> Result<maud::Markup> {
+    let public = rooms::public(&state.db, user.id).await?;
+    Ok(page(
+        "Rooms",
+        Some(user),
+        html! {
+            section.card {
+                h1 { "Rooms" }
+                ul.room-list {
+                    @for r in &public {
+                        li {
+                            div {
+                                @if r.joined {
+                                    a.room-name href=(format!("/chat/{}", r.slug)) { "#" (r.name) }
+                                } @else {
+                                    span.room-name { "#" (r.name) }
+                                }
+                                span.hint { " " (r.members) @if r.members == 1 { " member" } @else { " members" } }
+                            }
+                            @if r.joined {
+                                span.badge { "Joined" }
+                            } @else {
+                                form method="post" action=(format!("/chat/{}/join", r.slug)) {
+                                    button.secondary.small type="submit" { "Join " span.visually-hidden { (r.name) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section.card.narrow-left {
+                h2 { "Create a room" }
+                form method="post" action="/rooms" {
+                    (Field { label: "Room name", name: "name", kind: "text", value: typed, error: problem,
+                        autocomplete: "off", hint: Some("Anyone can find and join it.") }.render())
+                    button.primary type="submit" { "Create room" }
+                }
+            }
+        },
+    ))
+}

@@ -1,0 +1,198 @@
+//! Rooms and who is in them: the `rooms` and `memberships` tables.
+
+use crate::chat::body::RoomName;
+use crate::db::{self, Db};
+use crate::error::Result;
+use crate::on_db;
+
+/// A room as one of its members sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MyRoom {
+    pub id: i64,
+    pub slug: String,
+    pub kind: String,
+    /// The room's name, or for a direct message the other person's name.
+    pub title: String,
+    pub last_seq: i64,
+    pub last_read_seq: i64,
+}
+
+impl MyRoom {
+    pub fn unread(&self) -> i64 {
+        (self.last_seq - self.last_read_seq).max(0)
+    }
+
+    pub fn is_direct(&self) -> bool {
+        self.kind == "direct"
+    }
+}
+
+/// A public room, for browsing.
+#[derive(Debug, sqlx::FromRow)]
+pub struct PublicRoom {
+    pub slug: String,
+    pub name: String,
+    pub members: i64,
+    pub joined: bool,
+}
+
+const MY_ROOMS: &str = "
+    SELECT r.id, r.slug, r.kind, r.last_seq, m.last_read_seq,
+           CASE WHEN r.kind = 'direct' THEN COALESCE(
+               (SELECT u.name FROM memberships o JOIN users u ON u.id = o.user_id
+                WHERE o.room_id = r.id AND o.user_id <> m.user_id LIMIT 1), r.name)
+           ELSE r.name END AS title
+    FROM memberships m JOIN rooms r ON r.id = m.room_id
+    WHERE m.user_id = $1";
+
+/// The rooms `user_id` is in: public rooms first, then direct messages, by title.
+pub async fn mine(db: &Db, user_id: i64) -> Result<Vec<MyRoom>> {
+    let sql = format!("{MY_ROOMS} ORDER BY r.kind DESC, title");
+    let rooms = on_db!(db, pool => sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await)?;
+    Ok(rooms)
+}
+
+/// The room `slug`, if `user_id` is in it. Non-members get `None`, exactly as if
+/// the room did not exist.
+pub async fn find_mine(db: &Db, user_id: i64, slug: &str) -> Result<Option<MyRoom>> {
+    let sql = format!("{MY_ROOMS} AND r.slug = $2");
+    let room = on_db!(db, pool => sqlx::query_as(&sql).bind(user_id).bind(slug).fetch_optional(pool).await)?;
+    Ok(room)
+}
+
+pub async fn public(db: &Db, user_id: i64) -> Result<Vec<PublicRoom>> {
+    let rooms = on_db!(db, pool => sqlx::query_as(
+        "SELECT r.slug, r.name,
+                (SELECT COUNT(*) FROM memberships c WHERE c.room_id = r.id) AS members,
+                EXISTS (SELECT 1 FROM memberships j WHERE j.room_id = r.id AND j.user_id = $1) AS joined
+         FROM rooms r WHERE r.kind = 'public' ORDER BY r.name",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await)?;
+    Ok(rooms)
+}
+
+/// The room's name is taken.
+#[derive(Debug)]
+pub struct NameTaken;
+
+/// Creates a public room with its creator as the first member.
+pub async fn create(db: &Db, user_id: i64, name: &RoomName) -> Result<Result<(), NameTaken>> {
+    let now = db::now();
+    let created = on_db!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO rooms (slug, name, kind, created_at) VALUES ($1, $2, 'public', $3) RETURNING id",
+        )
+        .bind(&name.slug)
+        .bind(&name.name)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO memberships (room_id, user_id, joined_at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }.await);
+    match created {
+        Ok(()) => Ok(Ok(())),
+        Err(sqlx::Error::Database(err)) if err.is_unique_violation() => Ok(Err(NameTaken)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Joins a public room; history before joining counts as read. Returns the room id,
+/// or `None` when there is no such public room.
+pub async fn join(db: &Db, user_id: i64, slug: &str) -> Result<Option<i64>> {
+    let room_id: Option<i64> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT id FROM rooms WHERE slug = $1 AND kind = 'public'",
+    )
+    .bind(slug)
+    .fetch_optional(pool)
+    .await)?;
+    if let Some(room_id) = room_id {
+        on_db!(db, pool => sqlx::query(
+            "INSERT INTO memberships (room_id, user_id, last_read_seq, joined_at)
+             SELECT id, $2, last_seq, $3 FROM rooms WHERE id = $1
+             ON CONFLICT (room_id, user_id) DO NOTHING",
+        )
+        .bind(room_id)
+        .bind(user_id)
+        .bind(db::now())
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+    }
+    Ok(room_id)
+}
+
+/// Leaves a room (not `general`, which is everyone's). Returns whether a membership
+/// was removed.
+pub async fn leave(db: &Db, user_id: i64, room_id: i64) -> Result<bool> {
+    let removed = on_db!(db, pool => sqlx::query(
+        "DELETE FROM memberships WHERE room_id = $1 AND user_id = $2
+           AND room_id <> (SELECT id FROM rooms WHERE slug = 'general')",
+    )
+    .bind(room_id)
+    .bind(user_id)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(removed > 0)
+}
+
+/// The direct-message room of two people, created (or re-joined) as needed.
+/// Returns its slug and id.
+pub async fn direct(db: &Db, me: i64, other: i64) -> Result<(String, i64)> {
+    let (low, high) = (me.min(other), me.max(other));
+    let slug = format!("dm-{low}-{high}");
+    let now = db::now();
+    let id = on_db!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO rooms (slug, name, kind, created_at) VALUES ($1, 'Direct message', 'direct', $2)
+             ON CONFLICT (slug) DO NOTHING",
+        )
+        .bind(&slug)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM rooms WHERE slug = $1")
+            .bind(&slug)
+            .fetch_one(&mut *tx)
+            .await?;
+        for user in [low, high] {
+            sqlx::query(
+                "INSERT INTO memberships (room_id, user_id, joined_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (room_id, user_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(user)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(id)
+    }.await)?;
+    Ok((slug, id))
+}
+
+/// Records that `user_id` has seen `room_id` up to message `seq` (never backwards).
+pub async fn mark_read(db: &Db, user_id: i64, room_id: i64, seq: i64) -> Result<()> {
+    on_db!(db, pool => sqlx::query(
+        "UPDATE memberships SET last_read_seq = $3
+         WHERE room_id = $1 AND user_id = $2 AND last_read_seq < $3",
+    )
+    .bind(room_id)
+    .bind(user_id)
+    .bind(seq)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}

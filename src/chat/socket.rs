@@ -1,0 +1,375 @@
+//! `GET /ws`: the chat socket. It is authenticated at upgrade by the same session
+//! cookie as the pages, belongs to that session (ending the session closes it), and
+//! carries HTML both ways: htmx sends the composer as JSON, the server pushes
+//! out-of-band fragments.
+//!
+//! Catch-up: the page holds a hidden "resume" form whose `after` field is the number
+//! of the newest message it shows, and every pushed message moves that number
+//! forward. htmx sends the form on every (re)connect. The server subscribes the
+//! socket first, then sends from the database every message numbered above `after`,
+//! then the live ones, skipping any it already sent: nothing is missed between the
+//! page render and the socket, across a network drop, or across a server restart,
+//! and nothing is shown twice.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use poem::http::StatusCode;
+use poem::web::websocket::{
+    CloseCode, Message as Frame, WebSocket, WebSocketConfig, WebSocketStream,
+};
+use poem::web::{Data, Query};
+use poem::{IntoResponse, Request, Response, handler};
+use serde::Deserialize;
+use tokio::time::{Instant, interval, sleep_until, timeout};
+use tower_sessions::Session;
+
+use super::hub::{CloseReason, Outbound};
+use super::rooms::{self, MyRoom};
+use super::{messages, views};
+use crate::AppState;
+use crate::accounts::{User, sessions};
+use crate::error::Result;
+use crate::web::MaybeUser;
+
+/// Largest frame a client may send; a composer message is at most 4,000 characters.
+pub const MAX_FRAME: usize = 16 * 1024;
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+const PING_EVERY: Duration = Duration::from_secs(25);
+/// How often the read position of the room on screen is saved.
+const SAVE_READ_EVERY: Duration = Duration::from_secs(5);
+/// How often sending a message refreshes the session's "last active".
+const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(30);
+
+#[derive(Deserialize)]
+pub struct Params {
+    room: Option<String>,
+}
+
+#[handler]
+pub async fn upgrade(
+    req: &Request,
+    ws: WebSocket,
+    state: Data<&AppState>,
+    Data(session): Data<&Session>,
+    MaybeUser(viewer): MaybeUser,
+    Query(params): Query<Params>,
+) -> Result<Response> {
+    // A page on another site must not open a socket with this person's cookie.
+    if req
+        .header("origin")
+        .is_some_and(|origin| origin != state.origin)
+    {
+        tracing::warn!("refused a cross-site WebSocket");
+        return Ok(StatusCode::FORBIDDEN.into_response());
+    }
+    let (Some(user), Some(session_id)) = (viewer, session.id()) else {
+        return Ok(StatusCode::UNAUTHORIZED.into_response());
+    };
+    let slug = params.room.as_deref().unwrap_or("general");
+    let Some(room) = rooms::find_mine(&state.db, user.id, slug).await? else {
+        return Ok(StatusCode::NOT_FOUND.into_response());
+    };
+    let my_rooms = rooms::mine(&state.db, user.id).await?;
+    let connection = Socket {
+        state: state.clone(),
+        session: session.clone(),
+        session_id: session_id.to_string(),
+        user,
+        room,
+        unread: my_rooms.iter().map(|r| (r.id, r.unread())).collect(),
+        room_ids: my_rooms.iter().map(|r| r.id).collect(),
+        sent_up_to: None,
+        read_up_to: 0,
+        kept_alive: Instant::now(),
+    };
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_FRAME))
+        .max_frame_size(Some(MAX_FRAME));
+    Ok(ws
+        .config(config)
+        .on_upgrade(move |stream| connection.run(stream))
+        .into_response())
+}
+
+/// What a client may send. htmx sends form fields as strings.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum Incoming {
+    Resume { after: String },
+    Send { body: String },
+    Typing {},
+}
+
+/// How a connection ends, from the server's side.
+enum Ending {
+    /// The client went away or the transport failed: nothing more to send.
+    Gone,
+    Closed(CloseReason),
+    /// The client broke the protocol: close with this code, log it once.
+    Abuse(CloseCode, &'static str),
+}
+
+struct Socket {
+    state: AppState,
+    session: Session,
+    session_id: String,
+    user: User,
+    room: MyRoom,
+    room_ids: Vec<i64>,
+    /// Unread counts of the rooms not on screen, for the sidebar badges.
+    unread: HashMap<i64, i64>,
+    /// The newest message of the room on screen that this client has; `None` until
+    /// it says so with a resume frame.
+    sent_up_to: Option<i64>,
+    read_up_to: i64,
+    kept_alive: Instant,
+}
+
+impl Socket {
+    async fn run(mut self, stream: WebSocketStream) {
+        let hub = self.state.hub.clone();
+        let mut conn = hub.connect(
+            self.user.id,
+            &self.user.name,
+            &self.session_id,
+            self.room.id,
+            &self.room_ids,
+        );
+        let (mut sink, mut incoming) = stream.split();
+        let mut ping = interval(PING_EVERY);
+        let mut save_read = interval(SAVE_READ_EVERY);
+        let mut expiry = self.expiry().await;
+
+        let ending = 'conn: loop {
+            let step = tokio::select! {
+                biased;
+                changed = conn.close.changed() => match (changed, *conn.close.borrow()) {
+                    (Ok(()), Some(reason)) => Err(Ending::Closed(reason)),
+                    _ => Ok(Vec::new()),
+                },
+                frame = incoming.next() => self.on_frame(frame).await,
+                Some(out) = conn.outbound.recv(), if self.sent_up_to.is_some() => Ok(self.on_outbound(out)),
+                _ = ping.tick() => Ok(vec![Frame::Ping(Vec::new())]),
+                _ = save_read.tick() => self.save_read().await.map(|()| Vec::new()),
+                () = sleep_until(expiry) => match self.expiry_check().await {
+                    Some(next) => { expiry = next; Ok(Vec::new()) }
+                    None => Err(Ending::Closed(CloseReason::SignedOut)),
+                },
+            };
+            let frames = match step {
+                Ok(frames) => frames,
+                Err(ending) => break ending,
+            };
+            for frame in frames {
+                // A client that does not take a frame within the timeout is gone.
+                if !matches!(timeout(WRITE_TIMEOUT, sink.send(frame)).await, Ok(Ok(()))) {
+                    break 'conn Ending::Gone;
+                }
+            }
+        };
+
+        hub.disconnect(conn.id);
+        let _ = self.save_read().await;
+        let close = match ending {
+            Ending::Gone => None,
+            Ending::Closed(reason) => {
+                if reason == CloseReason::SignedOut {
+                    let notice = views::signed_out_notice(&self.room.slug);
+                    let _ = timeout(WRITE_TIMEOUT, sink.send(Frame::Text(notice))).await;
+                }
+                Some((CloseCode::from(reason.code()), ""))
+            }
+            Ending::Abuse(code, why) => {
+                tracing::warn!(
+                    user_id = self.user.id,
+                    why,
+                    "closed a chat socket for a protocol error"
+                );
+                Some((code, why))
+            }
+        };
+        if let Some((code, why)) = close {
+            let _ = timeout(WRITE_TIMEOUT, sink.send(Frame::close_with(code, why))).await;
+        }
+        let _ = timeout(WRITE_TIMEOUT, sink.close()).await;
+    }
+
+    async fn on_frame(
+        &mut self,
+        frame: Option<std::io::Result<Frame>>,
+    ) -> Result<Vec<Frame>, Ending> {
+        let text = match frame {
+            None | Some(Ok(Frame::Close(_))) => return Err(Ending::Gone),
+            Some(Ok(Frame::Text(text))) => text,
+            Some(Ok(Frame::Binary(_))) => {
+                return Err(Ending::Abuse(
+                    CloseCode::Unsupported,
+                    "binary frames are not accepted",
+                ));
+            }
+            Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => return Ok(Vec::new()),
+            Some(Err(err)) => return Err(transport_error(&err)),
+        };
+        let Ok(incoming) = serde_json::from_str::<Incoming>(&text) else {
+            return Err(Ending::Abuse(CloseCode::Policy, "malformed frame"));
+        };
+        let result = match incoming {
+            Incoming::Resume { after } => match after.trim().parse::<i64>() {
+                Ok(after) => self.resume(after).await,
+                Err(_) => {
+                    return Err(Ending::Abuse(
+                        CloseCode::Policy,
+                        "malformed resume position",
+                    ));
+                }
+            },
+            Incoming::Send { body } => self.send(&body).await,
+            Incoming::Typing {} => {
+                self.state
+                    .hub
+                    .typing(self.room.id, self.user.id, &self.user.name);
+                Ok(Vec::new())
+            }
+        };
+        result.map_err(|err| {
+            tracing::error!("chat socket failed: {err:#}");
+            Ending::Closed(CloseReason::Restarting)
+        })
+    }
+
+    /// Sends everything after `after` from the database, then switches to live.
+    async fn resume(&mut self, after: i64) -> Result<Vec<Frame>> {
+        let mut from = after.max(self.sent_up_to.unwrap_or(0));
+        let mut frames = Vec::new();
+        loop {
+            let batch = messages::after(&self.state.db, self.room.id, from, 200).await?;
+            let Some(last) = batch.last() else { break };
+            from = last.seq;
+            frames.extend(batch.iter().map(|m| Frame::Text(views::delivery_html(m))));
+        }
+        self.sent_up_to = Some(from);
+        self.read_up_to = from;
+        let rooms = rooms::mine(&self.state.db, self.user.id).await?;
+        self.unread = rooms.iter().map(|r| (r.id, r.unread())).collect();
+        let sidebar = views::sidebar(&rooms, &self.room.slug).into_string();
+        frames.push(Frame::Text(sidebar.replacen(
+            "<nav ",
+            r#"<nav hx-swap-oob="true" "#,
+            1,
+        )));
+        frames.push(Frame::Text(
+            r#"<p class="status" id="connection-status" role="status" hx-swap-oob="true"></p>"#
+                .into(),
+        ));
+        Ok(frames)
+    }
+
+    async fn send(&mut self, body: &str) -> Result<Vec<Frame>> {
+        if self.kept_alive.elapsed() > KEEP_ALIVE_EVERY {
+            self.kept_alive = Instant::now();
+            self.keep_alive().await?;
+        }
+        let problem = super::send(&self.state, &self.user, self.room.id, body)
+            .await?
+            .err();
+        let kept = if problem.is_some() { body } else { "" };
+        let composer = views::Composer {
+            body: kept,
+            problem,
+        };
+        Ok(vec![Frame::Text(views::composer_oob(
+            &self.room.slug,
+            &self.room.title,
+            &composer,
+        ))])
+    }
+
+    fn on_outbound(&mut self, out: Outbound) -> Vec<Frame> {
+        match out {
+            Outbound::Message(m) if m.room_id == self.room.id => {
+                if self.sent_up_to.is_some_and(|sent| m.seq <= sent) {
+                    return Vec::new();
+                }
+                self.sent_up_to = Some(m.seq);
+                self.read_up_to = m.seq;
+                vec![Frame::Text(m.html.to_string())]
+            }
+            Outbound::Message(m) => {
+                let count = self.unread.entry(m.room_id).or_default();
+                *count = if m.author_id == self.user.id {
+                    0
+                } else {
+                    *count + 1
+                };
+                vec![Frame::Text(views::unread_badge_oob(m.room_id, *count))]
+            }
+            Outbound::Typing(typers) => {
+                let names: Vec<&str> = typers
+                    .iter()
+                    .filter(|(id, _)| *id != self.user.id)
+                    .map(|(_, name)| name.as_str())
+                    .collect();
+                vec![Frame::Text(views::typing_line(&names).into_string())]
+            }
+            Outbound::Presence(html) => vec![Frame::Text(html.to_string())],
+        }
+    }
+
+    async fn save_read(&mut self) -> Result<(), Ending> {
+        if self.read_up_to > self.room.last_read_seq {
+            rooms::mark_read(&self.state.db, self.user.id, self.room.id, self.read_up_to)
+                .await
+                .map_err(|_| Ending::Closed(CloseReason::Restarting))?;
+            self.room.last_read_seq = self.read_up_to;
+        }
+        Ok(())
+    }
+
+    /// Keeps the session alive while the person is chatting, and notices when it
+    /// ended elsewhere.
+    async fn keep_alive(&mut self) -> Result<()> {
+        if sessions::keep_alive(&self.state, &self.session)
+            .await?
+            .is_none()
+        {
+            self.state
+                .hub
+                .close_sessions(std::slice::from_ref(&self.session_id), CloseReason::SignedOut);
+        }
+        Ok(())
+    }
+
+    /// When the session would expire if nothing else happens.
+    async fn expiry(&self) -> Instant {
+        let deadline = sessions::deadline(&self.state, &self.session)
+            .await
+            .unwrap_or(Duration::ZERO);
+        Instant::now() + deadline
+    }
+
+    /// At the deadline: the session may have been kept alive by another tab.
+    async fn expiry_check(&mut self) -> Option<Instant> {
+        match sessions::keep_alive(&self.state, &self.session).await {
+            Ok(Some(_)) => Some(self.expiry().await),
+            Ok(None) => None,
+            Err(_) => Some(Instant::now() + Duration::from_secs(30)),
+        }
+    }
+}
+
+/// poem reports tungstenite's protocol errors as text; these are the ones a client
+/// can cause on purpose.
+fn transport_error(err: &std::io::Error) -> Ending {
+    let text = err.to_string();
+    if err.kind() != std::io::ErrorKind::Other {
+        Ending::Gone
+    } else if text.contains("too long") || text.contains("Space limit") {
+        Ending::Abuse(CloseCode::Size, "frame too large")
+    } else if text.to_lowercase().contains("utf-8") {
+        Ending::Abuse(CloseCode::Invalid, "invalid UTF-8")
+    } else {
+        Ending::Abuse(CloseCode::Protocol, "protocol error")
+    }
+}
