@@ -75,7 +75,7 @@ impl App {
         let state = AppState(Arc::new(Shared {
             passwords: Passwords::new(config.bcrypt_cost),
             limits: Limits::new(&config),
-            hub: Arc::new(Hub::default()),
+            hub: Arc::new(Hub::new(config.chat_socket_queue as usize)),
             config,
             db,
             sessions,
@@ -84,11 +84,7 @@ impl App {
             origin,
         }));
         let acceptor = TcpAcceptor::from_tokio(listener)?;
-        Ok(Self {
-            state,
-            acceptor,
-            local,
-        })
+        Ok(Self { state, acceptor, local })
     }
 
     pub fn base_url(&self) -> &Url {
@@ -142,20 +138,10 @@ impl App {
 /// error is a response by the time the session is saved (its changes are kept), and
 /// outermost, for errors the middleware itself raises (cross-site, too large).
 pub fn endpoint(state: AppState) -> impl Endpoint + 'static {
-    let pages = [
-        accounts::routes,
-        chat::routes,
-        dashboard::routes,
-        api::routes,
-        home::routes,
-    ]
-    .into_iter()
-    .fold(Route::new(), |route, add| add(route));
-    let pages = pages
-        .boxed()
-        .around(errors::render)
-        .boxed()
-        .around(session::attach);
+    let pages = [accounts::routes, chat::routes, dashboard::routes, api::routes, home::routes]
+        .into_iter()
+        .fold(Route::new(), |route, add| add(route));
+    let pages = pages.boxed().around(errors::render).boxed().around(session::attach);
 
     home::health_routes(Route::new())
         .at("/assets/:name", assets::serve)

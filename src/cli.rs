@@ -8,11 +8,7 @@ use tracing_subscriber::EnvFilter;
 use crate::{App, Config};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "hearth",
-    version,
-    about = "Accounts and real-time chat in one binary."
-)]
+#[command(name = "hearth", version, about = "Accounts and real-time chat in one binary.")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -104,10 +100,7 @@ async fn shutdown_signal() {
 /// Help and version go to stdout as usual; a bad setting is one line naming it.
 fn config_error(err: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(
-        err.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-    ) {
+    if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         let _ = err.print();
         return ExitCode::SUCCESS;
     }

@@ -48,6 +48,11 @@ pub struct Config {
     #[arg(long, env = "CHAT_MESSAGES_PER_MINUTE", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..))]
     pub chat_messages_per_minute: u32,
 
+    /// Frames a chat socket may have waiting; a client further behind is disconnected
+    /// (it catches up when it reconnects).
+    #[arg(long, env = "CHAT_SOCKET_QUEUE", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub chat_socket_queue: u32,
+
     /// Days without activity after which a session ends.
     #[arg(long, env = "SESSION_IDLE_DAYS", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=365))]
     pub session_idle_days: u32,
@@ -107,6 +112,7 @@ impl Config {
             rate_limit_per_address: 10_000,
             rate_limit_per_account: 10_000,
             chat_messages_per_minute: 10_000,
+            chat_socket_queue: 512,
             session_idle_days: 20,
             session_max_days: 90,
         }

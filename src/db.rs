@@ -90,16 +90,11 @@ impl Db {
     pub async fn is_healthy(&self) -> bool {
         let ping =
             async { on_db!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())) };
-        matches!(
-            tokio::time::timeout(Duration::from_secs(2), ping).await,
-            Ok(Ok(_))
-        )
+        matches!(tokio::time::timeout(Duration::from_secs(2), ping).await, Ok(Ok(_)))
     }
 }
 
 /// Now, in Unix seconds: the one clock every stored timestamp uses.
 pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
 }

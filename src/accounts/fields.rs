@@ -33,11 +33,7 @@ impl Email {
             }
             None => false,
         };
-        if valid {
-            Ok(Self(email))
-        } else {
-            Err("Enter an email address like name@example.org.")
-        }
+        if valid { Ok(Self(email)) } else { Err("Enter an email address like name@example.org.") }
     }
 
     pub fn as_str(&self) -> &str {
@@ -100,10 +96,7 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lowercased() {
-        assert_eq!(
-            Email::parse("  Ada@Example.ORG ").unwrap().as_str(),
-            "ada@example.org"
-        );
+        assert_eq!(Email::parse("  Ada@Example.ORG ").unwrap().as_str(), "ada@example.org");
     }
 
     #[test]
@@ -137,10 +130,7 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(
-            Name::parse("  Ada Lovelace ").unwrap().as_str(),
-            "Ada Lovelace"
-        );
+        assert_eq!(Name::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
         assert!(Name::parse("   ").is_err());
         assert!(Name::parse(&"x".repeat(81)).is_err());
     }

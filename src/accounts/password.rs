@@ -37,22 +37,14 @@ impl Passwords {
     pub fn new(cost: u32) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let permits = Semaphore::new(cores.saturating_sub(1).max(1));
-        let inner = Inner {
-            cost,
-            permits,
-            decoy: OnceCell::new(),
-        };
-        Self {
-            inner: Arc::new(inner),
-        }
+        let inner = Inner { cost, permits, decoy: OnceCell::new() };
+        Self { inner: Arc::new(inner) }
     }
 
     pub async fn hash(&self, password: &NewPassword) -> anyhow::Result<String> {
         let prehashed = prehash(password.as_str());
         let cost = self.inner.cost;
-        let hash = self
-            .blocking(move || bcrypt::non_truncating_hash(prehashed, cost))
-            .await??;
+        let hash = self.blocking(move || bcrypt::non_truncating_hash(prehashed, cost)).await??;
         Ok(format!("{SCHEME}{hash}"))
     }
 
@@ -67,9 +59,7 @@ impl Passwords {
             None => (self.decoy().await?, false),
         };
         let prehashed = prehash(password);
-        let matches = self
-            .blocking(move || bcrypt::verify(prehashed, &bcrypt_hash))
-            .await??;
+        let matches = self.blocking(move || bcrypt::verify(prehashed, &bcrypt_hash)).await??;
         Ok(real && matches)
     }
 

@@ -52,11 +52,7 @@ pub async fn begin(
     }
     session.cycle_id().await?;
     let now = db::now();
-    let sign_in = SignIn {
-        user_id: user.id,
-        signed_in_at: now,
-        seen_at: now,
-    };
+    let sign_in = SignIn { user_id: user.id, signed_in_at: now, seen_at: now };
     session.insert(SIGN_IN, sign_in).await?;
     // Saving now gives the new id, which the session list needs.
     session.save().await?;
@@ -103,15 +99,7 @@ pub async fn current(state: &AppState, session: &Session) -> Result<Option<User>
         return Ok(None);
     };
     if now - sign_in.seen_at >= TOUCH_EVERY_SECS {
-        session
-            .insert(
-                SIGN_IN,
-                SignIn {
-                    seen_at: now,
-                    ..sign_in
-                },
-            )
-            .await?;
+        session.insert(SIGN_IN, SignIn { seen_at: now, ..sign_in }).await?;
         on_db!(&state.db, pool => sqlx::query(
             "UPDATE user_sessions SET last_seen_at = $1 WHERE session_id = $2",
         )
@@ -190,11 +178,7 @@ pub async fn end_others(state: &AppState, user_id: i64, keep: Option<Id>) -> Res
         // The row is gone, so the session is already signed out; removing the record
         // too leaves nothing behind. An id the store cannot parse has no record.
         if let Ok(id) = id.parse::<Id>() {
-            state
-                .sessions
-                .delete(&id)
-                .await
-                .map_err(anyhow::Error::from)?;
+            state.sessions.delete(&id).await.map_err(anyhow::Error::from)?;
         }
     }
     Ok(ids.len())
@@ -223,10 +207,6 @@ pub async fn delete_expired(state: &AppState) -> Result<()> {
     .execute(pool)
     .await
     .map(|done| done.rows_affected()))?;
-    state
-        .sessions
-        .delete_expired()
-        .await
-        .map_err(anyhow::Error::from)?;
+    state.sessions.delete_expired().await.map_err(anyhow::Error::from)?;
     Ok(())
 }

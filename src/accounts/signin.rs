@@ -51,11 +51,7 @@ pub async fn submit(
     let email = match Email::parse(&input.email) {
         Ok(email) if !input.password.is_empty() => email,
         Ok(_) => {
-            return Ok(reshow(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &input,
-                "Enter your password.",
-            ));
+            return Ok(reshow(StatusCode::UNPROCESSABLE_ENTITY, &input, "Enter your password."));
         }
         Err(problem) => return Ok(reshow(StatusCode::UNPROCESSABLE_ENTITY, &input, problem)),
     };
@@ -81,9 +77,7 @@ pub async fn sign_out(state: Data<&AppState>, Data(session): Data<&Session>) -> 
 }
 
 fn reshow(status: StatusCode, input: &SigninForm, problem: &str) -> Response {
-    view(&input.email, &input.next, Some(problem))
-        .with_status(status)
-        .into_response()
+    view(&input.email, &input.next, Some(problem)).with_status(status).into_response()
 }
 
 fn view(email: &str, next: &str, problem: Option<&str>) -> Markup {

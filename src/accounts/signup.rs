@@ -47,11 +47,8 @@ pub async fn submit(
     Form(input): Form<SignupForm>,
 ) -> Result<Response> {
     state.limits.attempt_from(addr)?;
-    let (name, email, password) = (
-        Name::parse(&input.name),
-        Email::parse(&input.email),
-        NewPassword::parse(&input.password),
-    );
+    let (name, email, password) =
+        (Name::parse(&input.name), Email::parse(&input.email), NewPassword::parse(&input.password));
     let (Ok(name), Ok(email), Ok(password)) = (&name, &email, &password) else {
         let problems = Problems {
             name: name.as_ref().err().copied(),

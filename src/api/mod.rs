@@ -22,10 +22,5 @@ struct Me {
 
 #[handler]
 async fn me(CurrentUser(user): CurrentUser) -> Json<Me> {
-    Json(Me {
-        id: user.id,
-        name: user.name,
-        email: user.email,
-        avatar_url: user.avatar_url,
-    })
+    Json(Me { id: user.id, name: user.name, email: user.email, avatar_url: user.avatar_url })
 }

@@ -54,10 +54,7 @@ impl RoomName {
         if slug.starts_with("dm-") {
             return Err("Room names cannot start with “dm”; those are for direct messages.");
         }
-        Ok(Self {
-            name: name.to_owned(),
-            slug,
-        })
+        Ok(Self { name: name.to_owned(), slug })
     }
 }
 
@@ -76,10 +73,7 @@ mod tests {
     #[test]
     fn room_names_make_readable_slugs() {
         assert_eq!(RoomName::parse(" Book Club! ").unwrap().slug, "book-club");
-        assert_eq!(
-            RoomName::parse("Café — Zürich").unwrap().slug,
-            "café-zürich"
-        );
+        assert_eq!(RoomName::parse("Café — Zürich").unwrap().slug, "café-zürich");
         assert!(RoomName::parse("!!!").is_err());
         assert!(RoomName::parse("DM 4").is_err());
     }

@@ -18,8 +18,6 @@ use tokio::sync::{mpsc, watch};
 
 use super::views;
 
-/// Frames a connection may have waiting before it counts as not reading.
-const QUEUE: usize = 512;
 /// How long "X is typing…" lasts after the last keystroke.
 const TYPING_FOR: Duration = Duration::from_secs(4);
 
@@ -106,19 +104,22 @@ struct Inner {
     rooms: HashMap<i64, Room>,
 }
 
-#[derive(Default)]
 pub struct Hub {
     inner: Mutex<Inner>,
     senders: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    /// Frames a connection may have waiting before it counts as not reading.
+    queue: usize,
 }
 
 impl Hub {
+    pub fn new(queue: usize) -> Self {
+        Self { inner: Mutex::default(), senders: Mutex::default(), queue: queue.max(1) }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the maps half-updated in a way
         // that matters more than losing chat entirely, so keep going.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Registers a socket of `user_id` on `session_id`, showing room `viewing`, and
@@ -131,7 +132,7 @@ impl Hub {
         viewing: i64,
         rooms: &[i64],
     ) -> Connection {
-        let (queue, outbound) = mpsc::channel(QUEUE);
+        let (queue, outbound) = mpsc::channel(self.queue);
         let (close_tx, close) = watch::channel(None);
         let mut inner = self.lock();
         inner.next_id += 1;
@@ -153,11 +154,7 @@ impl Hub {
                 close: close_tx,
             },
         );
-        Connection {
-            id,
-            outbound,
-            close,
-        }
+        Connection { id, outbound, close }
     }
 
     pub fn disconnect(&self, id: ConnId) {
@@ -188,22 +185,15 @@ impl Hub {
     /// The per-room turn that keeps "store, then deliver" in the stored order when
     /// several people send to one room at once.
     pub fn sending_turn(&self, room_id: i64) -> Arc<tokio::sync::Mutex<()>> {
-        let mut senders = self
-            .senders
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut senders = self.senders.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         senders.entry(room_id).or_default().clone()
     }
 
     /// `user_id` joined `room_id`: their open sockets start receiving it.
     pub fn joined(&self, user_id: i64, room_id: i64) {
         let mut inner = self.lock();
-        let ids: Vec<ConnId> = inner
-            .conns
-            .iter()
-            .filter(|(_, c)| c.user_id == user_id)
-            .map(|(id, _)| *id)
-            .collect();
+        let ids: Vec<ConnId> =
+            inner.conns.iter().filter(|(_, c)| c.user_id == user_id).map(|(id, _)| *id).collect();
         for id in &ids {
             if let Some(conn) = inner.conns.get_mut(id) {
                 conn.rooms.insert(room_id);
@@ -217,12 +207,8 @@ impl Hub {
     /// `user_id` left `room_id`: nothing more from it reaches their sockets.
     pub fn left(&self, user_id: i64, room_id: i64) {
         let mut inner = self.lock();
-        let ids: Vec<ConnId> = inner
-            .conns
-            .iter()
-            .filter(|(_, c)| c.user_id == user_id)
-            .map(|(id, _)| *id)
-            .collect();
+        let ids: Vec<ConnId> =
+            inner.conns.iter().filter(|(_, c)| c.user_id == user_id).map(|(id, _)| *id).collect();
         for id in &ids {
             if let Some(conn) = inner.conns.get_mut(id) {
                 conn.rooms.remove(&room_id);
@@ -265,11 +251,7 @@ impl Hub {
     /// Closes every socket of the given sessions.
     pub fn close_sessions(&self, session_ids: &[String], reason: CloseReason) {
         let inner = self.lock();
-        for conn in inner
-            .conns
-            .values()
-            .filter(|c| session_ids.contains(&c.session_id))
-        {
+        for conn in inner.conns.values().filter(|c| session_ids.contains(&c.session_id)) {
             conn.close.send_replace(Some(reason));
         }
     }
@@ -304,10 +286,7 @@ impl Hub {
                 .filter(|conn| conn.viewing == *room_id);
             let typing = room.typing_changed.then(|| {
                 Arc::new(
-                    room.typing
-                        .iter()
-                        .map(|(id, name, _)| (*id, name.clone()))
-                        .collect::<Vec<_>>(),
+                    room.typing.iter().map(|(id, name, _)| (*id, name.clone())).collect::<Vec<_>>(),
                 )
             });
             let presence = room.presence_changed.then(|| {

@@ -26,10 +26,7 @@ pub fn routes(route: Route) -> Route {
     route
         .at("/chat", get(pages::general))
         .at("/chat/:room", get(pages::show_room))
-        .at(
-            "/chat/:room/messages",
-            get(pages::older).post(pages::post_message),
-        )
+        .at("/chat/:room/messages", get(pages::older).post(pages::post_message))
         .at("/chat/:room/join", post(pages::join))
         .at("/chat/:room/leave", post(pages::leave))
         .at("/rooms", get(pages::browse).post(pages::create))
@@ -52,9 +49,7 @@ pub async fn send(
         Err(problem) => return Ok(Err(problem)),
     };
     if state.limits.message_from(author.id).is_err() {
-        return Ok(Err(
-            "You are sending messages very quickly. Wait a moment and try again.",
-        ));
+        return Ok(Err("You are sending messages very quickly. Wait a moment and try again."));
     }
     // Stored and delivered in a task of its own, so a client that disconnects midway
     // cannot leave a stored message undelivered. The room's turn keeps delivery in
@@ -77,9 +72,5 @@ pub async fn send(
     })
     .await
     .map_err(|err| AppError::Internal(err.into()))??;
-    Ok(if stored {
-        Ok(())
-    } else {
-        Err("You are not in this room any more.")
-    })
+    Ok(if stored { Ok(()) } else { Err("You are not in this room any more.") })
 }

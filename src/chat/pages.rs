@@ -19,14 +19,7 @@ use crate::web::{CurrentUser, Form};
 
 #[handler]
 pub async fn general(state: Data<&AppState>, CurrentUser(user): CurrentUser) -> Result<Response> {
-    show(
-        &state,
-        &user,
-        "general",
-        Composer::default(),
-        StatusCode::OK,
-    )
-    .await
+    show(&state, &user, "general", Composer::default(), StatusCode::OK).await
 }
 
 #[handler]
@@ -64,9 +57,7 @@ async fn show(
 
 /// The room if `user` is in it; otherwise 404, the same as a room that does not exist.
 async fn member_of(state: &AppState, user: &User, slug: &str) -> Result<MyRoom> {
-    rooms::find_mine(&state.db, user.id, slug)
-        .await?
-        .ok_or(AppError::NotFound)
+    rooms::find_mine(&state.db, user.id, slug).await?.ok_or(AppError::NotFound)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,47 +77,21 @@ pub async fn post_message(
     Form(input): Form<MessageForm>,
 ) -> Result<Response> {
     let room = member_of(&state, &user, &slug).await?;
-    let problem = super::send(&state, &user, room.id, &input.body)
-        .await?
-        .err();
+    let problem = super::send(&state, &user, room.id, &input.body).await?.err();
     let htmx = req.header("hx-request").is_some();
     match (problem, htmx) {
         (None, false) => Ok(Redirect::see_other(format!("/chat/{slug}")).into_response()),
         (problem, true) => {
-            let kept = if problem.is_some() {
-                input.body.as_str()
-            } else {
-                ""
-            };
-            let status = if problem.is_some() {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::OK
-            };
-            Ok(views::composer(
-                &slug,
-                &room.title,
-                &Composer {
-                    body: kept,
-                    problem,
-                },
-            )
-            .with_status(status)
-            .into_response())
+            let kept = if problem.is_some() { input.body.as_str() } else { "" };
+            let status =
+                if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+            Ok(views::composer(&slug, &room.title, &Composer { body: kept, problem })
+                .with_status(status)
+                .into_response())
         }
         (Some(problem), false) => {
-            let composer = Composer {
-                body: &input.body,
-                problem: Some(problem),
-            };
-            show(
-                &state,
-                &user,
-                &slug,
-                composer,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let composer = Composer { body: &input.body, problem: Some(problem) };
+            show(&state, &user, &slug, composer, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
 }
@@ -174,9 +139,7 @@ pub async fn join(
     CurrentUser(user): CurrentUser,
     Path(slug): Path<String>,
 ) -> Result<Redirect> {
-    let room_id = rooms::join(&state.db, user.id, &slug)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let room_id = rooms::join(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
     state.hub.joined(user.id, room_id);
     Ok(Redirect::see_other(format!("/chat/{slug}")))
 }
@@ -218,9 +181,7 @@ pub async fn create(
         Ok(name) => name,
         Err(problem) => {
             let page = rooms_page(&state, &user, &input.name, Some(problem)).await?;
-            return Ok(page
-                .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-                .into_response());
+            return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());
         }
     };
     if rooms::create(&state.db, user.id, &name).await?.is_err() {

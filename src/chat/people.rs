@@ -46,9 +46,7 @@ pub async fn show(
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<maud::Markup> {
-    let person = users::find_by_id(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let person = users::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
     Ok(page(
         &person.name,
         Some(&user),
@@ -78,9 +76,7 @@ pub async fn message(
     if id == user.id {
         return Err(AppError::NotFound);
     }
-    let other = users::find_by_id(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let other = users::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let (slug, room_id) = rooms::direct(&state.db, user.id, other.id).await?;
     state.hub.joined(user.id, room_id);
     state.hub.joined(other.id, room_id);

@@ -36,6 +36,8 @@ use crate::web::MaybeUser;
 /// Largest frame a client may send; a composer message is at most 4,000 characters.
 pub const MAX_FRAME: usize = 16 * 1024;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait for the client's side of the closing handshake.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
 const PING_EVERY: Duration = Duration::from_secs(25);
 /// How often the read position of the room on screen is saved.
 const SAVE_READ_EVERY: Duration = Duration::from_secs(5);
@@ -57,10 +59,7 @@ pub async fn upgrade(
     Query(params): Query<Params>,
 ) -> Result<Response> {
     // A page on another site must not open a socket with this person's cookie.
-    if req
-        .header("origin")
-        .is_some_and(|origin| origin != state.origin)
-    {
+    if req.header("origin").is_some_and(|origin| origin != state.origin) {
         tracing::warn!("refused a cross-site WebSocket");
         return Ok(StatusCode::FORBIDDEN.into_response());
     }
@@ -87,10 +86,7 @@ pub async fn upgrade(
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_FRAME))
         .max_frame_size(Some(MAX_FRAME));
-    Ok(ws
-        .config(config)
-        .on_upgrade(move |stream| connection.run(stream))
-        .into_response())
+    Ok(ws.config(config).on_upgrade(move |stream| connection.run(stream)).into_response())
 }
 
 /// What a client may send. htmx sends form fields as strings.
@@ -163,9 +159,18 @@ impl Socket {
                 Err(ending) => break ending,
             };
             for frame in frames {
-                // A client that does not take a frame within the timeout is gone.
-                if !matches!(timeout(WRITE_TIMEOUT, sink.send(frame)).await, Ok(Ok(()))) {
-                    break 'conn Ending::Gone;
+                // A client that does not take a frame within the timeout is gone, and
+                // one the hub gave up on (queue full) is dropped without waiting.
+                tokio::select! {
+                    sent = timeout(WRITE_TIMEOUT, sink.send(frame)) => {
+                        if !matches!(sent, Ok(Ok(()))) {
+                            break 'conn Ending::Gone;
+                        }
+                    }
+                    _ = conn.close.changed() => break 'conn match *conn.close.borrow() {
+                        Some(CloseReason::TooSlow) | None => Ending::Gone,
+                        Some(reason) => Ending::Closed(reason),
+                    },
                 }
             }
         };
@@ -190,8 +195,19 @@ impl Socket {
                 Some((code, why))
             }
         };
-        if let Some((code, why)) = close {
-            let _ = timeout(WRITE_TIMEOUT, sink.send(Frame::close_with(code, why))).await;
+        if let Some((code, why)) = close
+            && timeout(WRITE_TIMEOUT, sink.send(Frame::close_with(code, why))).await.is_ok()
+        {
+            // Finish the closing handshake: read until the client's close frame, so
+            // the connection is not reset while it still has our close frame unread.
+            let _ = timeout(CLOSE_WAIT, async {
+                while let Some(Ok(frame)) = incoming.next().await {
+                    if matches!(frame, Frame::Close(_)) {
+                        break;
+                    }
+                }
+            })
+            .await;
         }
         let _ = timeout(WRITE_TIMEOUT, sink.close()).await;
     }
@@ -219,17 +235,12 @@ impl Socket {
             Incoming::Resume { after } => match after.trim().parse::<i64>() {
                 Ok(after) => self.resume(after).await,
                 Err(_) => {
-                    return Err(Ending::Abuse(
-                        CloseCode::Policy,
-                        "malformed resume position",
-                    ));
+                    return Err(Ending::Abuse(CloseCode::Policy, "malformed resume position"));
                 }
             },
             Incoming::Send { body } => self.send(&body).await,
             Incoming::Typing {} => {
-                self.state
-                    .hub
-                    .typing(self.room.id, self.user.id, &self.user.name);
+                self.state.hub.typing(self.room.id, self.user.id, &self.user.name);
                 Ok(Vec::new())
             }
         };
@@ -254,11 +265,7 @@ impl Socket {
         let rooms = rooms::mine(&self.state.db, self.user.id).await?;
         self.unread = rooms.iter().map(|r| (r.id, r.unread())).collect();
         let sidebar = views::sidebar(&rooms, &self.room.slug).into_string();
-        frames.push(Frame::Text(sidebar.replacen(
-            "<nav ",
-            r#"<nav hx-swap-oob="true" "#,
-            1,
-        )));
+        frames.push(Frame::Text(sidebar.replacen("<nav ", r#"<nav hx-swap-oob="true" "#, 1)));
         frames.push(Frame::Text(
             r#"<p class="status" id="connection-status" role="status" hx-swap-oob="true"></p>"#
                 .into(),
@@ -271,19 +278,10 @@ impl Socket {
             self.kept_alive = Instant::now();
             self.keep_alive().await?;
         }
-        let problem = super::send(&self.state, &self.user, self.room.id, body)
-            .await?
-            .err();
+        let problem = super::send(&self.state, &self.user, self.room.id, body).await?.err();
         let kept = if problem.is_some() { body } else { "" };
-        let composer = views::Composer {
-            body: kept,
-            problem,
-        };
-        Ok(vec![Frame::Text(views::composer_oob(
-            &self.room.slug,
-            &self.room.title,
-            &composer,
-        ))])
+        let composer = views::Composer { body: kept, problem };
+        Ok(vec![Frame::Text(views::composer_oob(&self.room.slug, &self.room.title, &composer))])
     }
 
     fn on_outbound(&mut self, out: Outbound) -> Vec<Frame> {
@@ -298,11 +296,7 @@ impl Socket {
             }
             Outbound::Message(m) => {
                 let count = self.unread.entry(m.room_id).or_default();
-                *count = if m.author_id == self.user.id {
-                    0
-                } else {
-                    *count + 1
-                };
+                *count = if m.author_id == self.user.id { 0 } else { *count + 1 };
                 vec![Frame::Text(views::unread_badge_oob(m.room_id, *count))]
             }
             Outbound::Typing(typers) => {
@@ -330,10 +324,7 @@ impl Socket {
     /// Keeps the session alive while the person is chatting, and notices when it
     /// ended elsewhere.
     async fn keep_alive(&mut self) -> Result<()> {
-        if sessions::keep_alive(&self.state, &self.session)
-            .await?
-            .is_none()
-        {
+        if sessions::keep_alive(&self.state, &self.session).await?.is_none() {
             self.state
                 .hub
                 .close_sessions(std::slice::from_ref(&self.session_id), CloseReason::SignedOut);
@@ -343,9 +334,8 @@ impl Socket {
 
     /// When the session would expire if nothing else happens.
     async fn expiry(&self) -> Instant {
-        let deadline = sessions::deadline(&self.state, &self.session)
-            .await
-            .unwrap_or(Duration::ZERO);
+        let deadline =
+            sessions::deadline(&self.state, &self.session).await.unwrap_or(Duration::ZERO);
         Instant::now() + deadline
     }
 

@@ -27,11 +27,8 @@ pub struct RoomPage<'a> {
 pub fn room_page(p: &RoomPage<'_>) -> Markup {
     let slug = &p.room.slug;
     let newest = p.messages.last().map_or(0, |m| m.seq);
-    let first_new = p
-        .messages
-        .iter()
-        .find(|m| m.seq > p.last_read && m.user_id != p.viewer.id)
-        .map(|m| m.seq);
+    let first_new =
+        p.messages.iter().find(|m| m.seq > p.last_read && m.user_id != p.viewer.id).map(|m| m.seq);
     page(
         &p.room.title,
         Some(p.viewer),
@@ -95,12 +92,8 @@ pub fn delivery_html(m: &Message) -> String {
 pub fn message(m: &Message) -> Markup {
     let at = time::OffsetDateTime::from_unix_timestamp(m.created_at)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let iso = at
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    let clock = at
-        .format(time::macros::format_description!("[hour]:[minute]"))
-        .unwrap_or_default();
+    let iso = at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let clock = at.format(time::macros::format_description!("[hour]:[minute]")).unwrap_or_default();
     html! {
         article.message id=(format!("m-{}", m.seq)) data-seq=(m.seq) {
             (avatar_for(m.user_id, &m.author_name, m.author_avatar.as_deref(), ""))
@@ -159,9 +152,7 @@ pub fn composer(slug: &str, title: &str, c: &Composer<'_>) -> Markup {
 
 pub fn composer_oob(slug: &str, title: &str, c: &Composer<'_>) -> String {
     // The same form, marked to replace the one on the page.
-    composer(slug, title, c)
-        .into_string()
-        .replacen("<form ", r#"<form hx-swap-oob="true" "#, 1)
+    composer(slug, title, c).into_string().replacen("<form ", r#"<form hx-swap-oob="true" "#, 1)
 }
 
 pub fn sidebar(rooms: &[MyRoom], current: &str) -> Markup {
@@ -199,9 +190,7 @@ pub fn unread_badge(room_id: i64, count: i64) -> Markup {
 }
 
 pub fn unread_badge_oob(room_id: i64, count: i64) -> String {
-    unread_badge(room_id, count)
-        .into_string()
-        .replacen("<span ", r#"<span hx-swap-oob="true" "#, 1)
+    unread_badge(room_id, count).into_string().replacen("<span ", r#"<span hx-swap-oob="true" "#, 1)
 }
 
 /// "Online here": everyone in the room with a socket open, shown to its viewers.
@@ -273,9 +262,7 @@ pub fn linkify(text: &str) -> Markup {
 fn find_link(text: &str) -> Option<usize> {
     let candidates = [text.find("https://"), text.find("http://")];
     candidates.into_iter().flatten().min().filter(|&i| {
-        let after = text[i..]
-            .trim_start_matches("https://")
-            .trim_start_matches("http://");
+        let after = text[i..].trim_start_matches("https://").trim_start_matches("http://");
         after.chars().next().is_some_and(|c| c.is_alphanumeric())
     })
 }
@@ -313,13 +300,7 @@ mod tests {
     #[test]
     fn things_that_are_not_links_stay_text() {
         assert_eq!(linkify("http:// nope").into_string(), "http:// nope");
-        assert_eq!(
-            linkify("javascript:alert(1)").into_string(),
-            "javascript:alert(1)"
-        );
-        assert_eq!(
-            linkify("\"quoted\" <b>").into_string(),
-            "&quot;quoted&quot; &lt;b&gt;"
-        );
+        assert_eq!(linkify("javascript:alert(1)").into_string(), "javascript:alert(1)");
+        assert_eq!(linkify("\"quoted\" <b>").into_string(), "&quot;quoted&quot; &lt;b&gt;");
     }
 }

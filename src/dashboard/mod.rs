@@ -10,6 +10,7 @@ use tower_sessions::Session;
 
 use crate::AppState;
 use crate::accounts::sessions;
+use crate::chat::rooms;
 use crate::error::Result;
 use crate::web::CurrentUser;
 
@@ -30,15 +31,15 @@ async fn show(
     CurrentUser(user): CurrentUser,
 ) -> Result<maud::Markup> {
     let notice: Option<String> = session.remove(NOTICE).await?;
-    let active = sessions::list(&state, user.id).await?;
-    let this = session.id().map(|id| id.to_string());
-    Ok(views::dashboard(
-        &user,
-        &active,
-        this.as_deref(),
-        notice.as_deref(),
-        &views::PasswordProblems::default(),
-    ))
+    let page = views::Dashboard {
+        user: &user,
+        rooms: &rooms::mine(&state.db, user.id).await?,
+        sessions: &sessions::list(&state, user.id).await?,
+        this_session: session.id().map(|id| id.to_string()),
+        notice: notice.as_deref(),
+        problems: views::PasswordProblems::default(),
+    };
+    Ok(page.render())
 }
 
 #[handler]

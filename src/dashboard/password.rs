@@ -12,6 +12,7 @@ use super::views::{self, PasswordProblems};
 use crate::AppState;
 use crate::accounts::fields::NewPassword;
 use crate::accounts::{sessions, users};
+use crate::chat::rooms;
 use crate::error::Result;
 use crate::web::{CurrentUser, Form};
 
@@ -31,32 +32,31 @@ pub async fn change(
 ) -> Result<Response> {
     // Guessing the current password here is as rate-limited as at sign-in.
     state.limits.attempt_on(&user.email)?;
-    let current_ok = state
-        .passwords
-        .verify(&input.current_password, user.password_hash.as_deref())
-        .await?;
+    let current_ok =
+        state.passwords.verify(&input.current_password, user.password_hash.as_deref()).await?;
     let new = NewPassword::parse(&input.new_password);
     let problems = PasswordProblems {
         current: (!current_ok).then_some("That is not your current password."),
         new: new.as_ref().err().copied(),
     };
     let (true, Ok(new)) = (current_ok, new) else {
-        let active = sessions::list(&state, user.id).await?;
-        let this = session.id().map(|id| id.to_string());
-        let page = views::dashboard(&user, &active, this.as_deref(), None, &problems);
-        return Ok(page
-            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .into_response());
+        let page = views::Dashboard {
+            user: &user,
+            rooms: &rooms::mine(&state.db, user.id).await?,
+            sessions: &sessions::list(&state, user.id).await?,
+            this_session: session.id().map(|id| id.to_string()),
+            notice: None,
+            problems,
+        };
+        let page = page.render();
+        return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());
     };
     let hash = state.passwords.hash(&new).await?;
     users::set_password_hash(&state, user.id, &hash).await?;
     let ended = sessions::end_others(&state, user.id, session.id()).await?;
     tracing::info!(user_id = user.id, ended, "password changed");
     session
-        .insert(
-            NOTICE,
-            "Your password was changed, and your other sessions were signed out.",
-        )
+        .insert(NOTICE, "Your password was changed, and your other sessions were signed out.")
         .await?;
     Ok(Redirect::see_other("/dashboard").into_response())
 }

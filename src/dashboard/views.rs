@@ -4,6 +4,7 @@ use maud::{Markup, html};
 
 use crate::accounts::User;
 use crate::accounts::sessions::ActiveSession;
+use crate::chat::rooms::MyRoom;
 use crate::db;
 use crate::web::layout::{Field, avatar, page};
 
@@ -13,68 +14,91 @@ pub struct PasswordProblems {
     pub new: Option<&'static str>,
 }
 
-pub fn dashboard(
-    user: &User,
-    sessions: &[ActiveSession],
-    this_session: Option<&str>,
-    notice: Option<&str>,
-    problems: &PasswordProblems,
-) -> Markup {
-    let now = db::now();
-    page(
-        "Dashboard",
-        Some(user),
-        html! {
-            @if let Some(notice) = notice {
-                p.notice role="status" { (notice) }
-            }
-            section.card.profile aria-labelledby="you" {
-                (avatar(user, "large"))
-                div {
-                    h1 id="you" { (user.name) }
-                    dl.facts {
-                        dt { "Email" } dd { (user.email) }
-                        dt { "Account id" } dd { code { (user.id) } }
-                        dt { "Member since" } dd { (date(user.created_at)) }
+pub struct Dashboard<'a> {
+    pub user: &'a User,
+    pub rooms: &'a [MyRoom],
+    pub sessions: &'a [ActiveSession],
+    pub this_session: Option<String>,
+    pub notice: Option<&'a str>,
+    pub problems: PasswordProblems,
+}
+
+impl Dashboard<'_> {
+    pub fn render(&self) -> Markup {
+        let Dashboard { user, rooms, sessions, notice, .. } = *self;
+        let (this_session, problems) = (self.this_session.as_deref(), &self.problems);
+        let now = db::now();
+        page(
+            "Dashboard",
+            Some(user),
+            html! {
+                @if let Some(notice) = notice {
+                    p.notice role="status" { (notice) }
+                }
+                section.card.profile aria-labelledby="you" {
+                    (avatar(user, "large"))
+                    div {
+                        h1 id="you" { (user.name) }
+                        dl.facts {
+                            dt { "Email" } dd { (user.email) }
+                            dt { "Account id" } dd { code { (user.id) } }
+                            dt { "Member since" } dd { (date(user.created_at)) }
+                        }
                     }
                 }
-            }
-            section.card aria-labelledby="sessions" {
-                h2 id="sessions" { "Your sessions" }
-                p.hint { "Every browser where you are signed in. Signing out ends a session everywhere, at once." }
-                ul.sessions {
-                    @for s in sessions {
-                        @let current = this_session == Some(s.session_id.as_str());
-                        li.current[current] {
-                            span.device { (describe_agent(&s.user_agent)) }
-                            @if current { " " span.badge { "This one" } }
-                            span.when {
-                                "Last active " (ago(now, s.last_seen_at))
-                                " · signed in " (ago(now, s.signed_in_at))
+                section.card aria-labelledby="rooms" {
+                h2 id="rooms" { "Your rooms" }
+                ul.room-list {
+                    @for room in rooms {
+                        li {
+                            a.room-name href=(format!("/chat/{}", room.slug)) {
+                                @if !room.is_direct() { "#" } (room.title)
+                            }
+                            @if room.unread() > 0 {
+                                span.unread { (room.unread()) span.visually-hidden { " unread" } }
                             }
                         }
                     }
                 }
-                @if sessions.len() > 1 {
-                    form method="post" action="/dashboard/sessions/end-others" {
-                        button.secondary type="submit" { "Sign out all other sessions" }
+                p { a.button.primary href="/chat" { "Open the chat" } }
+            }
+            section.card aria-labelledby="sessions" {
+                    h2 id="sessions" { "Your sessions" }
+                    p.hint { "Every browser where you are signed in. Signing out ends a session everywhere, at once." }
+                    ul.sessions {
+                        @for s in sessions {
+                            @let current = this_session == Some(s.session_id.as_str());
+                            li.current[current] {
+                                span.device { (describe_agent(&s.user_agent)) }
+                                @if current { " " span.badge { "This one" } }
+                                span.when {
+                                    "Last active " (ago(now, s.last_seen_at))
+                                    " · signed in " (ago(now, s.signed_in_at))
+                                }
+                            }
+                        }
+                    }
+                    @if sessions.len() > 1 {
+                        form method="post" action="/dashboard/sessions/end-others" {
+                            button.secondary type="submit" { "Sign out all other sessions" }
+                        }
                     }
                 }
-            }
-            section.card aria-labelledby="password" {
-                h2 id="password" { "Change your password" }
-                p.hint { "Changing it signs out every other session." }
-                form method="post" action="/dashboard/password" {
-                    (Field { label: "Current password", name: "current_password", kind: "password",
-                        value: "", error: problems.current, autocomplete: "current-password", hint: None }.render())
-                    (Field { label: "New password", name: "new_password", kind: "password",
-                        value: "", error: problems.new, autocomplete: "new-password",
-                        hint: Some("At least 8 characters.") }.render())
-                    button.primary type="submit" { "Change password" }
+                section.card aria-labelledby="password" {
+                    h2 id="password" { "Change your password" }
+                    p.hint { "Changing it signs out every other session." }
+                    form method="post" action="/dashboard/password" {
+                        (Field { label: "Current password", name: "current_password", kind: "password",
+                            value: "", error: problems.current, autocomplete: "current-password", hint: None }.render())
+                        (Field { label: "New password", name: "new_password", kind: "password",
+                            value: "", error: problems.new, autocomplete: "new-password",
+                            hint: Some("At least 8 characters.") }.render())
+                        button.primary type="submit" { "Change password" }
+                    }
                 }
-            }
-        },
-    )
+            },
+        )
+    }
 }
 
 /// "Firefox on Linux" from a user agent string, or the string itself.
@@ -123,11 +147,7 @@ fn ago(now: i64, then: i64) -> String {
 }
 
 fn plural(n: i64, unit: &str) -> String {
-    if n == 1 {
-        format!("1 {unit} ago")
-    } else {
-        format!("{n} {unit}s ago")
-    }
+    if n == 1 { format!("1 {unit} ago") } else { format!("{n} {unit}s ago") }
 }
 
 fn date(unix: i64) -> String {

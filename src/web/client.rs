@@ -24,11 +24,7 @@ impl<'a> FromRequest<'a> for ClientAddr {
             .flatten()
             .and_then(|value| value.trim().parse().ok());
         let peer = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
-        Ok(ClientAddr(
-            forwarded
-                .or(peer)
-                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
-        ))
+        Ok(ClientAddr(forwarded.or(peer).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
     }
 }
 

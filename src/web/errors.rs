@@ -36,9 +36,7 @@ pub fn respond(err: AppError, api: bool) -> Response {
                 .header(header::LOCATION, location)
                 .finish()
         }
-        (_, false) => page(status, &err.message())
-            .with_status(status)
-            .into_response(),
+        (_, false) => page(status, &err.message()).with_status(status).into_response(),
     };
     if let AppError::RateLimited { retry_after } = err
         && let Ok(value) = retry_after.as_secs().max(1).to_string().parse()

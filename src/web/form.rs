@@ -17,24 +17,17 @@ pub struct Form<T>(pub T);
 
 impl<'a, T: DeserializeOwned> FromRequest<'a> for Form<T> {
     async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let is_form = req
-            .header(header::CONTENT_TYPE)
-            .and_then(|value| value.split(';').next())
-            .is_some_and(|mime| {
-                mime.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            });
+        let is_form =
+            req.header(header::CONTENT_TYPE).and_then(|value| value.split(';').next()).is_some_and(
+                |mime| mime.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"),
+            );
         if !is_form {
             return Err(AppError::BadRequest("the body must be an urlencoded form").into());
         }
-        let bytes = body
-            .take()?
-            .into_bytes_limit(BODY_LIMIT)
-            .await
-            .map_err(|err| match err {
-                poem::error::ReadBodyError::PayloadTooLarge => AppError::PayloadTooLarge,
-                _ => AppError::BadRequest("the body could not be read"),
-            })?;
+        let bytes = body.take()?.into_bytes_limit(BODY_LIMIT).await.map_err(|err| match err {
+            poem::error::ReadBodyError::PayloadTooLarge => AppError::PayloadTooLarge,
+            _ => AppError::BadRequest("the body could not be read"),
+        })?;
         if !decodes_as_utf8(&bytes) {
             return Err(AppError::BadRequest("the form is not valid UTF-8").into());
         }
@@ -45,8 +38,7 @@ impl<'a, T: DeserializeOwned> FromRequest<'a> for Form<T> {
 }
 
 fn decodes_as_utf8(body: &[u8]) -> bool {
-    body.split(|&b| b == b'&' || b == b'=')
-        .all(|part| percent_decode(part).decode_utf8().is_ok())
+    body.split(|&b| b == b'&' || b == b'=').all(|part| percent_decode(part).decode_utf8().is_ok())
 }
 
 #[cfg(test)]

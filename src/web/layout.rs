@@ -61,14 +61,12 @@ impl Field<'_> {
         let id = format!("field-{}", self.name);
         let error_id = format!("{id}-error");
         let hint_id = format!("{id}-hint");
-        let described = [
-            self.hint.map(|_| hint_id.as_str()),
-            self.error.map(|_| error_id.as_str()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+        let described =
+            [self.hint.map(|_| hint_id.as_str()), self.error.map(|_| error_id.as_str())]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
         html! {
             div.field.invalid[self.error.is_some()] {
                 label for=(id) { (self.label) }
@@ -102,11 +100,7 @@ fn initials(name: &str) -> String {
     let mut words = name.split_whitespace();
     let first = words.next().and_then(|w| w.chars().next());
     let last = words.last().and_then(|w| w.chars().next());
-    first
-        .into_iter()
-        .chain(last)
-        .flat_map(char::to_uppercase)
-        .collect()
+    first.into_iter().chain(last).flat_map(char::to_uppercase).collect()
 }
 
 #[cfg(test)]

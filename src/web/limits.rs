@@ -63,8 +63,6 @@ fn per_minute(n: u32) -> Quota {
 fn check(result: Result<(), NotUntil<QuantaInstant>>) -> Result<(), AppError> {
     result.map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
-        AppError::RateLimited {
-            retry_after: wait.max(Duration::from_secs(1)),
-        }
+        AppError::RateLimited { retry_after: wait.max(Duration::from_secs(1)) }
     })
 }

@@ -15,9 +15,7 @@ fn is_local_path(path: &str) -> bool {
     let mut chars = path.chars();
     chars.next() == Some('/')
         && !matches!(chars.next(), Some('/' | '\\'))
-        && !path
-            .chars()
-            .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+        && !path.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
 }
 
 #[cfg(test)]

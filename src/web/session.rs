@@ -119,17 +119,12 @@ pub async fn attach(next: Next, mut req: Request) -> poem::Result<Response> {
     let session = Session::new(
         incoming,
         state.sessions.clone(),
-        Some(Expiry::OnInactivity(time::Duration::seconds(
-            settings.idle.as_secs() as i64,
-        ))),
+        Some(Expiry::OnInactivity(time::Duration::seconds(settings.idle.as_secs() as i64))),
     );
     if incoming.is_some() {
         // Load now, so an unknown or expired id is noticed and its cookie removed
         // even when the handler never looks at the session.
-        session
-            .get_value(crate::accounts::sessions::SIGN_IN)
-            .await
-            .map_err(AppError::from)?;
+        session.get_value(crate::accounts::sessions::SIGN_IN).await.map_err(AppError::from)?;
     }
     req.extensions_mut().insert(session.clone());
 

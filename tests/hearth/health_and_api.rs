@@ -12,9 +12,7 @@ on_both_databases!(
 
 async fn api_me_describes_the_signed_in_person(backend: Backend) {
     let app = backend.spawn().await;
-    let ada = app
-        .signed_up("Ada Lovelace", "ada@example.org", "analytical engine")
-        .await;
+    let ada = app.signed_up("Ada Lovelace", "ada@example.org", "analytical engine").await;
     let resp = ada.get("/api/me").await;
     assert_eq!(resp.status, StatusCode::OK);
     let me: serde_json::Value = serde_json::from_str(&resp.body).unwrap();
@@ -28,12 +26,7 @@ async fn api_me_without_a_session_is_a_json_401(backend: Backend) {
     let app = backend.spawn().await;
     let resp = app.browser().get("/api/me").await;
     assert_eq!(resp.status, StatusCode::UNAUTHORIZED);
-    assert!(
-        resp.headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/json")
-    );
+    assert!(resp.headers["content-type"].to_str().unwrap().starts_with("application/json"));
     let error: serde_json::Value = serde_json::from_str(&resp.body).unwrap();
     assert_eq!(error["error"], "unauthorized");
 }
@@ -61,25 +54,12 @@ async fn assets_are_embedded_and_cached_by_version(backend: Backend) {
         .replace("&amp;", "&");
     let css = browser.get(&href).await;
     assert_eq!(css.status, StatusCode::OK);
-    assert!(
-        css.headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/css")
-    );
-    assert!(
-        css.headers["cache-control"]
-            .to_str()
-            .unwrap()
-            .contains("immutable")
-    );
+    assert!(css.headers["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert!(css.headers["cache-control"].to_str().unwrap().contains("immutable"));
     assert!(css.body.contains(":root"));
 
     let js = browser.get("/assets/htmx.min.js").await;
     assert_eq!(js.status, StatusCode::OK);
     assert!(js.body.contains("htmx"));
-    assert_eq!(
-        browser.get("/assets/nope.js").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(browser.get("/assets/nope.js").await.status, StatusCode::NOT_FOUND);
 }

@@ -3,8 +3,10 @@
 
 mod support;
 
+mod chat;
 mod health_and_api;
 mod protection;
+mod rooms;
 mod sessions;
 mod signin;
 mod signup;

@@ -21,41 +21,21 @@ async fn a_cross_site_post_is_refused_and_changes_nothing(backend: Backend) {
     let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
     let logout = ada.url("/logout");
 
-    let by_fetch_metadata = ada
-        .client
-        .post(&logout)
-        .header("sec-fetch-site", "cross-site")
-        .send()
-        .await;
+    let by_fetch_metadata =
+        ada.client.post(&logout).header("sec-fetch-site", "cross-site").send().await;
     let by_fetch_metadata = read(by_fetch_metadata).await;
     assert_eq!(by_fetch_metadata.status, StatusCode::FORBIDDEN);
     assert!(by_fetch_metadata.body.contains("came from another site"));
 
-    let sibling = read(
-        ada.client
-            .post(&logout)
-            .header("sec-fetch-site", "same-site")
-            .send()
-            .await,
-    )
-    .await;
+    let sibling =
+        read(ada.client.post(&logout).header("sec-fetch-site", "same-site").send().await).await;
     assert_eq!(sibling.status, StatusCode::FORBIDDEN);
 
-    let by_origin = read(
-        ada.client
-            .post(&logout)
-            .header("origin", "https://evil.example")
-            .send()
-            .await,
-    )
-    .await;
+    let by_origin =
+        read(ada.client.post(&logout).header("origin", "https://evil.example").send().await).await;
     assert_eq!(by_origin.status, StatusCode::FORBIDDEN);
 
-    assert_eq!(
-        ada.get("/dashboard").await.status,
-        StatusCode::OK,
-        "still signed in"
-    );
+    assert_eq!(ada.get("/dashboard").await.status, StatusCode::OK, "still signed in");
 }
 
 async fn pages_carry_security_headers_and_no_inline_script(backend: Backend) {
@@ -71,11 +51,7 @@ async fn pages_carry_security_headers_and_no_inline_script(backend: Backend) {
         assert!(page.headers.contains_key("referrer-policy"));
         assert_eq!(page.headers["cache-control"], "no-store");
         let scripts = page.body.matches("<script").count();
-        assert_eq!(
-            scripts,
-            page.body.matches("<script src=").count(),
-            "{path}: inline script"
-        );
+        assert_eq!(scripts, page.body.matches("<script src=").count(), "{path}: inline script");
     }
 }
 
@@ -85,18 +61,10 @@ async fn the_session_cookie_is_http_only_lax_and_secure_over_https(backend: Back
         .browser()
         .post_form(
             "/signup",
-            &[
-                ("name", "Ada"),
-                ("email", "ada@example.org"),
-                ("password", PASSWORD),
-            ],
+            &[("name", "Ada"), ("email", "ada@example.org"), ("password", PASSWORD)],
         )
         .await;
-    let cookie = resp
-        .set_cookies()
-        .into_iter()
-        .find(|c| c.starts_with("id="))
-        .expect("cookie");
+    let cookie = resp.set_cookies().into_iter().find(|c| c.starts_with("id=")).expect("cookie");
     for part in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=1728000"] {
         assert!(cookie.contains(part), "{cookie} lacks {part}");
     }
@@ -109,11 +77,7 @@ async fn the_session_cookie_is_http_only_lax_and_secure_over_https(backend: Back
         .browser()
         .post_form(
             "/signup",
-            &[
-                ("name", "Ada"),
-                ("email", "ada@example.org"),
-                ("password", PASSWORD),
-            ],
+            &[("name", "Ada"), ("email", "ada@example.org"), ("password", PASSWORD)],
         )
         .await;
     let cookie = resp
@@ -130,14 +94,7 @@ async fn a_body_over_64_kib_gets_413(backend: Backend) {
     let browser = app.browser();
     let huge = "x".repeat(65 * 1024);
     let resp = browser
-        .post_form(
-            "/signup",
-            &[
-                ("name", "Ada"),
-                ("email", "ada@example.org"),
-                ("password", &huge),
-            ],
-        )
+        .post_form("/signup", &[("name", "Ada"), ("email", "ada@example.org"), ("password", &huge)])
         .await;
     assert_eq!(resp.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(resp.body.contains("more than Hearth accepts"));
@@ -157,14 +114,8 @@ async fn malformed_requests_get_a_clear_4xx_never_a_500(backend: Backend) {
     };
     let form = "application/x-www-form-urlencoded";
 
-    let invalid_utf8 = read(
-        post(
-            b"name=%FF%FE&email=a%40b.org&password=analytical+engine",
-            form,
-        )
-        .await,
-    )
-    .await;
+    let invalid_utf8 =
+        read(post(b"name=%FF%FE&email=a%40b.org&password=analytical+engine", form).await).await;
     assert_eq!(invalid_utf8.status, StatusCode::BAD_REQUEST);
     assert!(invalid_utf8.body.contains("not valid UTF-8"));
 
@@ -207,34 +158,20 @@ async fn repeated_sign_in_attempts_on_one_account_are_slowed_down(backend: Backe
     let attacker = app.browser();
     for _ in 0..5 {
         let resp = attacker
-            .post_form(
-                "/login",
-                &[("email", "ada@example.org"), ("password", "guess guess")],
-            )
+            .post_form("/login", &[("email", "ada@example.org"), ("password", "guess guess")])
             .await;
         assert_eq!(resp.status, StatusCode::UNAUTHORIZED);
     }
-    let limited = attacker
-        .post_form(
-            "/login",
-            &[("email", "ADA@example.org"), ("password", PASSWORD)],
-        )
-        .await;
+    let limited =
+        attacker.post_form("/login", &[("email", "ADA@example.org"), ("password", PASSWORD)]).await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = limited.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "retry after {retry}s");
     assert!(limited.body.contains("Too many attempts"));
 
     // Another account is not affected by Ada's limit.
     let other = attacker
-        .post_form(
-            "/login",
-            &[("email", "bob@example.org"), ("password", "guess guess")],
-        )
+        .post_form("/login", &[("email", "bob@example.org"), ("password", "guess guess")])
         .await;
     assert_eq!(other.status, StatusCode::UNAUTHORIZED);
 }
@@ -249,19 +186,14 @@ async fn one_address_cannot_flood_sign_in_and_sign_up(backend: Backend) {
     let browser = app.browser();
     for i in 0..3 {
         let email = format!("person{i}@example.org");
-        let resp = browser
-            .post_form("/login", &[("email", &email), ("password", "guess guess")])
-            .await;
+        let resp =
+            browser.post_form("/login", &[("email", &email), ("password", "guess guess")]).await;
         assert_eq!(resp.status, StatusCode::UNAUTHORIZED);
     }
     let signup = browser
         .post_form(
             "/signup",
-            &[
-                ("name", "Eve"),
-                ("email", "eve@example.org"),
-                ("password", PASSWORD),
-            ],
+            &[("name", "Eve"), ("email", "eve@example.org"), ("password", PASSWORD)],
         )
         .await;
     assert_eq!(signup.status, StatusCode::TOO_MANY_REQUESTS);
@@ -273,10 +205,5 @@ async fn unknown_pages_get_a_friendly_404(backend: Backend) {
     let page = app.browser().get("/no/such/page").await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(page.body.contains("There is nothing at this address."));
-    assert!(
-        page.headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"));
 }

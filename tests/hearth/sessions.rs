@@ -15,20 +15,11 @@ async fn the_dashboard_lists_each_session_and_marks_this_one(backend: Backend) {
     let app = backend.spawn().await;
     let laptop = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
     let phone = app.browser();
-    phone
-        .post_form(
-            "/login",
-            &[("email", "ada@example.org"), ("password", PASSWORD)],
-        )
-        .await;
+    phone.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
 
     let page = laptop.get("/dashboard").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(
-        page.body.matches("Chrome on Linux").count(),
-        2,
-        "both sessions listed"
-    );
+    assert_eq!(page.body.matches("Chrome on Linux").count(), 2, "both sessions listed");
     assert_eq!(page.body.matches("This one").count(), 1);
     assert!(page.body.contains("Sign out all other sessions"));
 }
@@ -37,17 +28,10 @@ async fn signing_out_other_sessions_ends_them_and_keeps_this_one(backend: Backen
     let app = backend.spawn().await;
     let laptop = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
     let phone = app.browser();
-    phone
-        .post_form(
-            "/login",
-            &[("email", "ada@example.org"), ("password", PASSWORD)],
-        )
-        .await;
+    phone.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
     assert_eq!(phone.get("/dashboard").await.status, StatusCode::OK);
 
-    let resp = laptop
-        .post_form("/dashboard/sessions/end-others", &[])
-        .await;
+    let resp = laptop.post_form("/dashboard/sessions/end-others", &[]).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
     let page = laptop.get("/dashboard").await;
     assert!(page.body.contains("Signed out 1 other session."));
@@ -61,20 +45,12 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
     let app = backend.spawn().await;
     let laptop = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
     let phone = app.browser();
-    phone
-        .post_form(
-            "/login",
-            &[("email", "ada@example.org"), ("password", PASSWORD)],
-        )
-        .await;
+    phone.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
 
     let wrong = laptop
         .post_form(
             "/dashboard/password",
-            &[
-                ("current_password", "not it at all"),
-                ("new_password", "difference engine"),
-            ],
+            &[("current_password", "not it at all"), ("new_password", "difference engine")],
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -87,48 +63,26 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
         .await;
     assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(weak.body.contains("Use at least 8 characters."));
-    assert_eq!(
-        phone.get("/dashboard").await.status,
-        StatusCode::OK,
-        "failed changes end nothing"
-    );
+    assert_eq!(phone.get("/dashboard").await.status, StatusCode::OK, "failed changes end nothing");
 
     let changed = laptop
         .post_form(
             "/dashboard/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "difference engine"),
-            ],
+            &[("current_password", PASSWORD), ("new_password", "difference engine")],
         )
         .await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER);
-    assert!(
-        laptop
-            .get("/dashboard")
-            .await
-            .body
-            .contains("Your password was changed")
-    );
+    assert!(laptop.get("/dashboard").await.body.contains("Your password was changed"));
     assert_eq!(phone.get("/dashboard").await.status, StatusCode::SEE_OTHER);
 
     let old = app
         .browser()
-        .post_form(
-            "/login",
-            &[("email", "ada@example.org"), ("password", PASSWORD)],
-        )
+        .post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)])
         .await;
     assert_eq!(old.status, StatusCode::UNAUTHORIZED);
     let new = app
         .browser()
-        .post_form(
-            "/login",
-            &[
-                ("email", "ada@example.org"),
-                ("password", "difference engine"),
-            ],
-        )
+        .post_form("/login", &[("email", "ada@example.org"), ("password", "difference engine")])
         .await;
     assert_eq!(new.status, StatusCode::SEE_OTHER);
 }

@@ -30,11 +30,7 @@ async fn a_signed_out_visit_to_the_dashboard_asks_to_sign_in_and_comes_back(back
     let signed_in = browser
         .post_form(
             "/login",
-            &[
-                ("email", "ada@example.org"),
-                ("password", PASSWORD),
-                ("next", "/dashboard"),
-            ],
+            &[("email", "ada@example.org"), ("password", PASSWORD), ("next", "/dashboard")],
         )
         .await;
     assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
@@ -45,21 +41,13 @@ async fn a_signed_out_visit_to_the_dashboard_asks_to_sign_in_and_comes_back(back
 async fn each_unsafe_next_lands_on_the_dashboard(backend: Backend) {
     let app = backend.spawn().await;
     app.signed_up("Ada", "ada@example.org", PASSWORD).await;
-    for next in [
-        "//evil.example",
-        "https://evil.example",
-        "/\\evil.example",
-        "javascript:alert(1)",
-    ] {
+    for next in ["//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)"]
+    {
         let resp = app
             .browser()
             .post_form(
                 "/login",
-                &[
-                    ("email", "ada@example.org"),
-                    ("password", PASSWORD),
-                    ("next", next),
-                ],
+                &[("email", "ada@example.org"), ("password", PASSWORD), ("next", next)],
             )
             .await;
         assert_eq!(resp.status, StatusCode::SEE_OTHER, "{next}");
@@ -69,11 +57,7 @@ async fn each_unsafe_next_lands_on_the_dashboard(backend: Backend) {
         .browser()
         .post_form(
             "/login",
-            &[
-                ("email", "ada@example.org"),
-                ("password", PASSWORD),
-                ("next", "/api/me"),
-            ],
+            &[("email", "ada@example.org"), ("password", PASSWORD), ("next", "/api/me")],
         )
         .await;
     assert_eq!(safe.location(), "/api/me");
@@ -85,22 +69,10 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer(backend: Back
     let browser = app.browser();
 
     let wrong = browser
-        .post_form(
-            "/login",
-            &[
-                ("email", "ada@example.org"),
-                ("password", "analytical enginf"),
-            ],
-        )
+        .post_form("/login", &[("email", "ada@example.org"), ("password", "analytical enginf")])
         .await;
     let unknown = browser
-        .post_form(
-            "/login",
-            &[
-                ("email", "nobody@example.org"),
-                ("password", "analytical enginf"),
-            ],
-        )
+        .post_form("/login", &[("email", "nobody@example.org"), ("password", "analytical enginf")])
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.status, wrong.status);
@@ -116,20 +88,14 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer(backend: Back
 async fn signing_in_gives_a_new_session_id_and_the_old_one_is_dead(backend: Backend) {
     let app = backend.spawn().await;
     app.signed_up("Ada", "ada@example.org", PASSWORD).await;
-    let mallory = app
-        .signed_up("Mallory", "mallory@example.org", "mallory's passphrase")
-        .await;
+    let mallory = app.signed_up("Mallory", "mallory@example.org", "mallory's passphrase").await;
     let planted = mallory.session_cookie().expect("mallory has a session");
 
     // Mallory plants her session id in Ada's browser; Ada then signs in.
     let ada = app.browser();
     ada.set_session_cookie(&planted);
-    let resp = ada
-        .post_form(
-            "/login",
-            &[("email", "ada@example.org"), ("password", PASSWORD)],
-        )
-        .await;
+    let resp =
+        ada.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
     let fresh = ada.session_cookie().expect("a session after sign-in");
     assert_ne!(fresh, planted, "the id is cycled at sign-in");
@@ -137,10 +103,7 @@ async fn signing_in_gives_a_new_session_id_and_the_old_one_is_dead(backend: Back
     // The planted id no longer opens anything, not Ada's account nor Mallory's.
     let attacker = app.browser();
     attacker.set_session_cookie(&planted);
-    assert_eq!(
-        attacker.get("/dashboard").await.status,
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(attacker.get("/dashboard").await.status, StatusCode::SEE_OTHER);
     let dashboard = ada.get("/dashboard").await;
     assert_eq!(dashboard.status, StatusCode::OK);
     assert!(dashboard.body.contains("ada@example.org"));
@@ -154,11 +117,7 @@ async fn after_signing_out_the_old_cookie_is_refused(backend: Backend) {
     let out = ada.post_form("/logout", &[]).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert_eq!(out.location(), "/login");
-    assert!(
-        out.set_cookies()
-            .iter()
-            .any(|c| c.starts_with("id=;") && c.contains("Max-Age=0"))
-    );
+    assert!(out.set_cookies().iter().any(|c| c.starts_with("id=;") && c.contains("Max-Age=0")));
 
     let replay = app.browser();
     replay.set_session_cookie(&cookie);
@@ -172,22 +131,14 @@ async fn an_unknown_session_cookie_is_removed(backend: Backend) {
     browser.set_session_cookie("AAAAAAAAAAAAAAAAAAAAAA");
     let resp = browser.get("/login").await;
     assert_eq!(resp.status, StatusCode::OK);
-    assert!(
-        resp.set_cookies()
-            .iter()
-            .any(|c| c.starts_with("id=;") && c.contains("Max-Age=0"))
-    );
+    assert!(resp.set_cookies().iter().any(|c| c.starts_with("id=;") && c.contains("Max-Age=0")));
 }
 
 async fn a_long_unicode_passphrase_works_and_changing_its_last_character_fails(backend: Backend) {
     let app = backend.spawn().await;
     // 200 characters, far past bcrypt's 72 bytes, in several scripts.
-    let passphrase: String = "火よ燃えろ — ωμέγα — огонь — 🔥 hearth "
-        .chars()
-        .cycle()
-        .take(199)
-        .chain(['a'])
-        .collect();
+    let passphrase: String =
+        "火よ燃えろ — ωμέγα — огонь — 🔥 hearth ".chars().cycle().take(199).chain(['a']).collect();
     assert_eq!(passphrase.chars().count(), 200);
     let mut wrong = passphrase.clone();
     wrong.pop();
@@ -196,18 +147,12 @@ async fn a_long_unicode_passphrase_works_and_changing_its_last_character_fails(b
     app.signed_up("Ada", "ada@example.org", &passphrase).await;
     let ok = app
         .browser()
-        .post_form(
-            "/login",
-            &[("email", "ada@example.org"), ("password", &passphrase)],
-        )
+        .post_form("/login", &[("email", "ada@example.org"), ("password", &passphrase)])
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     let refused = app
         .browser()
-        .post_form(
-            "/login",
-            &[("email", "ada@example.org"), ("password", &wrong)],
-        )
+        .post_form("/login", &[("email", "ada@example.org"), ("password", &wrong)])
         .await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
 }

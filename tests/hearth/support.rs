@@ -46,31 +46,75 @@ impl Backend {
     }
 
     pub async fn spawn_with(self, adjust: impl FnOnce(&mut Config)) -> TestApp {
-        let db = TestDb::create(self).await;
+        let db = Arc::new(TestDb::create(self).await);
         let mut config = Config::for_tests(&db.url);
         adjust(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let app = App::build(config, listener).await.expect("app builds");
-        let base = format!("http://{}", app.local_addr());
-        let state = app.state().clone();
-        tokio::spawn(app.run_until(std::future::pending()));
-        TestApp {
-            base,
-            state,
-            _db: db,
-        }
+        TestApp::start(config, db).await
     }
 }
 
 pub struct TestApp {
     pub base: String,
     pub state: AppState,
-    _db: TestDb,
+    config: Config,
+    db: Arc<TestDb>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    running: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl TestApp {
+    async fn start(config: Config, db: Arc<TestDb>) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let app = App::build(config.clone(), listener).await.expect("app builds");
+        let base = format!("http://{}", app.local_addr());
+        let state = app.state().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        TestApp { base, state, config, db, stop, running }
+    }
+
+    /// A second Hearth process on the same database, as after a restart or beside
+    /// this one.
+    pub async fn another_instance(&self) -> TestApp {
+        TestApp::start(self.config.clone(), self.db.clone()).await
+    }
+
+    /// Stops this instance the way SIGTERM does, and waits until it has.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.running.await.expect("server task").expect("server stops cleanly");
+    }
+
+    /// A WebSocket to `/ws?room=<room>` from `browser`, as the chat page opens it.
+    pub async fn socket(&self, browser: &Browser, room: &str) -> Socket {
+        self.try_socket(browser, room, Some(&self.base)).await.expect("socket opens")
+    }
+
+    /// Like [`TestApp::socket`], but returns the refusal's HTTP status.
+    pub async fn try_socket(
+        &self,
+        browser: &Browser,
+        room: &str,
+        origin: Option<&str>,
+    ) -> Result<Socket, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/ws?room={room}", self.base.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().expect("request");
+        if let Some(cookie) = browser.session_cookie() {
+            request.headers_mut().insert("cookie", format!("id={cookie}").parse().unwrap());
+        }
+        if let Some(origin) = origin {
+            request.headers_mut().insert("origin", origin.parse().unwrap());
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((stream, _)) => Ok(Socket { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => Err(resp.status().as_u16()),
+            Err(err) => panic!("socket failed: {err}"),
+        }
+    }
+
     /// A new browser with an empty cookie jar.
     pub fn browser(&self) -> Browser {
         let jar = Arc::new(Jar::default());
@@ -80,28 +124,16 @@ impl TestApp {
             .user_agent("Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0 Safari/537.36")
             .build()
             .expect("client");
-        Browser {
-            client,
-            jar,
-            base: self.base.clone(),
-        }
+        Browser { client, jar, base: self.base.clone() }
     }
 
     /// A browser that has just signed up as `name` <`email`> with `password`.
     pub async fn signed_up(&self, name: &str, email: &str, password: &str) -> Browser {
         let browser = self.browser();
         let resp = browser
-            .post_form(
-                "/signup",
-                &[("name", name), ("email", email), ("password", password)],
-            )
+            .post_form("/signup", &[("name", name), ("email", email), ("password", password)])
             .await;
-        assert_eq!(
-            resp.status,
-            StatusCode::SEE_OTHER,
-            "sign-up failed: {}",
-            resp.body
-        );
+        assert_eq!(resp.status, StatusCode::SEE_OTHER, "sign-up failed: {}", resp.body);
         browser
     }
 }
@@ -120,10 +152,7 @@ pub struct Page {
 
 impl Page {
     pub fn location(&self) -> &str {
-        self.headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
     pub fn set_cookies(&self) -> Vec<String> {
@@ -155,6 +184,15 @@ impl Browser {
         read(request.send().await).await
     }
 
+    /// This browser (its cookies) pointed at another instance.
+    pub fn on(&self, app: &TestApp) -> Browser {
+        let browser = app.browser();
+        if let Some(cookie) = self.session_cookie() {
+            browser.set_session_cookie(&cookie);
+        }
+        browser
+    }
+
     /// The session cookie's value, if the jar holds one.
     pub fn session_cookie(&self) -> Option<String> {
         let url = self.base.parse().ok()?;
@@ -169,8 +207,7 @@ impl Browser {
     /// Puts a session cookie in the jar, as a planted or copied cookie would be.
     pub fn set_session_cookie(&self, value: &str) {
         let url = self.base.parse().expect("base url");
-        self.jar
-            .add_cookie_str(&format!("id={value}; Path=/"), &url);
+        self.jar.add_cookie_str(&format!("id={value}; Path=/"), &url);
     }
 }
 
@@ -178,11 +215,110 @@ pub async fn read(resp: reqwest::Result<reqwest::Response>) -> Page {
     let resp = resp.expect("request reaches Hearth");
     let (status, headers) = (resp.status(), resp.headers().clone());
     let body = resp.text().await.expect("body");
-    Page {
-        status,
-        headers,
-        body,
+    Page { status, headers, body }
+}
+
+type WsStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A chat socket as the page's htmx uses it.
+pub struct Socket {
+    pub stream: WsStream,
+}
+
+/// What a socket saw next.
+#[derive(Debug, PartialEq)]
+pub enum Seen {
+    Text(String),
+    Closed(Option<u16>),
+    Nothing,
+}
+
+impl Socket {
+    pub async fn send_json(&mut self, value: serde_json::Value) {
+        use futures_util::SinkExt;
+        use tokio_tungstenite::tungstenite::Message;
+        self.stream.send(Message::text(value.to_string())).await.expect("send");
     }
+
+    /// "I have everything up to `after`": what htmx sends on every (re)connect.
+    pub async fn resume(&mut self, after: i64) {
+        self.send_json(
+            serde_json::json!({ "kind": "resume", "after": after.to_string(), "HEADERS": {} }),
+        )
+        .await;
+    }
+
+    /// Sends the composer, as htmx does.
+    pub async fn say(&mut self, body: &str) {
+        self.send_json(serde_json::json!({ "kind": "send", "body": body, "HEADERS": {} })).await;
+    }
+
+    /// The next text frame or close within `wait`.
+    pub async fn next(&mut self, wait: std::time::Duration) -> Seen {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Err(_) => return Seen::Nothing,
+                Ok(None) | Ok(Some(Err(_))) => return Seen::Closed(None),
+                Ok(Some(Ok(Message::Text(text)))) => return Seen::Text(text.to_string()),
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Seen::Closed(frame.map(|f| u16::from(f.code)));
+                }
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
+    /// Reads frames until one contains `needle` (panics after `wait`).
+    pub async fn expect(&mut self, needle: &str, wait: std::time::Duration) -> String {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Seen::Text(text) if text.contains(needle) => return text,
+                Seen::Text(_) => continue,
+                other => panic!("waiting for {needle:?}, got {other:?}"),
+            }
+        }
+    }
+
+    /// Reads frames until the socket closes; returns the close code.
+    pub async fn expect_close(&mut self, wait: std::time::Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Seen::Closed(code) => return code,
+                Seen::Text(_) => continue,
+                Seen::Nothing => panic!("socket still open after {wait:?}"),
+            }
+        }
+    }
+
+    /// Every text frame that arrives within `wait`.
+    pub async fn drain(&mut self, wait: std::time::Duration) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Seen::Text(text) => seen.push(text),
+                _ => return seen,
+            }
+        }
+    }
+}
+
+/// The `data-seq` numbers of the messages in `frames`, in order.
+pub fn message_numbers(frames: &[String]) -> Vec<i64> {
+    frames
+        .iter()
+        .flat_map(|f| f.match_indices("data-seq=\"").map(move |(i, _)| &f[i + 10..]))
+        .filter_map(|rest| rest.split('"').next()?.parse().ok())
+        .collect()
 }
 
 /// A database for one test, removed when the test ends.
@@ -212,17 +348,12 @@ impl TestDb {
                 let folder = std::env::temp_dir().join(unique_name());
                 std::fs::create_dir_all(&folder).expect("temp folder");
                 let url = format!("sqlite://{}/hearth.db", folder.display());
-                TestDb {
-                    url,
-                    cleanup: Cleanup::Folder(folder),
-                }
+                TestDb { url, cleanup: Cleanup::Folder(folder) }
             }
             Backend::Postgres => {
                 use sqlx::Connection;
                 let name = unique_name();
-                let mut admin = sqlx::PgConnection::connect(&admin_url())
-                    .await
-                    .expect("postgres");
+                let mut admin = sqlx::PgConnection::connect(&admin_url()).await.expect("postgres");
                 sqlx::query(&format!("CREATE DATABASE {name}"))
                     .execute(&mut admin)
                     .await
@@ -231,10 +362,7 @@ impl TestDb {
                     .rsplit_once('/')
                     .map(|(server, _)| format!("{server}/{name}"))
                     .expect("url");
-                TestDb {
-                    url,
-                    cleanup: Cleanup::Database(name),
-                }
+                TestDb { url, cleanup: Cleanup::Database(name) }
             }
         }
     }
@@ -250,9 +378,7 @@ impl Drop for TestDb {
                 // Drop runs outside async; a short-lived runtime on its own thread does it.
                 let name = name.clone();
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()?;
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                     rt.block_on(async {
                         use sqlx::Connection;
                         let mut admin = sqlx::PgConnection::connect(&admin_url())
