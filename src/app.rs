@@ -16,10 +16,11 @@ use crate::chat::hub::{CloseReason, Hub};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::google::Google;
 use crate::web::limits::Limits;
 use crate::web::session::{CookieSettings, Store};
 use crate::web::{assets, errors, log, protect, session};
-use crate::{accounts, api, chat, dashboard, home};
+use crate::{accounts, api, chat, dashboard, google, home};
 
 /// What every handler can reach. Cloning is cheap: it is one `Arc`.
 #[derive(Clone)]
@@ -32,6 +33,9 @@ pub struct Shared {
     pub passwords: Passwords,
     pub limits: Limits,
     pub hub: Arc<Hub>,
+    pub google: Google,
+    /// The Content-Security-Policy header, built once from the settings.
+    pub csp: poem::http::HeaderValue,
     pub cookie: CookieSettings,
     /// Hearth's public URL, and its origin (`scheme://host[:port]`) for Origin checks.
     pub base_url: Url,
@@ -76,6 +80,8 @@ impl App {
             passwords: Passwords::new(config.bcrypt_cost),
             limits: Limits::new(&config),
             hub: Arc::new(Hub::new(config.chat_socket_queue as usize)),
+            google: Google::new(&config, &base_url)?,
+            csp: protect::content_security_policy(&config.avatar_origins),
             config,
             db,
             sessions,
@@ -138,9 +144,16 @@ impl App {
 /// error is a response by the time the session is saved (its changes are kept), and
 /// outermost, for errors the middleware itself raises (cross-site, too large).
 pub fn endpoint(state: AppState) -> impl Endpoint + 'static {
-    let pages = [accounts::routes, chat::routes, dashboard::routes, api::routes, home::routes]
-        .into_iter()
-        .fold(Route::new(), |route, add| add(route));
+    let pages = [
+        accounts::routes,
+        google::routes,
+        chat::routes,
+        dashboard::routes,
+        api::routes,
+        home::routes,
+    ]
+    .into_iter()
+    .fold(Route::new(), |route, add| add(route));
     let pages = pages.boxed().around(errors::render).boxed().around(session::attach);
 
     home::health_routes(Route::new())

@@ -28,6 +28,29 @@ pub struct Config {
     #[arg(long, env = "BASE_URL")]
     pub base_url: Option<Url>,
 
+    /// OAuth client id for "Sign in with Google"; without it the button is not shown.
+    #[arg(long, env = "GOOGLE_CLIENT_ID")]
+    pub google_client_id: Option<String>,
+
+    /// OAuth client secret for "Sign in with Google".
+    #[arg(long, env = "GOOGLE_CLIENT_SECRET", hide_env_values = true)]
+    pub google_client_secret: Option<String>,
+
+    /// The OpenID provider's issuer URL (discovery is read from it). Kept exactly as
+    /// written: the ID token's `iss` must match it character for character.
+    #[arg(long, env = "OIDC_ISSUER_URL", default_value = "https://accounts.google.com")]
+    pub oidc_issuer_url: String,
+
+    /// Origins allowed to serve profile pictures (the CSP's `img-src`), comma-separated.
+    /// Pictures from anywhere else are not shown; initials are.
+    #[arg(
+        long,
+        env = "AVATAR_ORIGINS",
+        default_value = "https://lh3.googleusercontent.com",
+        value_delimiter = ','
+    )]
+    pub avatar_origins: Vec<Url>,
+
     /// bcrypt cost for new password hashes (4–31; every +1 doubles the work).
     #[arg(long, env = "BCRYPT_COST", default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31))]
     pub bcrypt_cost: u32,
@@ -85,6 +108,20 @@ impl Config {
                 ));
             }
         }
+        if self.google_client_id.is_some() != self.google_client_secret.is_some() {
+            return Err("GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET must be set together".into());
+        }
+        if !Url::parse(&self.oidc_issuer_url)
+            .is_ok_and(|url| matches!(url.scheme(), "http" | "https"))
+        {
+            return Err(format!(
+                "OIDC_ISSUER_URL must be an http(s) URL, not {}",
+                self.oidc_issuer_url
+            ));
+        }
+        if self.avatar_origins.iter().any(|url| url.scheme() != "https" && url.scheme() != "http") {
+            return Err("AVATAR_ORIGINS must be http(s) origins".into());
+        }
         if self.session_max_days < self.session_idle_days {
             return Err("SESSION_MAX_DAYS must be at least SESSION_IDLE_DAYS".into());
         }
@@ -107,6 +144,10 @@ impl Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             port: None,
             base_url: None,
+            google_client_id: None,
+            google_client_secret: None,
+            oidc_issuer_url: "https://accounts.google.com".into(),
+            avatar_origins: Vec::new(),
             bcrypt_cost: 4,
             trust_fly_client_ip: false,
             rate_limit_per_address: 10_000,

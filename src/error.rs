@@ -28,6 +28,9 @@ pub enum AppError {
     BadRequest(&'static str),
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// Something Hearth depends on is down; the text says what.
+    #[error("unavailable: {0}")]
+    Unavailable(&'static str),
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -48,6 +51,7 @@ impl AppError {
             AppError::PayloadTooLarge => "That was more than Hearth accepts in one request.".into(),
             AppError::BadRequest(what) => format!("Hearth could not read that request: {what}."),
             AppError::MethodNotAllowed => "That action is not available here.".into(),
+            AppError::Unavailable(what) => format!("{what}. Please try again in a few minutes."),
             AppError::Internal(_) => {
                 "Something went wrong on our side. Please try again in a moment.".into()
             }
@@ -64,6 +68,7 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::BadRequest(_) => "bad_request",
             AppError::MethodNotAllowed => "method_not_allowed",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -93,6 +98,7 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

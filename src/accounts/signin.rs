@@ -13,7 +13,7 @@ use super::fields::Email;
 use super::{sessions, users};
 use crate::AppState;
 use crate::error::Result;
-use crate::web::layout::{Field, page};
+use crate::web::layout::{Field, google_button, page};
 use crate::web::redirect::safe_next;
 use crate::web::{ClientAddr, Form, MaybeUser, UserAgent};
 
@@ -26,17 +26,24 @@ pub struct SigninForm {
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct Next {
+pub struct Params {
     next: Option<String>,
+    google: Option<String>,
 }
 
 #[handler]
-pub async fn form(MaybeUser(viewer): MaybeUser, Query(query): Query<Next>) -> Response {
+pub async fn form(
+    state: Data<&AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Query(query): Query<Params>,
+) -> Response {
     let next = query.next.unwrap_or_default();
     if viewer.is_some() {
         return Redirect::see_other(safe_next(Some(&next))).into_response();
     }
-    view("", &next, None).into_response()
+    let problem = (query.google.as_deref() == Some("cancelled"))
+        .then_some("Google sign-in was cancelled. You can try again, or use your password.");
+    view(&state, "", &next, problem).into_response()
 }
 
 #[handler]
@@ -51,9 +58,16 @@ pub async fn submit(
     let email = match Email::parse(&input.email) {
         Ok(email) if !input.password.is_empty() => email,
         Ok(_) => {
-            return Ok(reshow(StatusCode::UNPROCESSABLE_ENTITY, &input, "Enter your password."));
+            return Ok(reshow(
+                &state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &input,
+                "Enter your password.",
+            ));
         }
-        Err(problem) => return Ok(reshow(StatusCode::UNPROCESSABLE_ENTITY, &input, problem)),
+        Err(problem) => {
+            return Ok(reshow(&state, StatusCode::UNPROCESSABLE_ENTITY, &input, problem));
+        }
     };
     state.limits.attempt_on(email.as_str())?;
 
@@ -63,7 +77,7 @@ pub async fn submit(
     let Some(user) = user.filter(|_| verified) else {
         tracing::info!("sign-in refused");
         let problem = "That email and password do not match an account.";
-        return Ok(reshow(StatusCode::UNAUTHORIZED, &input, problem));
+        return Ok(reshow(&state, StatusCode::UNAUTHORIZED, &input, problem));
     };
     tracing::info!(user_id = user.id, "signed in");
     sessions::begin(&state, session, &user, &agent).await?;
@@ -76,11 +90,11 @@ pub async fn sign_out(state: Data<&AppState>, Data(session): Data<&Session>) -> 
     Ok(Redirect::see_other("/login"))
 }
 
-fn reshow(status: StatusCode, input: &SigninForm, problem: &str) -> Response {
-    view(&input.email, &input.next, Some(problem)).with_status(status).into_response()
+fn reshow(state: &AppState, status: StatusCode, input: &SigninForm, problem: &str) -> Response {
+    view(state, &input.email, &input.next, Some(problem)).with_status(status).into_response()
 }
 
-fn view(email: &str, next: &str, problem: Option<&str>) -> Markup {
+fn view(state: &AppState, email: &str, next: &str, problem: Option<&str>) -> Markup {
     page(
         "Sign in",
         None,
@@ -97,6 +111,9 @@ fn view(email: &str, next: &str, problem: Option<&str>) -> Markup {
                     (Field { label: "Password", name: "password", kind: "password", value: "",
                         error: None, autocomplete: "current-password", hint: None }.render())
                     button.primary type="submit" { "Sign in" }
+                }
+                @if state.google.enabled() {
+                    (google_button("Sign in with Google", next))
                 }
                 p.aside { "New here? " a href="/signup" { "Create an account" } }
             }

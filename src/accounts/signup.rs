@@ -12,7 +12,7 @@ use super::fields::{Email, Name, NewPassword};
 use super::{sessions, users};
 use crate::AppState;
 use crate::error::Result;
-use crate::web::layout::{Field, page};
+use crate::web::layout::{Field, google_button, page};
 use crate::web::{ClientAddr, Form, MaybeUser, UserAgent};
 
 #[derive(Debug, Default, Deserialize)]
@@ -31,11 +31,11 @@ struct Problems {
 }
 
 #[handler]
-pub async fn form(MaybeUser(viewer): MaybeUser) -> Response {
+pub async fn form(state: Data<&AppState>, MaybeUser(viewer): MaybeUser) -> Response {
     if viewer.is_some() {
         return Redirect::see_other("/dashboard").into_response();
     }
-    view(&SignupForm::default(), &Problems::default()).into_response()
+    view(&state, &SignupForm::default(), &Problems::default()).into_response()
 }
 
 #[handler]
@@ -55,15 +55,15 @@ pub async fn submit(
             email: email.as_ref().err().copied(),
             password: password.as_ref().err().copied(),
         };
-        return Ok(reshow(StatusCode::UNPROCESSABLE_ENTITY, &input, problems));
+        return Ok(reshow(&state, StatusCode::UNPROCESSABLE_ENTITY, &input, problems));
     };
     let hash = state.passwords.hash(password).await?;
-    let Ok(user) = users::create(&state, name.as_str(), email, &hash).await? else {
+    let Ok(user) = users::create(&state, name.as_str(), email, Some(&hash), None).await? else {
         let problems = Problems {
             email: Some("There is already an account with this email. Sign in instead?"),
             ..Problems::default()
         };
-        return Ok(reshow(StatusCode::CONFLICT, &input, problems));
+        return Ok(reshow(&state, StatusCode::CONFLICT, &input, problems));
     };
     tracing::info!(user_id = user.id, "account created");
     sessions::begin(&state, session, &user, &agent).await?;
@@ -71,16 +71,21 @@ pub async fn submit(
 }
 
 /// The form again, with what was typed (but never the password) and the problems.
-fn reshow(status: StatusCode, input: &SignupForm, problems: Problems) -> Response {
+fn reshow(
+    state: &AppState,
+    status: StatusCode,
+    input: &SignupForm,
+    problems: Problems,
+) -> Response {
     let kept = SignupForm {
         name: input.name.clone(),
         email: input.email.clone(),
         password: String::new(),
     };
-    view(&kept, &problems).with_status(status).into_response()
+    view(state, &kept, &problems).with_status(status).into_response()
 }
 
-fn view(input: &SignupForm, problems: &Problems) -> Markup {
+fn view(state: &AppState, input: &SignupForm, problems: &Problems) -> Markup {
     page(
         "Create your account",
         None,
@@ -96,6 +101,9 @@ fn view(input: &SignupForm, problems: &Problems) -> Markup {
                         error: problems.password, autocomplete: "new-password",
                         hint: Some("At least 8 characters. Long passphrases are welcome.") }.render())
                     button.primary type="submit" { "Create account" }
+                }
+                @if state.google.enabled() {
+                    (google_button("Sign up with Google", "/dashboard"))
                 }
                 p.aside { "Already have an account? " a href="/login" { "Sign in" } }
             }

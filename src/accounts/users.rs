@@ -51,10 +51,11 @@ pub async fn create(
     state: &AppState,
     name: &str,
     email: &Email,
-    password_hash: &str,
+    password_hash: Option<&str>,
+    avatar_url: Option<&str>,
 ) -> Result<Result<User, EmailTaken>> {
     let sql = format!(
-        "INSERT INTO users (name, email, password_hash, created_at) VALUES ($1, $2, $3, $4)
+        "INSERT INTO users (name, email, password_hash, avatar_url, created_at) VALUES ($1, $2, $3, $4, $5)
          RETURNING {COLUMNS}"
     );
     let now = db::now();
@@ -64,6 +65,7 @@ pub async fn create(
             .bind(name)
             .bind(email.as_str())
             .bind(password_hash)
+            .bind(avatar_url)
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;

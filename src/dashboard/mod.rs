@@ -12,10 +12,24 @@ use crate::AppState;
 use crate::accounts::sessions;
 use crate::chat::rooms;
 use crate::error::Result;
+use crate::google::{self, identities};
 use crate::web::CurrentUser;
 
 /// Session key for a one-time message shown on the next dashboard visit.
 const NOTICE: &str = "dashboard_notice";
+
+/// Whether this session signed in with Google in the last ten minutes: the proof
+/// needed to set a password on an account that has none.
+async fn may_set_password(session: &Session) -> Result<bool> {
+    let at: Option<i64> = session.get(google::SIGNED_IN_AT).await?;
+    Ok(at.is_some_and(|at| crate::db::now() - at <= 600))
+}
+
+/// Shows `text` once, on the next dashboard visit.
+pub async fn notify(session: &Session, text: &str) -> Result<()> {
+    session.insert(NOTICE, text).await?;
+    Ok(())
+}
 
 pub fn routes(route: Route) -> Route {
     route
@@ -38,6 +52,8 @@ async fn show(
         this_session: session.id().map(|id| id.to_string()),
         notice: notice.as_deref(),
         problems: views::PasswordProblems::default(),
+        identities: identities::of_user(&state.db, user.id).await?,
+        may_set_password: may_set_password(session).await?,
     };
     Ok(page.render())
 }

@@ -14,6 +14,7 @@ use crate::accounts::fields::NewPassword;
 use crate::accounts::{sessions, users};
 use crate::chat::rooms;
 use crate::error::Result;
+use crate::google::identities;
 use crate::web::{CurrentUser, Form};
 
 #[derive(Debug, Default, Deserialize)]
@@ -32,13 +33,20 @@ pub async fn change(
 ) -> Result<Response> {
     // Guessing the current password here is as rate-limited as at sign-in.
     state.limits.attempt_on(&user.email)?;
-    let current_ok =
-        state.passwords.verify(&input.current_password, user.password_hash.as_deref()).await?;
-    let new = NewPassword::parse(&input.new_password);
-    let problems = PasswordProblems {
-        current: (!current_ok).then_some("That is not your current password."),
-        new: new.as_ref().err().copied(),
+    let may_set = super::may_set_password(session).await?;
+    let current = match &user.password_hash {
+        Some(hash) => state
+            .passwords
+            .verify(&input.current_password, Some(hash))
+            .await?
+            .then_some(())
+            .ok_or("That is not your current password."),
+        // No password yet: a recent Google sign-in is the re-authentication.
+        None => may_set.then_some(()).ok_or("Sign in with Google again to set a password."),
     };
+    let current_ok = current.is_ok();
+    let new = NewPassword::parse(&input.new_password);
+    let problems = PasswordProblems { current: current.err(), new: new.as_ref().err().copied() };
     let (true, Ok(new)) = (current_ok, new) else {
         let page = views::Dashboard {
             user: &user,
@@ -47,6 +55,8 @@ pub async fn change(
             this_session: session.id().map(|id| id.to_string()),
             notice: None,
             problems,
+            identities: identities::of_user(&state.db, user.id).await?,
+            may_set_password: may_set,
         };
         let page = page.render();
         return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());

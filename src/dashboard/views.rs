@@ -21,6 +21,10 @@ pub struct Dashboard<'a> {
     pub this_session: Option<String>,
     pub notice: Option<&'a str>,
     pub problems: PasswordProblems,
+    /// Issuers of the OpenID identities linked to the account.
+    pub identities: Vec<String>,
+    /// An account without a password may set one shortly after a Google sign-in.
+    pub may_set_password: bool,
 }
 
 impl Dashboard<'_> {
@@ -43,6 +47,8 @@ impl Dashboard<'_> {
                             dt { "Email" } dd { (user.email) }
                             dt { "Account id" } dd { code { (user.id) } }
                             dt { "Member since" } dd { (date(user.created_at)) }
+                        dt { "Signs in with" }
+                        dd { (self.sign_in_methods()) }
                         }
                     }
                 }
@@ -85,19 +91,51 @@ impl Dashboard<'_> {
                     }
                 }
                 section.card aria-labelledby="password" {
-                    h2 id="password" { "Change your password" }
-                    p.hint { "Changing it signs out every other session." }
-                    form method="post" action="/dashboard/password" {
-                        (Field { label: "Current password", name: "current_password", kind: "password",
-                            value: "", error: problems.current, autocomplete: "current-password", hint: None }.render())
-                        (Field { label: "New password", name: "new_password", kind: "password",
-                            value: "", error: problems.new, autocomplete: "new-password",
-                            hint: Some("At least 8 characters.") }.render())
-                        button.primary type="submit" { "Change password" }
+                    @if user.password_hash.is_some() {
+                        h2 id="password" { "Change your password" }
+                        p.hint { "Changing it signs out every other session." }
+                    } @else {
+                        h2 id="password" { "Set a password" }
+                        p.hint { "Your account has no password; you sign in with Google." }
+                    }
+                    @if user.password_hash.is_some() || self.may_set_password {
+                        form method="post" action="/dashboard/password" {
+                            // Lets password managers file the new password under this account.
+                            input type="hidden" name="username" autocomplete="username" value=(user.email);
+                            @if user.password_hash.is_some() {
+                                (Field { label: "Current password", name: "current_password", kind: "password",
+                                    value: "", error: problems.current, autocomplete: "current-password", hint: None }.render())
+                            }
+                            (Field { label: "New password", name: "new_password", kind: "password",
+                                value: "", error: problems.new, autocomplete: "new-password",
+                                hint: Some("At least 8 characters.") }.render())
+                            button.primary type="submit" {
+                                @if user.password_hash.is_some() { "Change password" } @else { "Set password" }
+                            }
+                        }
+                    } @else {
+                        @if let Some(problem) = problems.current { p.error role="alert" { (problem) } }
+                        p {
+                            "To set one, "
+                            a href="/auth/google?next=%2Fdashboard" { "sign in with Google again" }
+                            "; you then have ten minutes."
+                        }
                     }
                 }
             },
         )
+    }
+}
+
+impl Dashboard<'_> {
+    /// "Password, Google".
+    fn sign_in_methods(&self) -> String {
+        let password = self.user.password_hash.as_ref().map(|_| "Password".to_owned());
+        let providers = self.identities.iter().map(|issuer| match issuer.as_str() {
+            "https://accounts.google.com" => "Google".to_owned(),
+            other => format!("OpenID ({other})"),
+        });
+        password.into_iter().chain(providers).collect::<Vec<_>>().join(", ")
     }
 }
 

@@ -81,6 +81,18 @@ impl Field<'_> {
     }
 }
 
+/// "Sign in with Google": a plain link, so it works without JavaScript.
+pub fn google_button(label: &str, next: &str) -> Markup {
+    let href = format!(
+        "/auth/google?next={}",
+        percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC)
+    );
+    html! {
+        p.or { span { "or" } }
+        a.button.google href=(href) { (label) }
+    }
+}
+
 /// The person's picture, or their initials on a colour chosen from their id.
 pub fn avatar(user: &User, size: &str) -> Markup {
     avatar_for(user.id, &user.name, user.avatar_url.as_deref(), size)

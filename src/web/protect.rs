@@ -10,10 +10,20 @@ use crate::AppState;
 use crate::error::AppError;
 
 /// Scripts and styles only from Hearth itself (no inline script anywhere), no
-/// framing, forms only to Hearth, and the WebSocket back to the same origin.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
-     base-uri 'none'";
+/// framing, forms only to Hearth, and the WebSocket back to the same origin. Images
+/// may also come from the profile-picture origins the operator allows.
+pub fn content_security_policy(avatar_origins: &[url::Url]) -> HeaderValue {
+    let images: String = avatar_origins
+        .iter()
+        .map(|url| format!(" {}", url.origin().ascii_serialization()))
+        .collect();
+    let policy = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'{images}; \
+         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    );
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+}
 
 /// Refuses bodies over the limit up front, and state-changing requests that a
 /// browser says came from another site.
@@ -50,10 +60,11 @@ pub fn is_same_site(req: &Request, origin: &str) -> bool {
 /// Adds the security headers to every response, and keeps pages out of caches
 /// (they show who is signed in).
 pub async fn headers(next: Next, req: Request) -> poem::Result<Response> {
+    let csp = AppState::of(&req)?.csp.clone();
     let mut resp = next.call(req).await?;
     let h = resp.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     let fixed = [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "same-origin"),

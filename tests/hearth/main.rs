@@ -4,6 +4,8 @@
 mod support;
 
 mod chat;
+mod google;
+mod google_provider;
 mod health_and_api;
 mod protection;
 mod rooms;

@@ -49,8 +49,37 @@ impl Backend {
         let db = Arc::new(TestDb::create(self).await);
         let mut config = Config::for_tests(&db.url);
         adjust(&mut config);
-        TestApp::start(config, db).await
+        TestApp::start(bind().await, config, db, Vec::new()).await
     }
+
+    /// Hearth with "Sign in with Google" pointed at the local OpenID provider
+    /// (tests/oidc), which knows `accounts` (subject -> claims).
+    pub async fn spawn_with_google(self, accounts: serde_json::Value) -> TestApp {
+        let listener = bind().await;
+        let redirect = format!("http://{}/auth/google/callback", listener.local_addr().unwrap());
+        let provider = crate::google_provider::OidcProvider::start(&redirect, &accounts).await;
+        self.spawn_with_issuer(listener, &provider.issuer.clone(), Box::new(provider)).await
+    }
+
+    /// Hearth whose OpenID provider is at `issuer`; `keep` stays alive with the app.
+    pub async fn spawn_with_issuer(
+        self,
+        listener: tokio::net::TcpListener,
+        issuer: &str,
+        keep: Box<dyn std::any::Any + Send>,
+    ) -> TestApp {
+        let db = Arc::new(TestDb::create(self).await);
+        let mut config = Config::for_tests(&db.url);
+        config.google_client_id = Some(crate::google_provider::CLIENT_ID.into());
+        config.google_client_secret = Some(crate::google_provider::CLIENT_SECRET.into());
+        config.oidc_issuer_url = issuer.to_owned();
+        config.avatar_origins = vec!["https://lh3.googleusercontent.com".parse().unwrap()];
+        TestApp::start(listener, config, db, vec![keep]).await
+    }
+}
+
+pub async fn bind() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind")
 }
 
 pub struct TestApp {
@@ -60,11 +89,16 @@ pub struct TestApp {
     db: Arc<TestDb>,
     stop: tokio::sync::oneshot::Sender<()>,
     running: tokio::task::JoinHandle<std::io::Result<()>>,
+    _keep: Vec<Box<dyn std::any::Any + Send>>,
 }
 
 impl TestApp {
-    async fn start(config: Config, db: Arc<TestDb>) -> TestApp {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    async fn start(
+        listener: tokio::net::TcpListener,
+        config: Config,
+        db: Arc<TestDb>,
+        keep: Vec<Box<dyn std::any::Any + Send>>,
+    ) -> TestApp {
         let app = App::build(config.clone(), listener).await.expect("app builds");
         let base = format!("http://{}", app.local_addr());
         let state = app.state().clone();
@@ -72,13 +106,13 @@ impl TestApp {
         let running = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
         }));
-        TestApp { base, state, config, db, stop, running }
+        TestApp { base, state, config, db, stop, running, _keep: keep }
     }
 
     /// A second Hearth process on the same database, as after a restart or beside
     /// this one.
     pub async fn another_instance(&self) -> TestApp {
-        TestApp::start(self.config.clone(), self.db.clone()).await
+        TestApp::start(bind().await, self.config.clone(), self.db.clone(), Vec::new()).await
     }
 
     /// Stops this instance the way SIGTERM does, and waits until it has.
@@ -182,6 +216,38 @@ impl Browser {
             .header("origin", &self.base)
             .form(fields);
         read(request.send().await).await
+    }
+
+    /// Signs in with the OpenID provider as `hint` (a subject it knows, or "cancel"),
+    /// following the redirects as a browser would; returns Hearth's callback answer.
+    pub async fn google_sign_in(&self, hint: &str, next: &str) -> Page {
+        match self.google_until_callback(hint, next).await {
+            Ok(callback) => read(self.client.get(callback).send().await).await,
+            Err(page) => page,
+        }
+    }
+
+    /// Goes through the provider up to (not including) Hearth's callback: returns the
+    /// callback URL, or the page the provider stopped at.
+    pub async fn google_until_callback(&self, hint: &str, next: &str) -> Result<String, Page> {
+        let next = percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC);
+        let start = self.get(&format!("/auth/google?next={next}")).await;
+        if start.status != StatusCode::SEE_OTHER {
+            return Err(start);
+        }
+        let mut url = url::Url::parse(start.location()).expect("provider URL");
+        url.query_pairs_mut().append_pair("login_hint", hint);
+        for _ in 0..10 {
+            let page = read(self.client.get(url.as_str()).send().await).await;
+            if !page.status.is_redirection() {
+                return Err(page);
+            }
+            url = url.join(page.location()).expect("redirect");
+            if url.as_str().starts_with(&self.base) {
+                return Ok(url.to_string());
+            }
+        }
+        panic!("too many redirects at the provider");
     }
 
     /// This browser (its cookies) pointed at another instance.

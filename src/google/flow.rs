@@ -1,0 +1,214 @@
+//! `GET /auth/google` sends the person to the provider; `GET /auth/google/callback`
+//! brings them back. The state, nonce and PKCE verifier wait in the server-side
+//! session, are used once, and expire after ten minutes.
+
+use maud::html;
+use openidconnect::core::CoreAuthenticationFlow;
+use openidconnect::{
+    AccessTokenHash, AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, Scope, TokenResponse,
+};
+use poem::http::StatusCode;
+use poem::web::{Data, Query, Redirect};
+use poem::{IntoResponse, Response, handler};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::identities::{self, Claims, Outcome};
+use crate::AppState;
+use crate::accounts::sessions;
+use crate::db;
+use crate::error::Result;
+use crate::web::UserAgent;
+use crate::web::layout::page;
+use crate::web::redirect::safe_next;
+
+/// Session key of a sign-in under way.
+const PENDING: &str = "google_pending";
+/// Session key of when this session last signed in with Google (for setting a password).
+pub const SIGNED_IN_AT: &str = "google_signed_in_at";
+const PENDING_FOR_SECS: i64 = 600;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Pending {
+    state: String,
+    nonce: String,
+    verifier: String,
+    next: String,
+    started_at: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Start {
+    next: Option<String>,
+}
+
+#[handler]
+pub async fn start(
+    state: Data<&AppState>,
+    Data(session): Data<&Session>,
+    Query(q): Query<Start>,
+) -> Result<Redirect> {
+    let client = state.google.client().await?;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("email".into()))
+        .add_scope(Scope::new("profile".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let pending = Pending {
+        state: csrf.secret().clone(),
+        nonce: nonce.secret().clone(),
+        verifier: verifier.secret().clone(),
+        next: safe_next(q.next.as_deref()).to_owned(),
+        started_at: db::now(),
+    };
+    session.insert(PENDING, pending).await?;
+    Ok(Redirect::see_other(url.as_str()))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+#[handler]
+pub async fn callback(
+    state: Data<&AppState>,
+    Data(session): Data<&Session>,
+    UserAgent(agent): UserAgent,
+    Query(q): Query<Callback>,
+) -> Result<Response> {
+    let pending: Option<Pending> = session.get(PENDING).await?;
+    let pending = pending.filter(|p| Some(&p.state) == q.state.as_ref());
+    let Some(pending) = pending else {
+        // Missing, wrong or already used: change nothing.
+        tracing::warn!("Google sign-in callback with an unknown state");
+        return Ok(problem(
+            StatusCode::BAD_REQUEST,
+            "This sign-in link is not valid any more. Please start again.",
+        ));
+    };
+    session.remove_value(PENDING).await?;
+    if q.error.is_some() {
+        return Ok(Redirect::see_other("/login?google=cancelled").into_response());
+    }
+    if db::now() - pending.started_at > PENDING_FOR_SECS {
+        return Ok(problem(
+            StatusCode::BAD_REQUEST,
+            "This sign-in took too long. Please start again.",
+        ));
+    }
+    let Some(code) = q.code else {
+        return Ok(problem(
+            StatusCode::BAD_REQUEST,
+            "Google did not send a sign-in code. Please start again.",
+        ));
+    };
+    let claims = match verified_claims(&state, code, &pending).await {
+        Ok(claims) => claims,
+        Err(why) => {
+            tracing::warn!(why, "Google sign-in refused");
+            return Ok(problem(
+                StatusCode::BAD_REQUEST,
+                "Hearth could not verify this sign-in with Google. Please try again.",
+            ));
+        }
+    };
+
+    let (user, notice) = match identities::resolve(&state, &claims).await? {
+        Outcome::Known(user) | Outcome::Created(user) => (user, None),
+        Outcome::Linked(user) => {
+            let ended = sessions::end_others(&state, user.id, None).await?;
+            tracing::info!(user_id = user.id, ended, "Google identity linked; password turned off");
+            let notice = "Your Google account is now linked. Your old password was turned off and \
+                          other sessions were signed out, because anyone could have set it; \
+                          you can set a new password below.";
+            (user, Some(notice))
+        }
+        Outcome::UnverifiedEmailTaken => {
+            return Ok(problem(
+                StatusCode::CONFLICT,
+                "An account with this email already exists, and Google has not verified that \
+                 the address is yours. Sign in with your password instead, or verify the \
+                 address with Google and try again.",
+            ));
+        }
+        Outcome::NoEmail => {
+            return Ok(problem(
+                StatusCode::BAD_REQUEST,
+                "Google did not share an email address, which Hearth needs for an account.",
+            ));
+        }
+    };
+    sessions::begin(&state, session, &user, &agent).await?;
+    session.insert(SIGNED_IN_AT, db::now()).await?;
+    if let Some(notice) = notice {
+        crate::dashboard::notify(session, notice).await?;
+    }
+    tracing::info!(user_id = user.id, "signed in with Google");
+    Ok(Redirect::see_other(safe_next(Some(&pending.next))).into_response())
+}
+
+/// Exchanges the code (with the PKCE verifier) and verifies the ID token: signature
+/// against the provider's published keys, issuer, audience, expiry and nonce.
+async fn verified_claims(
+    state: &AppState,
+    code: String,
+    pending: &Pending,
+) -> Result<Claims, &'static str> {
+    let client = state.google.client().await.map_err(|_| "provider unavailable")?;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .map_err(|_| "no token endpoint")?
+        .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
+        .request_async(&state.google.http)
+        .await
+        .map_err(|_| "code exchange refused")?;
+    let id_token = tokens.id_token().ok_or("no ID token")?;
+    let verifier = client.id_token_verifier();
+    let claims = id_token
+        .claims(&verifier, &Nonce::new(pending.nonce.clone()))
+        .map_err(|_| "ID token invalid")?;
+    if let Some(expected) = claims.access_token_hash() {
+        let alg = id_token.signing_alg().map_err(|_| "ID token algorithm")?;
+        let key = id_token.signing_key(&verifier).map_err(|_| "ID token key")?;
+        let actual =
+            AccessTokenHash::from_token(tokens.access_token(), alg, key).map_err(|_| "at_hash")?;
+        if actual != *expected {
+            return Err("access token does not match the ID token");
+        }
+    }
+    Ok(Claims {
+        issuer: claims.issuer().as_str().to_owned(),
+        subject: claims.subject().as_str().to_owned(),
+        email: claims.email().map(|e| e.as_str().to_owned()),
+        email_verified: claims.email_verified() == Some(true),
+        name: claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_owned()),
+        picture: claims.picture().and_then(|p| p.get(None)).and_then(|p| p.as_str().parse().ok()),
+    })
+}
+
+fn problem(status: StatusCode, message: &str) -> Response {
+    let title = "Google sign-in";
+    page(
+        title,
+        None,
+        html! {
+            section.card.narrow {
+                h1 { (title) }
+                p { (message) }
+                p { a href="/login" { "Back to sign-in" } }
+            }
+        },
+    )
+    .with_status(status)
+    .into_response()
+}

@@ -1,0 +1,145 @@
+//! Who a provider's sign-in is: a known identity, a new account, or an existing
+//! account to link. The decision is here, apart from the HTTP flow.
+
+use url::Url;
+
+use crate::AppState;
+use crate::accounts::User;
+use crate::accounts::fields::Email;
+use crate::accounts::users;
+use crate::db::{self, Db};
+use crate::error::Result;
+use crate::on_db;
+
+/// What the verified ID token says about the person.
+#[derive(Debug, Clone)]
+pub struct Claims {
+    pub issuer: String,
+    pub subject: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub picture: Option<Url>,
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    /// This identity has signed in before.
+    Known(User),
+    /// A new account, made from the claims.
+    Created(User),
+    /// An existing account with the same, verified, email: now linked. Its password
+    /// was turned off and its other sessions must end, because whoever set that
+    /// password never proved they own the address.
+    Linked(User),
+    /// An existing account has this email, but the provider has not verified it.
+    UnverifiedEmailTaken,
+    /// The provider gave no usable email.
+    NoEmail,
+}
+
+pub async fn resolve(state: &AppState, claims: &Claims) -> Result<Outcome> {
+    if let Some(user) = user_of(&state.db, &claims.issuer, &claims.subject).await? {
+        return Ok(Outcome::Known(user));
+    }
+    let Some(email) = claims.email.as_deref().and_then(|e| Email::parse(e).ok()) else {
+        return Ok(Outcome::NoEmail);
+    };
+    let picture = allowed_picture(state, claims.picture.as_ref());
+    if let Some(existing) = users::find_by_email(state, &email).await? {
+        if !claims.email_verified {
+            return Ok(Outcome::UnverifiedEmailTaken);
+        }
+        link(&state.db, &existing, claims, picture.as_deref()).await?;
+        let linked = users::find_by_id(&state.db, existing.id).await?.unwrap_or(existing);
+        return Ok(Outcome::Linked(linked));
+    }
+    let name = claims
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("Someone"));
+    let name: String = name.chars().take(80).collect();
+    match users::create(state, &name, &email, None, picture.as_deref()).await? {
+        Ok(user) => {
+            add(&state.db, user.id, claims).await?;
+            Ok(Outcome::Created(user))
+        }
+        // Someone signed up with this email a moment ago: treat it as linking.
+        Err(users::EmailTaken) => Ok(Outcome::UnverifiedEmailTaken),
+    }
+}
+
+/// The provider's picture, if its origin is one the CSP allows; otherwise none
+/// (the initials are shown).
+fn allowed_picture(state: &AppState, picture: Option<&Url>) -> Option<String> {
+    let picture = picture?;
+    let allowed =
+        state.config.avatar_origins.iter().any(|origin| origin.origin() == picture.origin());
+    allowed.then(|| picture.to_string())
+}
+
+async fn user_of(db: &Db, issuer: &str, subject: &str) -> Result<Option<User>> {
+    let user = on_db!(db, pool => sqlx::query_as(
+        "SELECT u.id, u.name, u.email, u.password_hash, u.avatar_url, u.created_at
+         FROM identities i JOIN users u ON u.id = i.user_id
+         WHERE i.issuer = $1 AND i.subject = $2",
+    )
+    .bind(issuer)
+    .bind(subject)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(user)
+}
+
+async fn add(db: &Db, user_id: i64, claims: &Claims) -> Result<()> {
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO identities (issuer, subject, user_id, email, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&claims.issuer)
+    .bind(&claims.subject)
+    .bind(user_id)
+    .bind(&claims.email)
+    .bind(db::now())
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// Links the identity to `user`, turns the password off, and takes the picture if
+/// the account had none, in one transaction.
+async fn link(db: &Db, user: &User, claims: &Claims, picture: Option<&str>) -> Result<()> {
+    on_db!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO identities (issuer, subject, user_id, email, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&claims.issuer)
+        .bind(&claims.subject)
+        .bind(user.id)
+        .bind(&claims.email)
+        .bind(db::now())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE users SET password_hash = NULL, avatar_url = COALESCE(avatar_url, $2) WHERE id = $1")
+            .bind(user.id)
+            .bind(picture)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }.await)?;
+    Ok(())
+}
+
+/// The issuers a user can sign in with, for the dashboard.
+pub async fn of_user(db: &Db, user_id: i64) -> Result<Vec<String>> {
+    let issuers = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT issuer FROM identities WHERE user_id = $1 ORDER BY created_at",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await)?;
+    Ok(issuers)
+}
