@@ -23,10 +23,11 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates sqlite3 \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /data hearth \
+ && groupadd --system --gid 10001 hearth \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /data hearth \
  && mkdir -p /data && chown hearth:hearth /data
 COPY --from=builder /app/target/release/hearth /usr/local/bin/hearth
-USER hearth
+USER 10001:10001
 WORKDIR /data
 ENV BIND=0.0.0.0:8080 \
     DATABASE_URL=sqlite:///data/hearth.db

@@ -25,8 +25,24 @@
     if (el && !el.classList.contains("alert")) { el.textContent = text; }
   }
 
+  // On phones the rooms are one row that scrolls sideways: keep the room on screen
+  // in view (the server re-sends the row on every reconnect).
+  function showCurrentRoom() {
+    var bar = document.getElementById("sidebar");
+    var current = bar && bar.querySelector('[aria-current="page"]');
+    if (!current || bar.scrollWidth <= bar.clientWidth) { return; }
+    var outer = bar.getBoundingClientRect();
+    var inner = current.getBoundingClientRect();
+    if (inner.left < outer.left || inner.right > outer.right) {
+      bar.scrollLeft += inner.left - outer.left - 8;
+    }
+  }
+
+  window.addEventListener("resize", showCurrentRoom);
+
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
+    showCurrentRoom();
     var list = messages();
     if (list) {
       var divider = document.getElementById("new-messages");
@@ -52,6 +68,7 @@
   var composing = false;
   document.addEventListener("focusin", function (e) { composing = e.target.id === "composer-body"; });
   document.addEventListener("htmx:oobAfterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "sidebar") { showCurrentRoom(); }
     if (e.detail.target && e.detail.target.id === "composer" && composing) {
       var box = document.getElementById("composer-body");
       if (box) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
@@ -60,15 +77,42 @@
 
   // Enter sends, Shift+Enter starts a new line.
   document.addEventListener("keydown", function (e) {
-    if (e.target.id === "composer-body" && e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+    if (e.target.id === "composer-body" && e.key === "Enter" && !e.shiftKey && !e.isComposing &&
+        !e.target.readOnly) {
       e.preventDefault();
       if (e.target.value.trim() !== "") { e.target.form.requestSubmit(); }
     }
   });
 
+  // Who is online or typing is unknown while disconnected; the server sends both
+  // again soon after the socket is back.
+  function forgetLiveState() {
+    ["online", "typing"].forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el) { el.textContent = ""; }
+    });
+  }
+
+  // 1008: signed out (the server said so just before) or refused for good. No
+  // reconnect follows, so the composer stops taking messages that could not go out;
+  // what was typed stays readable.
+  function stopComposer() {
+    var form = document.getElementById("composer");
+    if (!form) { return; }
+    var box = document.getElementById("composer-body");
+    if (box) { box.readOnly = true; box.setAttribute("aria-disabled", "true"); }
+    form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+  }
+
   document.addEventListener("htmx:wsOpen", function () { status(""); });
   document.addEventListener("htmx:wsClose", function (e) {
     var code = e.detail && e.detail.event ? e.detail.event.code : 0;
-    if (code !== 1008) { status("Connection lost. Reconnecting…"); }
+    forgetLiveState();
+    if (code === 1008) {
+      stopComposer();
+      status("Disconnected. Reload the page to continue.");
+    } else {
+      status("Connection lost. Reconnecting…");
+    }
   });
 })();

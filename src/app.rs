@@ -20,7 +20,7 @@ use crate::google::Google;
 use crate::web::limits::Limits;
 use crate::web::session::{CookieSettings, Store};
 use crate::web::{assets, errors, log, protect, session};
-use crate::{accounts, api, chat, dashboard, google, home};
+use crate::{accounts, api, chat, dashboard, google, home, telemetry};
 
 /// What every handler can reach. Cloning is cheap: it is one `Arc`.
 #[derive(Clone)]
@@ -50,6 +50,32 @@ impl Deref for AppState {
 }
 
 impl AppState {
+    /// Opens and migrates the database and prepares everything a request needs.
+    /// `local` is where this process listens (the default public URL).
+    pub async fn open(config: Config, local: SocketAddr) -> anyhow::Result<Self> {
+        let base_url = match &config.base_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{local}"))?,
+        };
+        let origin = base_url.origin().ascii_serialization();
+        let db = Db::connect(&config.database_url).await?;
+        let sessions = Arc::new(Store::open(&db).await?);
+        let cookie = CookieSettings::new(base_url.scheme() == "https", config.session_idle());
+        Ok(AppState(Arc::new(Shared {
+            passwords: Passwords::new(config.bcrypt_cost),
+            limits: Limits::new(&config),
+            hub: Arc::new(Hub::new(config.chat_socket_queue as usize)),
+            google: Google::new(&config, &base_url)?,
+            csp: protect::content_security_policy(&config.avatar_origins),
+            config,
+            db,
+            sessions,
+            cookie,
+            base_url,
+            origin,
+        })))
+    }
+
     /// The state attached to every request by [`App::endpoint`].
     pub fn of(req: &Request) -> poem::Result<AppState> {
         req.data::<AppState>()
@@ -62,35 +88,26 @@ pub struct App {
     state: AppState,
     acceptor: TcpAcceptor,
     local: SocketAddr,
+    metrics: Option<tokio::net::TcpListener>,
 }
 
 impl App {
     /// Opens and migrates the database and prepares to serve on `listener`.
     pub async fn build(config: Config, listener: tokio::net::TcpListener) -> anyhow::Result<Self> {
         let local = listener.local_addr()?;
-        let base_url = match &config.base_url {
-            Some(url) => url.clone(),
-            None => Url::parse(&format!("http://{local}"))?,
-        };
-        let origin = base_url.origin().ascii_serialization();
-        let db = Db::connect(&config.database_url).await?;
-        let sessions = Arc::new(Store::open(&db).await?);
-        let cookie = CookieSettings::new(base_url.scheme() == "https", config.session_idle());
-        let state = AppState(Arc::new(Shared {
-            passwords: Passwords::new(config.bcrypt_cost),
-            limits: Limits::new(&config),
-            hub: Arc::new(Hub::new(config.chat_socket_queue as usize)),
-            google: Google::new(&config, &base_url)?,
-            csp: protect::content_security_policy(&config.avatar_origins),
-            config,
-            db,
-            sessions,
-            cookie,
-            base_url,
-            origin,
-        }));
+        let state = AppState::open(config, local).await?;
         let acceptor = TcpAcceptor::from_tokio(listener)?;
-        Ok(Self { state, acceptor, local })
+        let metrics = match state.config.metrics_bind {
+            Some(addr) => {
+                telemetry::install();
+                let listener = tokio::net::TcpListener::bind(addr).await.map_err(|err| {
+                    anyhow::anyhow!("cannot listen on METRICS_BIND={addr}: {err}")
+                })?;
+                Some(listener)
+            }
+            None => None,
+        };
+        Ok(Self { state, acceptor, local, metrics })
     }
 
     pub fn base_url(&self) -> &Url {
@@ -100,6 +117,11 @@ impl App {
     /// Where this process listens (the base URL may name a proxy in front of it).
     pub fn local_addr(&self) -> SocketAddr {
         self.local
+    }
+
+    /// Where metrics are served, when `METRICS_BIND` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|listener| listener.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -112,7 +134,10 @@ impl App {
     pub async fn run_until(self, signal: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let state = self.state.clone();
         let chores = tokio::spawn(chores(state.clone()));
-        let ticks = tokio::spawn(hub_ticks(state.hub.clone()));
+        let metrics = self
+            .metrics
+            .map(|listener| tokio::spawn(telemetry::serve(listener, state.hub.clone())));
+        let ticks = tokio::spawn(hub_ticks(state.clone()));
         let warm = state.passwords.clone();
         tokio::spawn(async move { warm.warm_up().await });
         let hub = state.hub.clone();
@@ -133,6 +158,9 @@ impl App {
         }
         chores.abort();
         ticks.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         state.db.close().await;
         result
     }
@@ -170,12 +198,19 @@ pub fn endpoint(state: AppState) -> impl Endpoint + 'static {
         .data(state)
 }
 
-/// Batched presence and typing updates, once a second.
-async fn hub_ticks(hub: Arc<Hub>) {
+/// Batched presence and typing updates once a second, and the sockets of sessions
+/// ended elsewhere (another instance, the command line) closed.
+async fn hub_ticks(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
-        hub.tick();
+        state.hub.tick();
+        if state.hub.connections() > 0 {
+            match accounts::sessions::recently_ended(&state.db).await {
+                Ok(ended) => state.hub.close_sessions(&ended, CloseReason::SignedOut),
+                Err(err) => tracing::warn!("could not read ended sessions: {err}"),
+            }
+        }
     }
 }
 

@@ -22,6 +22,35 @@ enum Command {
     Serve,
     /// Apply the database migrations and exit (for a deploy's release step).
     Migrate,
+    /// Manage people from the shell. Passwords are read from the first line of stdin.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account: `echo 'passphrase' | hearth user create --name Ada --email ada@example.org`.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a new password (from stdin) and end every session of the account.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
+    /// Stop an account from signing in and end its sessions.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+    /// Let a deactivated account sign in again.
+    Reactivate {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 pub async fn main() -> ExitCode {
@@ -43,17 +72,19 @@ pub async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if config.log_format == "json" {
+        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
 
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Migrate => crate::db::Db::connect(&config.database_url)
             .await
             .map(|_| tracing::info!("migrations applied")),
+        Command::User(command) => user_command(config, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -72,6 +103,38 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!("Hearth is listening on {}", app.base_url());
     app.run_until(shutdown_signal()).await?;
     Ok(())
+}
+
+async fn user_command(config: Config, command: UserCommand) -> anyhow::Result<()> {
+    use crate::accounts::operator;
+    let state = crate::AppState::open(config.clone(), config.bind).await?;
+    match command {
+        UserCommand::Create { name, email } => {
+            let user = operator::create(&state, &name, &email, &password_from_stdin()?).await?;
+            println!("created account {} for {}", user.id, user.email);
+        }
+        UserCommand::ResetPassword { email } => {
+            let ended = operator::reset_password(&state, &email, &password_from_stdin()?).await?;
+            println!("password reset for {email}; {ended} session(s) ended");
+        }
+        UserCommand::Deactivate { email } => {
+            let ended = operator::set_active(&state, &email, false).await?;
+            println!("{email} deactivated; {ended} session(s) ended");
+        }
+        UserCommand::Reactivate { email } => {
+            operator::set_active(&state, &email, true).await?;
+            println!("{email} can sign in again");
+        }
+    }
+    state.db.close().await;
+    Ok(())
+}
+
+/// The first line of stdin, without its line ending (spaces are part of a password).
+fn password_from_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }
 
 /// Resolves on SIGINT or SIGTERM (what Fly sends before stopping a machine).

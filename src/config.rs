@@ -23,6 +23,15 @@ pub struct Config {
     #[arg(long, env = "PORT")]
     pub port: Option<u16>,
 
+    /// Where to serve Prometheus metrics (`GET /metrics`); off when unset. Keep it
+    /// off the public internet (Fly.io scrapes it over its private network).
+    #[arg(long, env = "METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// Log lines as `text` (for people) or `json` (for log shipping).
+    #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+
     /// The public URL people use, e.g. `https://hearth.example.org`. Decides the
     /// `Secure` cookie flag and which `Origin` is this site. Defaults to `http://<BIND>`.
     #[arg(long, env = "BASE_URL")]
@@ -143,6 +152,8 @@ impl Config {
             database_url: database_url.to_owned(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             port: None,
+            metrics_bind: None,
+            log_format: "text".into(),
             base_url: None,
             google_client_id: None,
             google_client_secret: None,

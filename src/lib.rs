@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod google;
 pub mod home;
+pub mod telemetry;
 pub mod web;
 
 pub use app::{App, AppState};

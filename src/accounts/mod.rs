@@ -1,6 +1,7 @@
 //! Accounts: sign-up, sign-in, sign-out, passwords and signed-in sessions.
 
 pub mod fields;
+pub mod operator;
 pub mod password;
 pub mod sessions;
 mod signin;

@@ -86,9 +86,9 @@ pub async fn current(state: &AppState, session: &Session) -> Result<Option<User>
     }
     let key = id.to_string();
     let user: Option<User> = on_db!(&state.db, pool => sqlx::query_as(
-        "SELECT u.id, u.name, u.email, u.password_hash, u.avatar_url, u.created_at
+        "SELECT u.id, u.name, u.email, u.password_hash, u.avatar_url, u.created_at, u.deactivated_at
          FROM user_sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.session_id = $1 AND u.id = $2",
+         WHERE s.session_id = $1 AND u.id = $2 AND u.deactivated_at IS NULL",
     )
     .bind(&key)
     .bind(sign_in.user_id)
@@ -184,15 +184,39 @@ pub async fn end_others(state: &AppState, user_id: i64, keep: Option<Id>) -> Res
     Ok(ids.len())
 }
 
+/// Deletes the rows (which ends the sessions) and records the ending, so other
+/// Hearth processes close these sessions' sockets too (see [`recently_ended`]).
 async fn delete_rows(db: &Db, ids: &[String]) -> Result<()> {
+    let now = db::now();
     for id in ids {
-        on_db!(db, pool => sqlx::query("DELETE FROM user_sessions WHERE session_id = $1")
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
+        on_db!(db, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM user_sessions WHERE session_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO ended_sessions (session_id, ended_at) VALUES ($1, $2)")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        }.await)?;
     }
     Ok(())
+}
+
+/// Sessions that ended in the last few seconds, anywhere. Polled once a second; a
+/// window rather than "after the last id" because concurrent writers can commit ids
+/// out of order, and closing a socket twice is harmless.
+pub async fn recently_ended(db: &Db) -> Result<Vec<String>> {
+    let ids = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT session_id FROM ended_sessions WHERE ended_at >= $1",
+    )
+    .bind(db::now() - 5)
+    .fetch_all(pool)
+    .await)?;
+    Ok(ids)
 }
 
 /// Deletes the rows of sessions that can no longer be used; run periodically.
@@ -207,6 +231,11 @@ pub async fn delete_expired(state: &AppState) -> Result<()> {
     .execute(pool)
     .await
     .map(|done| done.rows_affected()))?;
+    on_db!(&state.db, pool => sqlx::query("DELETE FROM ended_sessions WHERE ended_at < $1")
+        .bind(db::now() - 3600)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
     state.sessions.delete_expired().await.map_err(anyhow::Error::from)?;
     Ok(())
 }

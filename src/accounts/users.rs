@@ -14,13 +14,15 @@ pub struct User {
     pub password_hash: Option<String>,
     pub avatar_url: Option<String>,
     pub created_at: i64,
+    /// Set when an administrator deactivated the account: no sign-in, no sessions.
+    pub deactivated_at: Option<i64>,
 }
 
 /// The email is already someone's account.
 #[derive(Debug)]
 pub struct EmailTaken;
 
-const COLUMNS: &str = "id, name, email, password_hash, avatar_url, created_at";
+const COLUMNS: &str = "id, name, email, password_hash, avatar_url, created_at, deactivated_at";
 
 pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
@@ -85,6 +87,18 @@ pub async fn create(
         Err(sqlx::Error::Database(err)) if err.is_unique_violation() => Ok(Err(EmailTaken)),
         Err(err) => Err(err.into()),
     }
+}
+
+/// Deactivates (or reactivates) an account. Ending its sessions is the caller's job.
+pub async fn set_deactivated(db: &Db, user_id: i64, deactivated: bool) -> Result<()> {
+    let at = deactivated.then(db::now);
+    on_db!(db, pool => sqlx::query("UPDATE users SET deactivated_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
 }
 
 pub async fn set_password_hash(state: &AppState, user_id: i64, hash: &str) -> Result<()> {

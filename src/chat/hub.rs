@@ -84,6 +84,7 @@ impl Conn {
         if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(frame)
             && self.close.borrow().is_none()
         {
+            metrics::counter!("hearth_slow_clients_dropped_total").increment(1);
             self.close.send_replace(Some(CloseReason::TooSlow));
         }
     }
@@ -175,6 +176,7 @@ impl Hub {
         let Some(room) = inner.rooms.get(&delivery.room_id) else {
             return;
         };
+        metrics::counter!("hearth_deliveries_total").increment(room.members.len() as u64);
         for id in &room.members {
             if let Some(conn) = inner.conns.get(id) {
                 conn.push(Outbound::Message(delivery.clone()));

@@ -60,6 +60,7 @@ pub async fn send(
         let _turn = turn.lock().await;
         let message = messages::post(&task_state.db, room_id, &author, &body).await?;
         if let Some(m) = &message {
+            metrics::counter!("hearth_messages_stored_total").increment(1);
             task_state.hub.stopped_typing(room_id, author.id);
             task_state.hub.deliver(Arc::new(Delivery {
                 room_id,

@@ -35,9 +35,14 @@ use crate::web::MaybeUser;
 
 /// Largest frame a client may send; a composer message is at most 4,000 characters.
 pub const MAX_FRAME: usize = 16 * 1024;
+/// What the WebSocket layer reads at most before giving up on a frame. Frames between
+/// the two limits are read whole and refused with 1009 cleanly; a bigger one breaks
+/// the connection off mid-frame.
+const HARD_FRAME_LIMIT: usize = 256 * 1024;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait for the client's side of the closing handshake.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
+const LINGER: Duration = Duration::from_millis(500);
 const PING_EVERY: Duration = Duration::from_secs(25);
 /// How often the read position of the room on screen is saved.
 const SAVE_READ_EVERY: Duration = Duration::from_secs(5);
@@ -84,8 +89,8 @@ pub async fn upgrade(
         kept_alive: Instant::now(),
     };
     let config = WebSocketConfig::default()
-        .max_message_size(Some(MAX_FRAME))
-        .max_frame_size(Some(MAX_FRAME));
+        .max_message_size(Some(HARD_FRAME_LIMIT))
+        .max_frame_size(Some(HARD_FRAME_LIMIT));
     Ok(ws.config(config).on_upgrade(move |stream| connection.run(stream)).into_response())
 }
 
@@ -201,9 +206,16 @@ impl Socket {
             // Finish the closing handshake: read until the client's close frame, so
             // the connection is not reset while it still has our close frame unread.
             let _ = timeout(CLOSE_WAIT, async {
-                while let Some(Ok(frame)) = incoming.next().await {
-                    if matches!(frame, Frame::Close(_)) {
-                        break;
+                loop {
+                    match incoming.next().await {
+                        Some(Ok(Frame::Close(_))) => break,
+                        Some(Ok(_)) => continue,
+                        // After a protocol error the reader has stopped: linger a
+                        // moment instead, so the client reads our close frame first.
+                        _ => {
+                            tokio::time::sleep(LINGER).await;
+                            break;
+                        }
                     }
                 }
             })
@@ -218,6 +230,9 @@ impl Socket {
     ) -> Result<Vec<Frame>, Ending> {
         let text = match frame {
             None | Some(Ok(Frame::Close(_))) => return Err(Ending::Gone),
+            Some(Ok(Frame::Text(text))) if text.len() > MAX_FRAME => {
+                return Err(Ending::Abuse(CloseCode::Size, "frame too large"));
+            }
             Some(Ok(Frame::Text(text))) => text,
             Some(Ok(Frame::Binary(_))) => {
                 return Err(Ending::Abuse(

@@ -115,6 +115,8 @@ pub async fn callback(
     let claims = match verified_claims(&state, code, &pending).await {
         Ok(claims) => claims,
         Err(why) => {
+            metrics::counter!("hearth_signins_total", "method" => "google", "result" => "failure")
+                .increment(1);
             tracing::warn!(why, "Google sign-in refused");
             return Ok(problem(
                 StatusCode::BAD_REQUEST,
@@ -124,6 +126,12 @@ pub async fn callback(
     };
 
     let (user, notice) = match identities::resolve(&state, &claims).await? {
+        Outcome::Known(user) | Outcome::Linked(user) if user.deactivated_at.is_some() => {
+            return Ok(problem(
+                StatusCode::FORBIDDEN,
+                "This account has been deactivated. Ask the person who runs this Hearth.",
+            ));
+        }
         Outcome::Known(user) | Outcome::Created(user) => (user, None),
         Outcome::Linked(user) => {
             let ended = sessions::end_others(&state, user.id, None).await?;
@@ -153,6 +161,8 @@ pub async fn callback(
     if let Some(notice) = notice {
         crate::dashboard::notify(session, notice).await?;
     }
+    metrics::counter!("hearth_signins_total", "method" => "google", "result" => "success")
+        .increment(1);
     tracing::info!(user_id = user.id, "signed in with Google");
     Ok(Redirect::see_other(safe_next(Some(&pending.next))).into_response())
 }

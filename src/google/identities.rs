@@ -82,7 +82,7 @@ fn allowed_picture(state: &AppState, picture: Option<&Url>) -> Option<String> {
 
 async fn user_of(db: &Db, issuer: &str, subject: &str) -> Result<Option<User>> {
     let user = on_db!(db, pool => sqlx::query_as(
-        "SELECT u.id, u.name, u.email, u.password_hash, u.avatar_url, u.created_at
+        "SELECT u.id, u.name, u.email, u.password_hash, u.avatar_url, u.created_at, u.deactivated_at
          FROM identities i JOIN users u ON u.id = i.user_id
          WHERE i.issuer = $1 AND i.subject = $2",
     )

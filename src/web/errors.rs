@@ -5,20 +5,42 @@ use poem::http::{StatusCode, header};
 use poem::web::Json;
 use poem::{Endpoint, IntoResponse, Request, Response};
 
+use tower_sessions::Session;
+
 use super::Next;
 use super::layout;
+use crate::AppState;
+use crate::accounts::{User, sessions};
 use crate::error::AppError;
 
 /// Renders every error raised further in, including poem's own (unknown route).
 pub async fn render(next: Next, req: Request) -> poem::Result<Response> {
     let api = req.uri().path().starts_with("/api/");
+    // Inside the session middleware the error page knows who is asking, so a
+    // signed-in person's 404 keeps their navigation instead of "Sign in".
+    let asking =
+        (!api).then(|| AppState::of(&req).ok().zip(req.extensions().get::<Session>().cloned()));
     Ok(match next.call(req).await {
         Ok(resp) => resp,
-        Err(err) => respond(AppError::from_poem(err), api),
+        Err(err) => {
+            let err = AppError::from_poem(err);
+            let viewer = match (&err, asking.flatten()) {
+                (AppError::SignInRequired { .. } | AppError::Internal(_), _) | (_, None) => None,
+                (_, Some((state, session))) => {
+                    sessions::current(&state, &session).await.ok().flatten()
+                }
+            };
+            respond_to(err, api, viewer.as_ref())
+        }
     })
 }
 
 pub fn respond(err: AppError, api: bool) -> Response {
+    respond_to(err, api, None)
+}
+
+/// The error as a response; `viewer`, when known, decides the page's navigation.
+fn respond_to(err: AppError, api: bool, viewer: Option<&User>) -> Response {
     use poem::error::ResponseError;
     if let AppError::Internal(cause) = &err {
         tracing::error!("request failed: {cause:#}");
@@ -36,7 +58,7 @@ pub fn respond(err: AppError, api: bool) -> Response {
                 .header(header::LOCATION, location)
                 .finish()
         }
-        (_, false) => page(status, &err.message()).with_status(status).into_response(),
+        (_, false) => page(status, &err.message(), viewer).with_status(status).into_response(),
     };
     if let AppError::RateLimited { retry_after } = err
         && let Ok(value) = retry_after.as_secs().max(1).to_string().parse()
@@ -46,11 +68,14 @@ pub fn respond(err: AppError, api: bool) -> Response {
     resp
 }
 
-fn page(status: StatusCode, message: &str) -> maud::Markup {
-    let title = status.canonical_reason().unwrap_or("Error");
+fn page(status: StatusCode, message: &str, viewer: Option<&User>) -> maud::Markup {
+    let title = match status {
+        StatusCode::NOT_FOUND => "Page not found",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    };
     layout::page(
         title,
-        None,
+        viewer,
         html! {
             section.card.narrow {
                 h1 { (title) }

@@ -33,17 +33,17 @@ impl Limits {
 
     /// Counts one attempt from `addr`.
     pub fn attempt_from(&self, addr: IpAddr) -> Result<(), AppError> {
-        check(self.per_address.check_key(&addr))
+        check(self.per_address.check_key(&addr), "address")
     }
 
     /// Counts one attempt at the account `email` (whether or not it exists).
     pub fn attempt_on(&self, email: &str) -> Result<(), AppError> {
-        check(self.per_account.check_key(&email.to_owned()))
+        check(self.per_account.check_key(&email.to_owned()), "account")
     }
 
     /// Counts one chat message from `user_id`.
     pub fn message_from(&self, user_id: i64) -> Result<(), AppError> {
-        check(self.per_sender.check_key(&user_id))
+        check(self.per_sender.check_key(&user_id), "messages")
     }
 
     /// Forgets keys whose limits have fully recovered, so memory stays bounded.
@@ -60,8 +60,9 @@ fn per_minute(n: u32) -> Quota {
     Quota::per_minute(n).allow_burst(n)
 }
 
-fn check(result: Result<(), NotUntil<QuantaInstant>>) -> Result<(), AppError> {
+fn check(result: Result<(), NotUntil<QuantaInstant>>, limit: &'static str) -> Result<(), AppError> {
     result.map_err(|not_until| {
+        metrics::counter!("hearth_rate_limited_total", "limit" => limit).increment(1);
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         AppError::RateLimited { retry_after: wait.max(Duration::from_secs(1)) }
     })

@@ -15,11 +15,17 @@ pub async fn requests(next: Next, req: Request) -> poem::Result<Response> {
         Ok(resp) => resp.status(),
         Err(err) => err.status(),
     };
+    let route = crate::telemetry::route_label(&path);
+    let elapsed = started.elapsed();
+    let labels = [("route", route), ("status", status.as_u16().to_string())];
+    metrics::counter!("hearth_http_requests_total", &labels).increment(1);
+    metrics::histogram!("hearth_http_request_duration_seconds", &labels[..1])
+        .record(elapsed.as_secs_f64());
     tracing::info!(
         %method,
         path,
         status = status.as_u16(),
-        ms = format_args!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+        ms = format_args!("{:.1}", elapsed.as_secs_f64() * 1000.0),
         "request"
     );
     result

@@ -188,11 +188,11 @@ async fn ending_other_sessions_or_changing_the_password_closes_their_sockets(bac
 
     laptop.post_form("/dashboard/sessions/end-others", &[]).await;
     assert_eq!(phone_ws.expect_close(SECOND).await, Some(1008));
-    assert_eq!(
-        laptop_ws.next(Duration::from_millis(300)).await,
-        Seen::Nothing,
-        "this session's socket stays"
-    );
+    // This session's socket stays open (it may still get presence updates).
+    let still = laptop_ws.drain(Duration::from_millis(300)).await;
+    assert!(still.iter().all(|f| !f.contains("signed out")), "{still:?}");
+    laptop_ws.say("still open").await;
+    laptop_ws.expect("still open", SECOND).await;
 
     let tablet = app.browser();
     tablet.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
@@ -349,7 +349,7 @@ async fn protocol_abuse_closes_only_that_socket(backend: Backend) {
         let mut ws = app.socket(&ada, "general").await;
         ws.resume(0).await;
         ws.stream.send(frame).await.unwrap();
-        assert_eq!(ws.expect_close(SECOND).await, Some(code));
+        assert_eq!(ws.expect_close(3 * SECOND).await, Some(code));
     }
 
     // Everyone else is still served.

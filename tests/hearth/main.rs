@@ -7,6 +7,7 @@ mod chat;
 mod google;
 mod google_provider;
 mod health_and_api;
+mod operations;
 mod protection;
 mod rooms;
 mod sessions;

@@ -84,7 +84,9 @@ pub async fn bind() -> tokio::net::TcpListener {
 
 pub struct TestApp {
     pub base: String,
+    site: External,
     pub state: AppState,
+    pub metrics: Option<std::net::SocketAddr>,
     config: Config,
     db: Arc<TestDb>,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -102,11 +104,13 @@ impl TestApp {
         let app = App::build(config.clone(), listener).await.expect("app builds");
         let base = format!("http://{}", app.local_addr());
         let state = app.state().clone();
+        let metrics = app.metrics_addr();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let running = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
         }));
-        TestApp { base, state, config, db, stop, running, _keep: keep }
+        let site = External::new(&base);
+        TestApp { base, site, state, metrics, config, db, stop, running, _keep: keep }
     }
 
     /// A second Hearth process on the same database, as after a restart or beside
@@ -121,12 +125,28 @@ impl TestApp {
         self.running.await.expect("server task").expect("server stops cleanly");
     }
 
+    /// The database this instance uses, for other processes (the CLI) to open.
+    pub fn database_url(&self) -> &str {
+        &self.db.url
+    }
+}
+
+/// A Hearth reached over HTTP only (in-process or another process).
+pub struct External {
+    pub base: String,
+}
+
+impl External {
+    pub fn new(base: &str) -> Self {
+        External { base: base.to_owned() }
+    }
+
     /// A WebSocket to `/ws?room=<room>` from `browser`, as the chat page opens it.
     pub async fn socket(&self, browser: &Browser, room: &str) -> Socket {
         self.try_socket(browser, room, Some(&self.base)).await.expect("socket opens")
     }
 
-    /// Like [`TestApp::socket`], but returns the refusal's HTTP status.
+    /// Like [`External::socket`], but returns the refusal's HTTP status.
     pub async fn try_socket(
         &self,
         browser: &Browser,
@@ -169,6 +189,13 @@ impl TestApp {
             .await;
         assert_eq!(resp.status, StatusCode::SEE_OTHER, "sign-up failed: {}", resp.body);
         browser
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = External;
+    fn deref(&self) -> &External {
+        &self.site
     }
 }
 

@@ -1,0 +1,55 @@
+//! What an operator does from a shell (`hearth user …`): create a person, reset a
+//! password, deactivate and reactivate. The same rules as the pages apply.
+
+use super::fields::{Email, Name, NewPassword};
+use super::{User, sessions, users};
+use crate::AppState;
+
+pub async fn create(
+    state: &AppState,
+    name: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<User> {
+    let name = Name::parse(name).map_err(anyhow::Error::msg)?;
+    let email = Email::parse(email).map_err(anyhow::Error::msg)?;
+    let password = NewPassword::parse(password).map_err(anyhow::Error::msg)?;
+    let hash = state.passwords.hash(&password).await?;
+    match users::create(state, name.as_str(), &email, Some(&hash), None).await? {
+        Ok(user) => Ok(user),
+        Err(users::EmailTaken) => {
+            anyhow::bail!("there is already an account with {}", email.as_str())
+        }
+    }
+}
+
+/// Sets a new password and ends every session of the account.
+pub async fn reset_password(
+    state: &AppState,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<usize> {
+    let user = find(state, email).await?;
+    let password = NewPassword::parse(password).map_err(anyhow::Error::msg)?;
+    let hash = state.passwords.hash(&password).await?;
+    users::set_password_hash(state, user.id, &hash).await?;
+    Ok(sessions::end_others(state, user.id, None).await?)
+}
+
+/// Deactivates (ending every session; running Hearth processes close the sockets
+/// within a second) or reactivates an account.
+pub async fn set_active(state: &AppState, email: &str, active: bool) -> anyhow::Result<usize> {
+    let user = find(state, email).await?;
+    users::set_deactivated(&state.db, user.id, !active).await?;
+    if active {
+        return Ok(0);
+    }
+    Ok(sessions::end_others(state, user.id, None).await?)
+}
+
+async fn find(state: &AppState, email: &str) -> anyhow::Result<User> {
+    let email = Email::parse(email).map_err(anyhow::Error::msg)?;
+    users::find_by_email(state, &email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account has the email {}", email.as_str()))
+}
