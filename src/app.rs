@@ -12,6 +12,7 @@ use poem::{Endpoint, EndpointExt, Request, Route, Server};
 use url::Url;
 
 use crate::accounts::password::Passwords;
+use crate::chat::feed::Feed;
 use crate::chat::hub::{CloseReason, Hub};
 use crate::config::Config;
 use crate::db::Db;
@@ -33,6 +34,7 @@ pub struct Shared {
     pub passwords: Passwords,
     pub limits: Limits,
     pub hub: Arc<Hub>,
+    pub feed: Feed,
     pub google: Google,
     /// The Content-Security-Policy header, built once from the settings.
     pub csp: poem::http::HeaderValue,
@@ -61,10 +63,12 @@ impl AppState {
         let db = Db::connect(&config.database_url).await?;
         let sessions = Arc::new(Store::open(&db).await?);
         let cookie = CookieSettings::new(base_url.scheme() == "https", config.session_idle());
+        let hub = Arc::new(Hub::new(config.chat_socket_queue as usize));
         Ok(AppState(Arc::new(Shared {
             passwords: Passwords::new(config.bcrypt_cost),
             limits: Limits::new(&config),
-            hub: Arc::new(Hub::new(config.chat_socket_queue as usize)),
+            feed: Feed::start(db.clone(), hub.clone()),
+            hub,
             google: Google::new(&config, &base_url)?,
             csp: protect::content_security_policy(&config.avatar_origins),
             config,
@@ -138,6 +142,13 @@ impl App {
             .metrics
             .map(|listener| tokio::spawn(telemetry::serve(listener, state.hub.clone())));
         let ticks = tokio::spawn(hub_ticks(state.clone()));
+        // With PostgreSQL, other instances may share the database: listen to them.
+        let bus = match &state.db {
+            Db::Postgres(pool) => {
+                Some(tokio::spawn(chat::bus::listen(state.clone(), pool.clone())))
+            }
+            Db::Sqlite(_) => None,
+        };
         let warm = state.passwords.clone();
         tokio::spawn(async move { warm.warm_up().await });
         let hub = state.hub.clone();
@@ -160,6 +171,9 @@ impl App {
         ticks.abort();
         if let Some(metrics) = metrics {
             metrics.abort();
+        }
+        if let Some(bus) = bus {
+            bus.abort();
         }
         state.db.close().await;
         result

@@ -80,6 +80,11 @@ impl Db {
         Ok(())
     }
 
+    /// PostgreSQL is what several instances share (and can `NOTIFY` each other on).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+
     /// Closes the pool: in-flight queries finish, new ones fail. Used at shutdown so
     /// SQLite checkpoints its journal.
     pub async fn close(&self) {

@@ -188,6 +188,7 @@ pub async fn end_others(state: &AppState, user_id: i64, keep: Option<Id>) -> Res
 /// Hearth processes close these sessions' sockets too (see [`recently_ended`]).
 async fn delete_rows(db: &Db, ids: &[String]) -> Result<()> {
     let now = db::now();
+    let notify = db.is_postgres();
     for id in ids {
         on_db!(db, pool => async {
             let mut tx = pool.begin().await?;
@@ -200,6 +201,13 @@ async fn delete_rows(db: &Db, ids: &[String]) -> Result<()> {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+            if notify {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(crate::chat::bus::SESSIONS)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await
         }.await)?;
     }

@@ -107,14 +107,13 @@ struct Inner {
 
 pub struct Hub {
     inner: Mutex<Inner>,
-    senders: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     /// Frames a connection may have waiting before it counts as not reading.
     queue: usize,
 }
 
 impl Hub {
     pub fn new(queue: usize) -> Self {
-        Self { inner: Mutex::default(), senders: Mutex::default(), queue: queue.max(1) }
+        Self { inner: Mutex::default(), queue: queue.max(1) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -184,11 +183,14 @@ impl Hub {
         }
     }
 
-    /// The per-room turn that keeps "store, then deliver" in the stored order when
-    /// several people send to one room at once.
-    pub fn sending_turn(&self, room_id: i64) -> Arc<tokio::sync::Mutex<()>> {
-        let mut senders = self.senders.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        senders.entry(room_id).or_default().clone()
+    /// How many rooms have sockets subscribed.
+    pub fn rooms(&self) -> usize {
+        self.lock().rooms.len()
+    }
+
+    /// The rooms with sockets subscribed.
+    pub fn watched_rooms(&self) -> HashSet<i64> {
+        self.lock().rooms.keys().copied().collect()
     }
 
     /// `user_id` joined `room_id`: their open sockets start receiving it.

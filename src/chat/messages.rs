@@ -1,6 +1,7 @@
 //! Messages: storing one (numbered in its room, in commit order) and reading history.
 
 use super::body::MessageBody;
+use super::bus;
 use crate::accounts::User;
 use crate::db::{self, Db};
 use crate::error::Result;
@@ -34,6 +35,7 @@ pub async fn post(
     body: &MessageBody,
 ) -> Result<Option<Message>> {
     let now = db::now();
+    let notify = db.is_postgres();
     let stored = on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
         let seq: Option<i64> = sqlx::query_scalar(
@@ -64,6 +66,15 @@ pub async fn post(
             .bind(seq)
             .execute(&mut *tx)
             .await?;
+        if notify {
+            // Delivered to every instance's listener when (and only if) this commits,
+            // in commit order. Numbers only: the payload limit is 8,000 bytes.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(bus::MESSAGES)
+                .bind(format!("{room_id}:{seq}"))
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Some((id, seq)))
     }.await)?;

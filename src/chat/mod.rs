@@ -4,6 +4,8 @@
 //! which puts the same bytes in the queue of every open socket of the room's members.
 
 pub mod body;
+pub mod bus;
+pub mod feed;
 pub mod hub;
 pub mod messages;
 mod pages;
@@ -12,12 +14,9 @@ pub mod rooms;
 mod socket;
 pub mod views;
 
-use std::sync::Arc;
-
 use poem::{Route, get, post};
 
 use self::body::MessageBody;
-use self::hub::Delivery;
 use crate::AppState;
 use crate::accounts::User;
 use crate::error::{AppError, Result};
@@ -36,6 +35,15 @@ pub fn routes(route: Route) -> Route {
         .at("/ws", get(socket::upgrade))
 }
 
+/// `user_id` joined `room_id`: their open sockets start receiving it.
+pub async fn joined(state: &AppState, user_id: i64, room_id: i64) -> Result<()> {
+    // The feed's starting point is read before the sockets subscribe (see feed.rs).
+    let newest = rooms::newest(&state.db, room_id).await?;
+    state.feed.subscribe(room_id, newest).await;
+    state.hub.joined(user_id, room_id);
+    Ok(())
+}
+
 /// Sends a message from `author` to `room_id`: checks it, stores it, delivers it.
 /// The outer `Result` is for failures; the inner one is a problem to show the person.
 pub async fn send(
@@ -51,25 +59,18 @@ pub async fn send(
     if state.limits.message_from(author.id).is_err() {
         return Ok(Err("You are sending messages very quickly. Wait a moment and try again."));
     }
-    // Stored and delivered in a task of its own, so a client that disconnects midway
-    // cannot leave a stored message undelivered. The room's turn keeps delivery in
-    // the stored order when several people send at once.
+    // Stored and handed to the feed in a task of its own, so a client that
+    // disconnects midway cannot leave a stored message undelivered.
     let (task_state, author) = (state.clone(), author.clone());
     let stored = tokio::spawn(async move {
-        let turn = task_state.hub.sending_turn(room_id);
-        let _turn = turn.lock().await;
         let message = messages::post(&task_state.db, room_id, &author, &body).await?;
-        if let Some(m) = &message {
+        let stored = message.is_some();
+        if let Some(message) = message {
             metrics::counter!("hearth_messages_stored_total").increment(1);
             task_state.hub.stopped_typing(room_id, author.id);
-            task_state.hub.deliver(Arc::new(Delivery {
-                room_id,
-                seq: m.seq,
-                author_id: m.user_id,
-                html: views::delivery_html(m).into(),
-            }));
+            task_state.feed.stored(message).await;
         }
-        Ok::<_, AppError>(message.is_some())
+        Ok::<_, AppError>(stored)
     })
     .await
     .map_err(|err| AppError::Internal(err.into()))??;

@@ -140,7 +140,7 @@ pub async fn join(
     Path(slug): Path<String>,
 ) -> Result<Redirect> {
     let room_id = rooms::join(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
-    state.hub.joined(user.id, room_id);
+    super::joined(&state, user.id, room_id).await?;
     Ok(Redirect::see_other(format!("/chat/{slug}")))
 }
 
@@ -190,7 +190,7 @@ pub async fn create(
         return Ok(page.with_status(StatusCode::CONFLICT).into_response());
     }
     if let Some(room) = rooms::find_mine(&state.db, user.id, &name.slug).await? {
-        state.hub.joined(user.id, room.id);
+        super::joined(&state, user.id, room.id).await?;
     }
     Ok(Redirect::see_other(format!("/chat/{}", name.slug)).into_response())
 }

@@ -78,7 +78,7 @@ pub async fn message(
     }
     let other = users::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let (slug, room_id) = rooms::direct(&state.db, user.id, other.id).await?;
-    state.hub.joined(user.id, room_id);
-    state.hub.joined(other.id, room_id);
+    super::joined(&state, user.id, room_id).await?;
+    super::joined(&state, other.id, room_id).await?;
     Ok(Redirect::see_other(format!("/chat/{slug}")))
 }

@@ -182,6 +182,15 @@ pub async fn direct(db: &Db, me: i64, other: i64) -> Result<(String, i64)> {
     Ok((slug, id))
 }
 
+/// The number of the room's newest message.
+pub async fn newest(db: &Db, room_id: i64) -> Result<i64> {
+    let seq = on_db!(db, pool => sqlx::query_scalar("SELECT last_seq FROM rooms WHERE id = $1")
+        .bind(room_id)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(seq.unwrap_or(0))
+}
+
 /// Records that `user_id` has seen `room_id` up to message `seq` (never backwards).
 pub async fn mark_read(db: &Db, user_id: i64, room_id: i64, seq: i64) -> Result<()> {
     on_db!(db, pool => sqlx::query(

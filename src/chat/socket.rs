@@ -76,6 +76,10 @@ pub async fn upgrade(
         return Ok(StatusCode::NOT_FOUND.into_response());
     };
     let my_rooms = rooms::mine(&state.db, user.id).await?;
+    // Read before the socket subscribes: the feed's starting point (see feed.rs).
+    for room in &my_rooms {
+        state.feed.subscribe(room.id, room.last_seq).await;
+    }
     let connection = Socket {
         state: state.clone(),
         session: session.clone(),
@@ -255,7 +259,7 @@ impl Socket {
             },
             Incoming::Send { body } => self.send(&body).await,
             Incoming::Typing {} => {
-                self.state.hub.typing(self.room.id, self.user.id, &self.user.name);
+                super::bus::typing(&self.state, self.room.id, self.user.id, &self.user.name).await;
                 Ok(Vec::new())
             }
         };

@@ -10,6 +10,7 @@ mod health_and_api;
 mod operations;
 mod protection;
 mod rooms;
+mod scale_out;
 mod sessions;
 mod signin;
 mod signup;

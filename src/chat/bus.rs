@@ -1,0 +1,127 @@
+//! Several instances on one PostgreSQL behave as one: PostgreSQL's LISTEN/NOTIFY is
+//! the bus, and the tables stay the truth.
+//!
+//! Notifications carry numbers, never message bodies: `room:seq` for a stored
+//! message (sent inside its transaction, so it arrives only if and after it
+//! commits, in commit order), a session id for an ended session, a small JSON for
+//! typing. Each instance holds one long-lived LISTEN connection. When it drops,
+//! notifications sent meanwhile are lost, so on reconnecting, and every few seconds
+//! anyway, the instance compares each room's newest number with what its feed has
+//! delivered, and the feed reads whatever is missing from the table.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgListener, PgPool};
+
+use super::hub::CloseReason;
+use crate::AppState;
+use crate::db::Db;
+use crate::on_db;
+
+pub const MESSAGES: &str = "hearth_messages";
+pub const SESSIONS: &str = "hearth_sessions";
+pub const TYPING: &str = "hearth_typing";
+
+/// How often rooms are checked against the feed even without a lost connection.
+const RECHECK_EVERY: Duration = Duration::from_secs(5);
+
+#[derive(Serialize, Deserialize)]
+struct Typing {
+    room: i64,
+    user: i64,
+    name: String,
+}
+
+/// Someone is typing: shown here at once, and on the other instances via NOTIFY.
+pub async fn typing(state: &AppState, room: i64, user: i64, name: &str) {
+    state.hub.typing(room, user, name);
+    if let Db::Postgres(pool) = &state.db {
+        let payload = serde_json::to_string(&Typing { room, user, name: name.to_owned() });
+        if let Ok(payload) = payload {
+            let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(TYPING)
+                .bind(payload)
+                .execute(pool)
+                .await;
+            if let Err(err) = sent {
+                tracing::warn!("could not announce typing: {err}");
+            }
+        }
+    }
+}
+
+/// Listens for the other instances until the process ends (PostgreSQL only).
+pub async fn listen(state: AppState, pool: PgPool) {
+    let mut listener = loop {
+        match connect(&pool).await {
+            Ok(listener) => break listener,
+            Err(err) => {
+                tracing::warn!("cannot LISTEN yet: {err}; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    let mut recheck = tokio::time::interval(RECHECK_EVERY);
+    loop {
+        tokio::select! {
+            received = listener.try_recv() => match received {
+                Ok(Some(note)) => dispatch(&state, note.channel(), note.payload()).await,
+                // The connection dropped; the next call reconnects. Anything sent in
+                // between is lost: look at the tables instead.
+                Ok(None) => {
+                    tracing::warn!("LISTEN connection lost; reconnecting and catching up");
+                    recheck_rooms(&state).await;
+                }
+                Err(err) => {
+                    tracing::warn!("LISTEN failed: {err}; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    recheck_rooms(&state).await;
+                }
+            },
+            _ = recheck.tick() => recheck_rooms(&state).await,
+        }
+    }
+}
+
+async fn connect(pool: &PgPool) -> sqlx::Result<PgListener> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen_all([MESSAGES, SESSIONS, TYPING]).await?;
+    Ok(listener)
+}
+
+async fn dispatch(state: &AppState, channel: &str, payload: &str) {
+    match channel {
+        MESSAGES => {
+            let parsed =
+                payload.split_once(':').and_then(|(r, s)| Some((r.parse().ok()?, s.parse().ok()?)));
+            if let Some((room, seq)) = parsed {
+                state.feed.announced(room, seq).await;
+            }
+        }
+        SESSIONS => state.hub.close_sessions(&[payload.to_owned()], CloseReason::SignedOut),
+        TYPING => {
+            if let Ok(t) = serde_json::from_str::<Typing>(payload) {
+                state.hub.typing(t.room, t.user, &t.name);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Tells the feed each watched room's newest number; it reads what it lacks.
+async fn recheck_rooms(state: &AppState) {
+    if state.hub.connections() == 0 {
+        return;
+    }
+    let rooms: Result<Vec<(i64, i64)>, sqlx::Error> = on_db!(&state.db, pool => sqlx::query_as("SELECT id, last_seq FROM rooms").fetch_all(pool).await);
+    match rooms {
+        Ok(rooms) => {
+            let watched = state.hub.watched_rooms();
+            for (room, seq) in rooms.into_iter().filter(|(room, _)| watched.contains(room)) {
+                state.feed.announced(room, seq).await;
+            }
+        }
+        Err(err) => tracing::warn!("could not check rooms: {err}"),
+    }
+}

@@ -1,0 +1,174 @@
+//! Several Hearth instances on one PostgreSQL behave as one.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::support::{Backend, Seen, TestApp, message_numbers, postgres_available};
+
+const SECOND: Duration = Duration::from_secs(1);
+
+/// Three instances on one fresh PostgreSQL database, or `None` to skip.
+async fn three_instances() -> Option<(TestApp, TestApp, TestApp)> {
+    if !postgres_available().await {
+        return None;
+    }
+    let a = Backend::Postgres.spawn().await;
+    let b = a.another_instance().await;
+    let c = a.another_instance().await;
+    Some((a, b, c))
+}
+
+#[tokio::test]
+async fn a_session_made_on_one_instance_works_on_the_others() {
+    let Some((a, b, c)) = three_instances().await else { return };
+    let ada = a.signed_up("Ada", "ada@example.org", "analytical engine").await;
+    for other in [&b, &c] {
+        let page = ada.on(other).get("/dashboard").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("ada@example.org"));
+    }
+}
+
+#[tokio::test]
+async fn concurrent_senders_on_every_instance_reach_every_socket_in_order() {
+    let Some((a, b, c)) = three_instances().await else { return };
+    let instances = [&a, &b, &c];
+    const EACH: usize = 25;
+
+    let mut readers = Vec::new();
+    let mut senders = Vec::new();
+    for (i, app) in instances.iter().enumerate() {
+        let reader = app
+            .signed_up(&format!("Reader {i}"), &format!("reader{i}@example.org"), "read read read")
+            .await;
+        let mut ws = app.socket(&reader, "general").await;
+        ws.resume(0).await;
+        readers.push(ws);
+        let sender = app
+            .signed_up(&format!("Sender {i}"), &format!("sender{i}@example.org"), "send send send")
+            .await;
+        let mut ws = app.socket(&sender, "general").await;
+        ws.resume(0).await;
+        senders.push(ws);
+    }
+    let total = (EACH * instances.len()) as i64;
+    let reading: Vec<_> = readers
+        .into_iter()
+        .map(|mut ws| {
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                while (seen.len() as i64) < total {
+                    match ws.next(5 * SECOND).await {
+                        Seen::Text(frame) => seen.extend(message_numbers(&[frame])),
+                        other => panic!("reader stopped after {seen:?}: {other:?}"),
+                    }
+                }
+                // Nothing doubled afterwards either.
+                let extra = ws.drain(Duration::from_millis(500)).await;
+                seen.extend(message_numbers(&extra));
+                seen
+            })
+        })
+        .collect();
+    let sending: Vec<_> = senders
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut ws)| {
+            tokio::spawn(async move {
+                for n in 0..EACH {
+                    ws.say(&format!("from {i}, number {n}")).await;
+                }
+                ws.drain(2 * SECOND).await;
+            })
+        })
+        .collect();
+    for task in sending {
+        task.await.unwrap();
+    }
+    for task in reading {
+        let seen = task.await.unwrap();
+        assert_eq!(
+            seen,
+            (1..=total).collect::<Vec<i64>>(),
+            "every message, in the stored order, once"
+        );
+    }
+}
+
+#[tokio::test]
+async fn signing_out_on_one_instance_closes_the_socket_on_another() {
+    let Some((a, b, _c)) = three_instances().await else { return };
+    let ada = a.signed_up("Ada", "ada@example.org", "analytical engine").await;
+    let on_b = ada.on(&b);
+    let mut ws = b.socket(&on_b, "general").await;
+    ws.resume(0).await;
+    ws.drain(Duration::from_millis(300)).await;
+
+    ada.post_form("/logout", &[]).await;
+    assert_eq!(ws.expect_close(SECOND).await, Some(1008));
+}
+
+#[tokio::test]
+async fn typing_on_one_instance_shows_on_another() {
+    let Some((a, b, _c)) = three_instances().await else { return };
+    let ada = a.signed_up("Ada", "ada@example.org", "analytical engine").await;
+    let grace = b.signed_up("Grace", "grace@example.org", "compiler compiler").await;
+    let mut ada_ws = a.socket(&ada, "general").await;
+    let mut grace_ws = b.socket(&grace, "general").await;
+    ada_ws.resume(0).await;
+    grace_ws.resume(0).await;
+    ada_ws.send_json(serde_json::json!({"kind": "typing", "HEADERS": {}})).await;
+    grace_ws.expect("Ada is typing", 3 * SECOND).await;
+}
+
+/// Restarts the PostgreSQL cluster while two instances serve: opt-in with
+/// `HEARTH_TEST_PG_RESTART=1` (as `.ci/run` does), since it disturbs every other
+/// test using the server.
+#[tokio::test]
+async fn a_postgresql_restart_loses_nothing_and_the_instances_recover() {
+    if std::env::var("HEARTH_TEST_PG_RESTART").as_deref() != Ok("1") {
+        return;
+    }
+    let Some((a, b, _c)) = three_instances().await else { return };
+    let ada = a.signed_up("Ada", "ada@example.org", "analytical engine").await;
+    let grace = b.signed_up("Grace", "grace@example.org", "compiler compiler").await;
+    let mut grace_ws = b.socket(&grace, "general").await;
+    grace_ws.resume(0).await;
+    ada.post_form("/chat/general/messages", &[("body", "before")]).await;
+    grace_ws.expect(">before<", SECOND).await;
+
+    let cluster =
+        std::fs::read_dir("/etc/postgresql").unwrap().next().unwrap().unwrap().file_name();
+    let restarted = std::process::Command::new("pg_ctlcluster")
+        .args(["--skip-systemctl-redirect", cluster.to_str().unwrap(), "main", "restart"])
+        .status()
+        .unwrap();
+    assert!(restarted.success());
+
+    // Posting works again once the pool reconnects.
+    let mut sent = 0;
+    for attempt in 0..60 {
+        let page =
+            ada.post_form("/chat/general/messages", &[("body", &format!("after {sent}"))]).await;
+        if page.status == StatusCode::SEE_OTHER {
+            sent += 1;
+            if sent == 3 {
+                break;
+            }
+        } else {
+            assert!(attempt < 59, "Hearth did not recover: {}", page.status);
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+    // Grace's socket on the other instance gets them, in order, once (the LISTEN
+    // connection was re-established, or the periodic check caught up).
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        match grace_ws.next(10 * SECOND).await {
+            Seen::Text(frame) => seen.extend(message_numbers(&[frame])),
+            other => panic!("after {seen:?}: {other:?}"),
+        }
+    }
+    assert_eq!(seen, [2, 3, 4]);
+}
