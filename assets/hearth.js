@@ -93,9 +93,13 @@
     });
   }
 
-  // 1008: signed out (the server said so just before) or refused for good. No
-  // reconnect follows, so the composer stops taking messages that could not go out;
-  // what was typed stays readable.
+  // The close codes after which htmx-ext-ws reconnects by itself (server restart,
+  // network loss, overload). After any other the socket stays closed: 1008 means
+  // signed out (the server said so just before) or refused for good. Then the
+  // composer stops taking messages that could never go out; what was typed stays.
+  var RECONNECTS = [1006, 1011, 1012, 1013];
+  var GOING_AWAY = 1001;
+
   function stopComposer() {
     var form = document.getElementById("composer");
     if (!form) { return; }
@@ -107,12 +111,13 @@
   document.addEventListener("htmx:wsOpen", function () { status(""); });
   document.addEventListener("htmx:wsClose", function (e) {
     var code = e.detail && e.detail.event ? e.detail.event.code : 0;
+    if (code === GOING_AWAY) { return; }
     forgetLiveState();
-    if (code === 1008) {
+    if (RECONNECTS.indexOf(code) >= 0) {
+      status("Connection lost. Reconnecting…");
+    } else {
       stopComposer();
       status("Disconnected. Reload the page to continue.");
-    } else {
-      status("Connection lost. Reconnecting…");
     }
   });
 })();

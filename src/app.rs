@@ -21,7 +21,7 @@ use crate::google::Google;
 use crate::web::limits::Limits;
 use crate::web::session::{CookieSettings, Store};
 use crate::web::{assets, errors, log, protect, session};
-use crate::{accounts, api, chat, dashboard, google, home, telemetry};
+use crate::{accounts, admin, api, chat, dashboard, google, home, telemetry};
 
 /// What every handler can reach. Cloning is cheap: it is one `Arc`.
 #[derive(Clone)]
@@ -188,6 +188,7 @@ impl App {
 pub fn endpoint(state: AppState) -> impl Endpoint + 'static {
     let pages = [
         accounts::routes,
+        admin::routes,
         google::routes,
         chat::routes,
         dashboard::routes,

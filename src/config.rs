@@ -60,6 +60,11 @@ pub struct Config {
     )]
     pub avatar_origins: Vec<Url>,
 
+    /// Who may create an account once the first exists: `open`, `invite` (holders of
+    /// the administrator's invite link) or `closed`.
+    #[arg(long, env = "SIGNUP", default_value = "invite", value_parser = ["open", "invite", "closed"])]
+    pub signup: String,
+
     /// bcrypt cost for new password hashes (4–31; every +1 doubles the work).
     #[arg(long, env = "BCRYPT_COST", default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31))]
     pub bcrypt_cost: u32,
@@ -159,6 +164,7 @@ impl Config {
             google_client_secret: None,
             oidc_issuer_url: "https://accounts.google.com".into(),
             avatar_origins: Vec::new(),
+            signup: "open".into(),
             bcrypt_cost: 4,
             trust_fly_client_ip: false,
             rate_limit_per_address: 10_000,

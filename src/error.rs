@@ -28,6 +28,11 @@ pub enum AppError {
     BadRequest(&'static str),
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// Well-formed input that breaks a rule; the text says which.
+    #[error("{0}")]
+    Unprocessable(&'static str),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
     /// Something Hearth depends on is down; the text says what.
     #[error("unavailable: {0}")]
     Unavailable(&'static str),
@@ -51,6 +56,10 @@ impl AppError {
             AppError::PayloadTooLarge => "That was more than Hearth accepts in one request.".into(),
             AppError::BadRequest(what) => format!("Hearth could not read that request: {what}."),
             AppError::MethodNotAllowed => "That action is not available here.".into(),
+            AppError::Unprocessable(what) => (*what).into(),
+            AppError::UnsupportedMediaType => {
+                "Send JSON, with Content-Type: application/json.".into()
+            }
             AppError::Unavailable(what) => format!("{what}. Please try again in a few minutes."),
             AppError::Internal(_) => {
                 "Something went wrong on our side. Please try again in a moment.".into()
@@ -68,6 +77,8 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::BadRequest(_) => "bad_request",
             AppError::MethodNotAllowed => "method_not_allowed",
+            AppError::Unprocessable(_) => "unprocessable",
+            AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -98,6 +109,8 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -5,6 +5,7 @@
 //! [`api`] and [`home`]. [`web`] holds what every request passes through, [`app`] puts it together.
 
 pub mod accounts;
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod chat;

@@ -1,11 +1,13 @@
 //! Accounts: sign-up, sign-in, sign-out, passwords and signed-in sessions.
 
 pub mod fields;
+pub mod invites;
 pub mod operator;
 pub mod password;
 pub mod sessions;
 mod signin;
 mod signup;
+pub mod tokens;
 pub mod users;
 
 use poem::{Route, get, post};

@@ -85,11 +85,12 @@ pub async fn current(state: &AppState, session: &Session) -> Result<Option<User>
         return Ok(None);
     }
     let key = id.to_string();
-    let user: Option<User> = on_db!(&state.db, pool => sqlx::query_as(
-        "SELECT u.id, u.name, u.email, u.password_hash, u.avatar_url, u.created_at, u.deactivated_at
-         FROM user_sessions s JOIN users u ON u.id = s.user_id
+    let sql = format!(
+        "SELECT {} FROM user_sessions s JOIN users u ON u.id = s.user_id
          WHERE s.session_id = $1 AND u.id = $2 AND u.deactivated_at IS NULL",
-    )
+        super::users::COLUMNS
+    );
+    let user: Option<User> = on_db!(&state.db, pool => sqlx::query_as(&sql)
     .bind(&key)
     .bind(sign_in.user_id)
     .fetch_optional(pool)

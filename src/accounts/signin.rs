@@ -122,7 +122,7 @@ fn view(state: &AppState, email: &str, next: &str, problem: Option<&str>) -> Mar
                     button.primary type="submit" { "Sign in" }
                 }
                 @if state.google.enabled() {
-                    (google_button("Sign in with Google", next))
+                    (google_button("Sign in with Google", next, None))
                 }
                 p.aside { "New here? " a href="/signup" { "Create an account" } }
             }

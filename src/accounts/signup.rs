@@ -1,15 +1,16 @@
 //! Creating an account: `GET /signup` shows the form, `POST /signup` creates the
-//! account, signs the person in and sends them to the dashboard.
+//! account, signs the person in and sends them to the dashboard. Who may do so is
+//! the operator's choice (see [`super::invites`]).
 
 use maud::{Markup, html};
 use poem::http::StatusCode;
-use poem::web::{Data, Redirect};
+use poem::web::{Data, Query, Redirect};
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::fields::{Email, Name, NewPassword};
-use super::{sessions, users};
+use super::{invites, sessions, users};
 use crate::AppState;
 use crate::error::Result;
 use crate::web::layout::{Field, google_button, page};
@@ -21,6 +22,7 @@ pub struct SignupForm {
     name: String,
     email: String,
     password: String,
+    invite: String,
 }
 
 #[derive(Default)]
@@ -30,12 +32,26 @@ struct Problems {
     password: Option<&'static str>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct Params {
+    invite: Option<String>,
+}
+
 #[handler]
-pub async fn form(state: Data<&AppState>, MaybeUser(viewer): MaybeUser) -> Response {
+pub async fn form(
+    state: Data<&AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Query(params): Query<Params>,
+) -> Result<Response> {
     if viewer.is_some() {
-        return Redirect::see_other("/dashboard").into_response();
+        return Ok(Redirect::see_other("/dashboard").into_response());
     }
-    view(&state, &SignupForm::default(), &Problems::default()).into_response()
+    if let Err(refusal) = invites::may_sign_up(&state, params.invite.as_deref()).await? {
+        return Ok(refused(refusal));
+    }
+    let input = SignupForm { invite: params.invite.unwrap_or_default(), ..SignupForm::default() };
+    let first = invites::first_account(&state.db).await?;
+    Ok(view(&state, &input, &Problems::default(), first).into_response())
 }
 
 #[handler]
@@ -47,6 +63,10 @@ pub async fn submit(
     Form(input): Form<SignupForm>,
 ) -> Result<Response> {
     state.limits.attempt_from(addr)?;
+    let invite = Some(input.invite.as_str()).filter(|code| !code.is_empty());
+    if let Err(refusal) = invites::may_sign_up(&state, invite).await? {
+        return Ok(refused(refusal));
+    }
     let (name, email, password) =
         (Name::parse(&input.name), Email::parse(&input.email), NewPassword::parse(&input.password));
     let (Ok(name), Ok(email), Ok(password)) = (&name, &email, &password) else {
@@ -55,7 +75,7 @@ pub async fn submit(
             email: email.as_ref().err().copied(),
             password: password.as_ref().err().copied(),
         };
-        return Ok(reshow(&state, StatusCode::UNPROCESSABLE_ENTITY, &input, problems));
+        return reshow(&state, StatusCode::UNPROCESSABLE_ENTITY, &input, problems).await;
     };
     let hash = state.passwords.hash(password).await?;
     let Ok(user) = users::create(&state, name.as_str(), email, Some(&hash), None).await? else {
@@ -63,36 +83,63 @@ pub async fn submit(
             email: Some("There is already an account with this email. Sign in instead?"),
             ..Problems::default()
         };
-        return Ok(reshow(&state, StatusCode::CONFLICT, &input, problems));
+        return reshow(&state, StatusCode::CONFLICT, &input, problems).await;
     };
-    tracing::info!(user_id = user.id, "account created");
+    tracing::info!(target: "audit", user_id = user.id, admin = user.is_admin, "account created");
     sessions::begin(&state, session, &user, &agent).await?;
     Ok(Redirect::see_other("/dashboard").into_response())
 }
 
 /// The form again, with what was typed (but never the password) and the problems.
-fn reshow(
+async fn reshow(
     state: &AppState,
     status: StatusCode,
     input: &SignupForm,
     problems: Problems,
-) -> Response {
-    let kept = SignupForm {
-        name: input.name.clone(),
-        email: input.email.clone(),
-        password: String::new(),
-    };
-    view(state, &kept, &problems).with_status(status).into_response()
+) -> Result<Response> {
+    let kept = SignupForm { password: String::new(), ..clone(input) };
+    let first = invites::first_account(&state.db).await?;
+    Ok(view(state, &kept, &problems, first).with_status(status).into_response())
 }
 
-fn view(state: &AppState, input: &SignupForm, problems: &Problems) -> Markup {
+fn clone(input: &SignupForm) -> SignupForm {
+    SignupForm {
+        name: input.name.clone(),
+        email: input.email.clone(),
+        password: input.password.clone(),
+        invite: input.invite.clone(),
+    }
+}
+
+/// Sign-up is not open to this visitor: say why, without revealing more.
+fn refused(refusal: invites::Refusal) -> Response {
+    page(
+        "Sign-up",
+        None,
+        html! {
+            section.card.narrow {
+                h1 { "Sign-up" }
+                p { (refusal) }
+                p { "Already have an account? " a href="/login" { "Sign in" } }
+            }
+        },
+    )
+    .with_status(StatusCode::FORBIDDEN)
+    .into_response()
+}
+
+fn view(state: &AppState, input: &SignupForm, problems: &Problems, first: bool) -> Markup {
     page(
         "Create your account",
         None,
         html! {
             section.card.narrow {
                 h1 { "Create your account" }
+                @if first {
+                    p.notice { "This is the first account: it will run this Hearth as its administrator." }
+                }
                 form method="post" action="/signup" {
+                    input type="hidden" name="invite" value=(input.invite);
                     (Field { label: "Name", name: "name", kind: "text", value: &input.name,
                         error: problems.name, autocomplete: "name", hint: None }.render())
                     (Field { label: "Email", name: "email", kind: "email", value: &input.email,
@@ -103,7 +150,7 @@ fn view(state: &AppState, input: &SignupForm, problems: &Problems) -> Markup {
                     button.primary type="submit" { "Create account" }
                 }
                 @if state.google.enabled() {
-                    (google_button("Sign up with Google", "/dashboard"))
+                    (google_button("Sign up with Google", "/dashboard", Some(&input.invite)))
                 }
                 p.aside { "Already have an account? " a href="/login" { "Sign in" } }
             }

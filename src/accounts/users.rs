@@ -16,29 +16,32 @@ pub struct User {
     pub created_at: i64,
     /// Set when an administrator deactivated the account: no sign-in, no sessions.
     pub deactivated_at: Option<i64>,
+    /// Administrators manage people and the invite link. The first account is one.
+    pub is_admin: bool,
 }
 
 /// The email is already someone's account.
 #[derive(Debug)]
 pub struct EmailTaken;
 
-const COLUMNS: &str = "id, name, email, password_hash, avatar_url, created_at, deactivated_at";
+/// A user's columns, for queries that name the table `u`.
+pub const COLUMNS: &str = "u.id, u.name, u.email, u.password_hash, u.avatar_url, u.created_at, u.deactivated_at, u.is_admin";
 
 pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<User>> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    let sql = format!("SELECT {COLUMNS} FROM users u WHERE u.id = $1");
     let user = on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
     Ok(user)
 }
 
 /// Everyone, by name.
 pub async fn all(db: &Db) -> Result<Vec<User>> {
-    let sql = format!("SELECT {COLUMNS} FROM users ORDER BY name, id");
+    let sql = format!("SELECT {COLUMNS} FROM users u ORDER BY u.name, u.id");
     let users = on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;
     Ok(users)
 }
 
 pub async fn find_by_email(state: &AppState, email: &Email) -> Result<Option<User>> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = $1");
+    let sql = format!("SELECT {COLUMNS} FROM users u WHERE u.email = $1");
     let user = on_db!(&state.db, pool => sqlx::query_as(&sql)
         .bind(email.as_str())
         .fetch_optional(pool)
@@ -57,8 +60,11 @@ pub async fn create(
     avatar_url: Option<&str>,
 ) -> Result<Result<User, EmailTaken>> {
     let sql = format!(
-        "INSERT INTO users (name, email, password_hash, avatar_url, created_at) VALUES ($1, $2, $3, $4, $5)
-         RETURNING {COLUMNS}"
+        "INSERT INTO users (name, email, password_hash, avatar_url, created_at, is_admin)
+         VALUES ($1, $2, $3, $4, $5, NOT EXISTS (SELECT 1 FROM users))
+         RETURNING {}",
+        // RETURNING cannot name a table alias in SQLite.
+        COLUMNS.replace("u.", "")
     );
     let now = db::now();
     let inserted = on_db!(&state.db, pool => async {

@@ -1,14 +1,30 @@
-//! The JSON API, on the same sessions as the pages. Errors here are JSON too
-//! (see [`crate::web::errors`]).
+//! The JSON API, for programs (bots, scripts, a CLI) as much as for the page. The
+//! same sessions as the pages, or a personal access token (`Authorization: Bearer`);
+//! the same membership rules and validation; the same cross-site checks. Errors are
+//! JSON: `{"error": "...", "detail": "..."}` (see [`crate::web::errors`]).
+//! `GET /api/openapi.json` describes it.
 
-use poem::web::Json;
-use poem::{Route, get, handler};
-use serde::Serialize;
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Json, Path, Query};
+use poem::{FromRequest, IntoResponse, Request, RequestBody, Response, Route, get, handler};
+use serde::{Deserialize, Serialize};
 
+use std::time::Duration;
+
+use crate::AppState;
+use crate::chat::Refused;
+use crate::chat::messages::{self, Message};
+use crate::chat::rooms::{self, MyRoom};
+use crate::error::{AppError, Result};
 use crate::web::CurrentUser;
+use crate::web::form::BODY_LIMIT;
 
 pub fn routes(route: Route) -> Route {
-    route.at("/api/me", get(me))
+    route
+        .at("/api/me", get(me))
+        .at("/api/rooms", get(my_rooms))
+        .at("/api/rooms/:room/messages", get(history).post(post_message))
+        .at("/api/openapi.json", get(openapi))
 }
 
 #[derive(Serialize)]
@@ -23,4 +39,139 @@ struct Me {
 #[handler]
 async fn me(CurrentUser(user): CurrentUser) -> Json<Me> {
     Json(Me { id: user.id, name: user.name, email: user.email, avatar_url: user.avatar_url })
+}
+
+#[derive(Serialize)]
+struct RoomOut {
+    slug: String,
+    title: String,
+    kind: String,
+    unread: i64,
+}
+
+impl From<&MyRoom> for RoomOut {
+    fn from(r: &MyRoom) -> Self {
+        RoomOut {
+            slug: r.slug.clone(),
+            title: r.title.clone(),
+            kind: r.kind.clone(),
+            unread: r.unread(),
+        }
+    }
+}
+
+#[handler]
+async fn my_rooms(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Json<Vec<RoomOut>>> {
+    let rooms = rooms::mine(&state.db, user.id).await?;
+    Ok(Json(rooms.iter().map(RoomOut::from).collect()))
+}
+
+#[derive(Serialize)]
+struct MessageOut {
+    id: i64,
+    seq: i64,
+    author: Author,
+    body: String,
+    /// Unix seconds.
+    created_at: i64,
+}
+
+#[derive(Serialize)]
+struct Author {
+    id: i64,
+    name: String,
+}
+
+impl From<Message> for MessageOut {
+    fn from(m: Message) -> Self {
+        MessageOut {
+            id: m.id,
+            seq: m.seq,
+            author: Author { id: m.user_id, name: m.author_name },
+            body: m.body,
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Page {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// Messages of a room, oldest first: the newest page, or those before `before`.
+#[handler]
+async fn history(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(slug): Path<String>,
+    Query(page): Query<Page>,
+) -> Result<Json<Vec<MessageOut>>> {
+    let limit = page.limit.unwrap_or(messages::PAGE);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::Unprocessable("limit must be between 1 and 200"));
+    }
+    let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    let found =
+        messages::before_limit(&state.db, room.id, page.before.unwrap_or(i64::MAX), limit).await?;
+    Ok(Json(found.into_iter().map(MessageOut::from).collect()))
+}
+
+#[derive(Deserialize)]
+struct NewMessage {
+    body: String,
+}
+
+/// Posts a message; it appears live in every browser in the room.
+#[handler]
+async fn post_message(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(slug): Path<String>,
+    JsonBody(input): JsonBody<NewMessage>,
+) -> Result<Response> {
+    let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    match crate::chat::send(&state, &user, room.id, &input.body).await? {
+        Ok(message) => {
+            Ok(Json(MessageOut::from(message)).with_status(StatusCode::CREATED).into_response())
+        }
+        Err(Refused::Invalid(problem)) => Err(AppError::Unprocessable(problem)),
+        Err(Refused::TooFast) => Err(AppError::RateLimited { retry_after: Duration::from_secs(1) }),
+        Err(Refused::NotInRoom) => Err(AppError::NotFound),
+    }
+}
+
+/// A JSON body: `application/json`, at most 64 KiB, of the expected shape.
+struct JsonBody<T>(T);
+
+impl<'a, T: serde::de::DeserializeOwned> FromRequest<'a> for JsonBody<T> {
+    async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let is_json = req
+            .header(header::CONTENT_TYPE)
+            .and_then(|value| value.split(';').next())
+            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType.into());
+        }
+        let bytes = body.take()?.into_bytes_limit(BODY_LIMIT).await.map_err(|err| match err {
+            poem::error::ReadBodyError::PayloadTooLarge => AppError::PayloadTooLarge,
+            _ => AppError::BadRequest("the body could not be read"),
+        })?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|_| AppError::BadRequest("the body is not valid JSON"))?;
+        let parsed = serde_json::from_value(value)
+            .map_err(|_| AppError::Unprocessable("the JSON does not have the expected fields"))?;
+        Ok(JsonBody(parsed))
+    }
+}
+
+#[handler]
+fn openapi() -> Response {
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(include_str!("openapi.json"))
 }

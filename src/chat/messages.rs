@@ -103,11 +103,16 @@ pub async fn latest(db: &Db, room_id: i64) -> Result<Vec<Message>> {
 
 /// Up to a page of messages numbered below `seq`, oldest first.
 pub async fn before(db: &Db, room_id: i64, seq: i64) -> Result<Vec<Message>> {
+    before_limit(db, room_id, seq, PAGE).await
+}
+
+/// Up to `limit` messages numbered below `seq`, oldest first.
+pub async fn before_limit(db: &Db, room_id: i64, seq: i64, limit: i64) -> Result<Vec<Message>> {
     let sql = format!("{SELECT} AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3");
     let mut page: Vec<Message> = on_db!(db, pool => sqlx::query_as(&sql)
         .bind(room_id)
         .bind(seq)
-        .bind(PAGE)
+        .bind(limit)
         .fetch_all(pool)
         .await)?;
     page.reverse();

@@ -44,6 +44,28 @@ pub async fn joined(state: &AppState, user_id: i64, room_id: i64) -> Result<()> 
     Ok(())
 }
 
+/// Why a message was not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Empty or too long; the text says which.
+    Invalid(&'static str),
+    TooFast,
+    NotInRoom,
+}
+
+impl Refused {
+    /// What the composer shows.
+    pub fn message(self) -> &'static str {
+        match self {
+            Refused::Invalid(problem) => problem,
+            Refused::TooFast => {
+                "You are sending messages very quickly. Wait a moment and try again."
+            }
+            Refused::NotInRoom => "You are not in this room any more.",
+        }
+    }
+}
+
 /// Sends a message from `author` to `room_id`: checks it, stores it, delivers it.
 /// The outer `Result` is for failures; the inner one is a problem to show the person.
 pub async fn send(
@@ -51,28 +73,27 @@ pub async fn send(
     author: &User,
     room_id: i64,
     input: &str,
-) -> Result<Result<(), &'static str>> {
+) -> Result<Result<messages::Message, Refused>> {
     let body = match MessageBody::parse(input) {
         Ok(body) => body,
-        Err(problem) => return Ok(Err(problem)),
+        Err(problem) => return Ok(Err(Refused::Invalid(problem))),
     };
     if state.limits.message_from(author.id).is_err() {
-        return Ok(Err("You are sending messages very quickly. Wait a moment and try again."));
+        return Ok(Err(Refused::TooFast));
     }
     // Stored and handed to the feed in a task of its own, so a client that
     // disconnects midway cannot leave a stored message undelivered.
     let (task_state, author) = (state.clone(), author.clone());
     let stored = tokio::spawn(async move {
         let message = messages::post(&task_state.db, room_id, &author, &body).await?;
-        let stored = message.is_some();
-        if let Some(message) = message {
+        if let Some(message) = &message {
             metrics::counter!("hearth_messages_stored_total").increment(1);
             task_state.hub.stopped_typing(room_id, author.id);
-            task_state.feed.stored(message).await;
+            task_state.feed.stored(message.clone()).await;
         }
-        Ok::<_, AppError>(stored)
+        Ok::<_, AppError>(message)
     })
     .await
     .map_err(|err| AppError::Internal(err.into()))??;
-    Ok(if stored { Ok(()) } else { Err("You are not in this room any more.") })
+    Ok(stored.ok_or(Refused::NotInRoom))
 }

@@ -77,7 +77,8 @@ pub async fn post_message(
     Form(input): Form<MessageForm>,
 ) -> Result<Response> {
     let room = member_of(&state, &user, &slug).await?;
-    let problem = super::send(&state, &user, room.id, &input.body).await?.err();
+    let problem =
+        super::send(&state, &user, room.id, &input.body).await?.err().map(super::Refused::message);
     let htmx = req.header("hx-request").is_some();
     match (problem, htmx) {
         (None, false) => Ok(Redirect::see_other(format!("/chat/{slug}")).into_response()),

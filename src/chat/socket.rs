@@ -297,7 +297,10 @@ impl Socket {
             self.kept_alive = Instant::now();
             self.keep_alive().await?;
         }
-        let problem = super::send(&self.state, &self.user, self.room.id, body).await?.err();
+        let problem = super::send(&self.state, &self.user, self.room.id, body)
+            .await?
+            .err()
+            .map(super::Refused::message);
         let kept = if problem.is_some() { body } else { "" };
         let composer = views::Composer { body: kept, problem };
         Ok(vec![Frame::Text(views::composer_oob(&self.room.slug, &self.room.title, &composer))])

@@ -2,6 +2,7 @@
 //! your password.
 
 mod password;
+mod tokens;
 mod views;
 
 use poem::web::{Data, Redirect};
@@ -36,6 +37,8 @@ pub fn routes(route: Route) -> Route {
         .at("/dashboard", get(show))
         .at("/dashboard/sessions/end-others", post(end_other_sessions))
         .at("/dashboard/password", post(password::change))
+        .at("/dashboard/tokens", post(tokens::create))
+        .at("/dashboard/tokens/:id/revoke", post(tokens::revoke))
 }
 
 #[handler]
@@ -54,6 +57,8 @@ async fn show(
         problems: views::PasswordProblems::default(),
         identities: identities::of_user(&state.db, user.id).await?,
         may_set_password: may_set_password(session).await?,
+        tokens: &crate::accounts::tokens::list(&state.db, user.id).await?,
+        new_token: session.remove(tokens::NEW_TOKEN).await?,
     };
     Ok(page.render())
 }

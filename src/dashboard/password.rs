@@ -57,6 +57,8 @@ pub async fn change(
             problems,
             identities: identities::of_user(&state.db, user.id).await?,
             may_set_password: may_set,
+            tokens: &crate::accounts::tokens::list(&state.db, user.id).await?,
+            new_token: None,
         };
         let page = page.render();
         return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());

@@ -4,6 +4,7 @@ use maud::{Markup, html};
 
 use crate::accounts::User;
 use crate::accounts::sessions::ActiveSession;
+use crate::accounts::tokens::Token;
 use crate::chat::rooms::MyRoom;
 use crate::db;
 use crate::web::layout::{Field, avatar, page};
@@ -25,6 +26,9 @@ pub struct Dashboard<'a> {
     pub identities: Vec<String>,
     /// An account without a password may set one shortly after a Google sign-in.
     pub may_set_password: bool,
+    pub tokens: &'a [Token],
+    /// A token just made, shown this once.
+    pub new_token: Option<String>,
 }
 
 impl Dashboard<'_> {
@@ -90,6 +94,7 @@ impl Dashboard<'_> {
                         }
                     }
                 }
+                (self.tokens_section(now))
                 section.card aria-labelledby="password" {
                     @if user.password_hash.is_some() {
                         h2 id="password" { "Change your password" }
@@ -128,6 +133,49 @@ impl Dashboard<'_> {
 }
 
 impl Dashboard<'_> {
+    fn tokens_section(&self, now: i64) -> Markup {
+        html! {
+            section.card aria-labelledby="tokens" {
+                h2 id="tokens" { "API tokens" }
+                p.hint {
+                    "Programs (bots, scripts) use the API as you with a token: "
+                    code { "Authorization: Bearer <token>" } ". See "
+                    a href="/api/openapi.json" { "the API description" } "."
+                }
+                @if let Some(token) = &self.new_token {
+                    div.notice role="status" {
+                        p { "Your new token. Copy it now: it will not be shown again." }
+                        p { code.token { (token) } }
+                    }
+                }
+                @if !self.tokens.is_empty() {
+                    ul.sessions {
+                        @for t in self.tokens {
+                            li {
+                                span.device { (t.name) }
+                                span.when {
+                                    "Made " (ago(now, t.created_at)) " · "
+                                    @match t.last_used_at {
+                                        Some(at) => { "last used " (ago(now, at)) },
+                                        None => { "never used" },
+                                    }
+                                }
+                                form method="post" action=(format!("/dashboard/tokens/{}/revoke", t.id)) {
+                                    button.secondary.small type="submit" { "Revoke " span.visually-hidden { (t.name) } }
+                                }
+                            }
+                        }
+                    }
+                }
+                form method="post" action="/dashboard/tokens" {
+                    (Field { label: "Token name", name: "name", kind: "text", value: "", error: None,
+                        autocomplete: "off", hint: Some("What it is for, such as “weather bot”.") }.render())
+                    button.secondary type="submit" { "Make a token" }
+                }
+            }
+        }
+    }
+
     /// "Password, Google".
     fn sign_in_methods(&self) -> String {
         let password = self.user.password_hash.as_ref().map(|_| "Password".to_owned());

@@ -16,7 +16,7 @@ use tower_sessions::Session;
 
 use super::identities::{self, Claims, Outcome};
 use crate::AppState;
-use crate::accounts::sessions;
+use crate::accounts::{invites, sessions};
 use crate::db;
 use crate::error::Result;
 use crate::web::UserAgent;
@@ -35,12 +35,15 @@ struct Pending {
     nonce: String,
     verifier: String,
     next: String,
+    /// The invite code the sign-in started with, for creating an account.
+    invite: Option<String>,
     started_at: i64,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct Start {
     next: Option<String>,
+    invite: Option<String>,
 }
 
 #[handler]
@@ -66,6 +69,7 @@ pub async fn start(
         nonce: nonce.secret().clone(),
         verifier: verifier.secret().clone(),
         next: safe_next(q.next.as_deref()).to_owned(),
+        invite: q.invite,
         started_at: db::now(),
     };
     session.insert(PENDING, pending).await?;
@@ -125,7 +129,8 @@ pub async fn callback(
         }
     };
 
-    let (user, notice) = match identities::resolve(&state, &claims).await? {
+    let may_create = invites::may_sign_up(&state, pending.invite.as_deref()).await?;
+    let (user, notice) = match identities::resolve(&state, &claims, may_create).await? {
         Outcome::Known(user) | Outcome::Linked(user) if user.deactivated_at.is_some() => {
             return Ok(problem(
                 StatusCode::FORBIDDEN,
@@ -149,6 +154,7 @@ pub async fn callback(
                  address with Google and try again.",
             ));
         }
+        Outcome::NotInvited(refusal) => return Ok(problem(StatusCode::FORBIDDEN, refusal)),
         Outcome::NoEmail => {
             return Ok(problem(
                 StatusCode::BAD_REQUEST,

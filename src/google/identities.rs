@@ -6,7 +6,7 @@ use url::Url;
 use crate::AppState;
 use crate::accounts::User;
 use crate::accounts::fields::Email;
-use crate::accounts::users;
+use crate::accounts::{invites, users};
 use crate::db::{self, Db};
 use crate::error::Result;
 use crate::on_db;
@@ -36,9 +36,16 @@ pub enum Outcome {
     UnverifiedEmailTaken,
     /// The provider gave no usable email.
     NoEmail,
+    /// A new account would be needed, and sign-up is not open to this person.
+    NotInvited(invites::Refusal),
 }
 
-pub async fn resolve(state: &AppState, claims: &Claims) -> Result<Outcome> {
+/// `may_create` says whether a new account may be made (see `accounts::invites`).
+pub async fn resolve(
+    state: &AppState,
+    claims: &Claims,
+    may_create: Result<(), invites::Refusal>,
+) -> Result<Outcome> {
     if let Some(user) = user_of(&state.db, &claims.issuer, &claims.subject).await? {
         return Ok(Outcome::Known(user));
     }
@@ -53,6 +60,9 @@ pub async fn resolve(state: &AppState, claims: &Claims) -> Result<Outcome> {
         link(&state.db, &existing, claims, picture.as_deref()).await?;
         let linked = users::find_by_id(&state.db, existing.id).await?.unwrap_or(existing);
         return Ok(Outcome::Linked(linked));
+    }
+    if let Err(refusal) = may_create {
+        return Ok(Outcome::NotInvited(refusal));
     }
     let name = claims
         .name
@@ -81,11 +91,12 @@ fn allowed_picture(state: &AppState, picture: Option<&Url>) -> Option<String> {
 }
 
 async fn user_of(db: &Db, issuer: &str, subject: &str) -> Result<Option<User>> {
-    let user = on_db!(db, pool => sqlx::query_as(
-        "SELECT u.id, u.name, u.email, u.password_hash, u.avatar_url, u.created_at, u.deactivated_at
-         FROM identities i JOIN users u ON u.id = i.user_id
+    let sql = format!(
+        "SELECT {} FROM identities i JOIN users u ON u.id = i.user_id
          WHERE i.issuer = $1 AND i.subject = $2",
-    )
+        users::COLUMNS
+    );
+    let user = on_db!(db, pool => sqlx::query_as(&sql)
     .bind(issuer)
     .bind(subject)
     .fetch_optional(pool)

@@ -5,7 +5,7 @@ use tower_sessions::Session;
 
 use crate::AppState;
 use crate::accounts::User;
-use crate::accounts::sessions;
+use crate::accounts::{sessions, tokens};
 use crate::error::AppError;
 
 /// The signed-in person. Without one, pages answer 303 to `/login?next=…` and the
@@ -18,6 +18,14 @@ pub struct MaybeUser(pub Option<User>);
 impl<'a> FromRequest<'a> for MaybeUser {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         let state = AppState::of(req)?;
+        // Programs use the API with a personal access token instead of a cookie. A
+        // token that does not work is a 401, not a fall-back to the session.
+        if req.uri().path().starts_with("/api/")
+            && let Some(auth) = req.header(poem::http::header::AUTHORIZATION)
+        {
+            let token = auth.strip_prefix("Bearer ").unwrap_or_default().trim();
+            return Ok(MaybeUser(tokens::user_for(&state.db, token).await?));
+        }
         let Some(session) = req.extensions().get::<Session>() else {
             return Ok(MaybeUser(None));
         };

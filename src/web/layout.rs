@@ -30,6 +30,7 @@ pub fn page(title: &str, viewer: Option<&User>, content: Markup) -> Markup {
                         @if let Some(user) = viewer {
                             a href="/chat" { "Chat" }
                             a href="/dashboard" { "Dashboard" }
+                            @if user.is_admin { a href="/admin" { "Admin" } }
                             form.inline method="post" action="/logout" {
                                 button.link type="submit" { "Sign out " span.visually-hidden { (user.name) } }
                             }
@@ -82,11 +83,12 @@ impl Field<'_> {
 }
 
 /// "Sign in with Google": a plain link, so it works without JavaScript.
-pub fn google_button(label: &str, next: &str) -> Markup {
-    let href = format!(
-        "/auth/google?next={}",
-        percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC)
-    );
+pub fn google_button(label: &str, next: &str, invite: Option<&str>) -> Markup {
+    let encode = |s| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC);
+    let mut href = format!("/auth/google?next={}", encode(next));
+    if let Some(invite) = invite.filter(|code| !code.is_empty()) {
+        href.push_str(&format!("&invite={}", encode(invite)));
+    }
     html! {
         p.or { span { "or" } }
         a.button.google href=(href) { (label) }

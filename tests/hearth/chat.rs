@@ -264,7 +264,9 @@ async fn after_a_restart_the_client_catches_up_from_the_database(backend: Backen
 }
 
 async fn a_client_that_stops_reading_is_dropped_and_others_keep_receiving(backend: Backend) {
-    let app = backend.spawn_with(|config| config.chat_socket_queue = 8).await;
+    // A small queue, so the one who stops reading is found out quickly; large enough
+    // that a reader on a busy machine is not.
+    let app = backend.spawn_with(|config| config.chat_socket_queue = 32).await;
     let (ada, grace) = two_people(&app).await;
     let sloth = app.signed_up("Sloth", "sloth@example.org", PASSWORD).await;
     let mut sloth_ws = app.socket(&sloth, "general").await;

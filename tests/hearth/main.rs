@@ -3,6 +3,8 @@
 
 mod support;
 
+mod administration;
+mod api;
 mod chat;
 mod google;
 mod google_provider;

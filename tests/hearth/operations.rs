@@ -171,6 +171,8 @@ async fn sigterm_finishes_requests_closes_sockets_with_1012_and_exits_0_and_a_re
             .env("BASE_URL", format!("http://127.0.0.1:{port}"))
             .env("DATABASE_URL", format!("sqlite://{}/hearth.db", data.display()))
             .env("RUST_LOG", "warn")
+            // A second person signs up during the test.
+            .env("SIGNUP", "open")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -198,7 +200,9 @@ async fn sigterm_finishes_requests_closes_sockets_with_1012_and_exits_0_and_a_re
     ws.expect("before the deploy", SECOND).await;
 
     // A sign-up hashes at bcrypt's full cost: it is still running when SIGTERM comes.
+    // The client's connection is opened first, so the request is surely in flight.
     let slow = app.browser();
+    assert_eq!(slow.get("/healthz").await.status, StatusCode::OK);
     let in_flight = tokio::spawn(async move {
         slow.post_form(
             "/signup",
@@ -206,7 +210,7 @@ async fn sigterm_finishes_requests_closes_sockets_with_1012_and_exits_0_and_a_re
         )
         .await
     });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let pid = hearth.id().unwrap().to_string();
     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
 

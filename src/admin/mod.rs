@@ -1,0 +1,129 @@
+//! The administrator's page: who is here, deactivating and reactivating people,
+//! promoting and demoting administrators (never the last one), and the invite link.
+//! Everyone else gets 404 here, as if the page did not exist.
+
+mod people;
+
+use maud::{Markup, html};
+use poem::web::{Data, Path, Redirect};
+use poem::{FromRequest, Request, RequestBody, Route, get, handler, post};
+use tower_sessions::Session;
+
+use crate::AppState;
+use crate::accounts::{User, invites, sessions, users};
+use crate::db;
+use crate::error::{AppError, Result};
+use crate::web::CurrentUser;
+use crate::web::layout::page;
+
+const NOTICE: &str = "admin_notice";
+
+pub fn routes(route: Route) -> Route {
+    route
+        .at("/admin", get(show))
+        .at("/admin/invite/reset", post(reset_invite))
+        .at("/admin/people/:id/:action", post(act))
+}
+
+/// The signed-in person, when they are an administrator; 404 otherwise.
+pub struct Admin(pub User);
+
+impl<'a> FromRequest<'a> for Admin {
+    async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let CurrentUser(user) = CurrentUser::from_request(req, body).await?;
+        if user.is_admin { Ok(Admin(user)) } else { Err(AppError::NotFound.into()) }
+    }
+}
+
+#[handler]
+async fn show(
+    state: Data<&AppState>,
+    Data(session): Data<&Session>,
+    Admin(admin): Admin,
+) -> Result<Markup> {
+    let notice: Option<String> = session.remove(NOTICE).await?;
+    let people = people::all(&state.db).await?;
+    let invite = match state.config.signup.as_str() {
+        "invite" => Some(
+            state.base_url.join(&format!("/signup?invite={}", invites::current(&state.db).await?)),
+        ),
+        _ => None,
+    };
+    let now = db::now();
+    Ok(page(
+        "Administration",
+        Some(&admin),
+        html! {
+            @if let Some(notice) = notice { p.notice role="status" { (notice) } }
+            section.card aria-labelledby="invite" {
+                h2 id="invite" { "Who can join" }
+                @match (state.config.signup.as_str(), invite) {
+                    ("invite", Some(Ok(url))) => {
+                        p { "People join with this link. Share it with those you want here:" }
+                        p { input.invite-link type="text" readonly value=(url) aria-label="Invite link"; }
+                        form method="post" action="/admin/invite/reset" {
+                            button.secondary type="submit" { "Make a new link" }
+                        }
+                        p.hint { "A new link stops the old one from working." }
+                    },
+                    ("open", _) => { p { "Anyone can create an account (SIGNUP=open)." } },
+                    _ => { p { "No one can create an account (SIGNUP=closed)." } },
+                }
+            }
+            section.card aria-labelledby="people" {
+                h1 id="people" { "People" }
+                (people::table(&people, admin.id, now))
+            }
+        },
+    ))
+}
+
+#[handler]
+async fn reset_invite(
+    state: Data<&AppState>,
+    Data(session): Data<&Session>,
+    Admin(admin): Admin,
+) -> Result<Redirect> {
+    invites::reset(&state.db).await?;
+    tracing::info!(target: "audit", admin_id = admin.id, "invite link reset");
+    session.insert(NOTICE, "There is a new invite link; the old one no longer works.").await?;
+    Ok(Redirect::see_other("/admin"))
+}
+
+#[handler]
+async fn act(
+    state: Data<&AppState>,
+    Data(session): Data<&Session>,
+    Admin(admin): Admin,
+    Path((id, action)): Path<(i64, String)>,
+) -> Result<Redirect> {
+    let person = users::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let admins = people::active_admins(&state.db).await?;
+    let last_admin = person.is_admin && person.deactivated_at.is_none() && admins <= 1;
+    let notice = match action.as_str() {
+        "deactivate" if person.id == admin.id => "You cannot deactivate yourself.".to_owned(),
+        "deactivate" if last_admin => "Hearth needs at least one administrator.".to_owned(),
+        "deactivate" => {
+            users::set_deactivated(&state.db, person.id, true).await?;
+            let ended = sessions::end_others(&state, person.id, None).await?;
+            format!("{} is deactivated; {ended} session(s) ended.", person.name)
+        }
+        "reactivate" => {
+            users::set_deactivated(&state.db, person.id, false).await?;
+            format!("{} can sign in again.", person.name)
+        }
+        "promote" => {
+            people::set_admin(&state.db, person.id, true).await?;
+            format!("{} is now an administrator.", person.name)
+        }
+        "demote" if last_admin => "Hearth needs at least one administrator.".to_owned(),
+        "demote" => {
+            people::set_admin(&state.db, person.id, false).await?;
+            format!("{} is no longer an administrator.", person.name)
+        }
+        _ => return Err(AppError::NotFound),
+    };
+    tracing::info!(target: "audit", admin_id = admin.id, user_id = person.id, action, "administrator action");
+    session.insert(NOTICE, notice).await?;
+    Ok(Redirect::see_other("/admin"))
+}

@@ -1,0 +1,161 @@
+//! Running a private Hearth from the UI: the first administrator, who may sign up,
+//! the invite link, deactivation, and administrators.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::on_both_databases;
+use crate::support::{Backend, Browser, TestApp};
+
+on_both_databases!(
+    the_first_account_is_the_administrator,
+    with_invites_only_the_current_link_lets_people_in,
+    closed_and_open_sign_up_do_what_they_say,
+    deactivation_ends_a_live_socket_and_refuses_sign_in,
+    the_last_administrator_cannot_be_demoted,
+    people_who_are_not_administrators_get_404,
+);
+
+const PASSWORD: &str = "analytical engine";
+
+async fn invite_app(backend: Backend) -> TestApp {
+    backend.spawn_with(|c| c.signup = "invite".into()).await
+}
+
+async fn signup(browser: &Browser, email: &str, invite: &str) -> reqwest::StatusCode {
+    browser
+        .post_form(
+            "/signup",
+            &[("name", "Someone"), ("email", email), ("password", PASSWORD), ("invite", invite)],
+        )
+        .await
+        .status
+}
+
+/// The invite URL shown on the administrator's page.
+async fn invite_code(admin: &Browser) -> String {
+    let page = admin.get("/admin").await.body;
+    let start = page.find("/signup?invite=").expect("an invite link") + "/signup?invite=".len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn the_first_account_is_the_administrator(backend: Backend) {
+    let app = invite_app(backend).await;
+    let first = app.browser();
+    assert!(first.get("/signup").await.body.contains("first account"));
+    assert_eq!(signup(&first, "owner@example.org", "").await, StatusCode::SEE_OTHER);
+    assert_eq!(first.get("/admin").await.status, StatusCode::OK);
+    assert!(first.get("/dashboard").await.body.contains(r#"href="/admin""#));
+}
+
+async fn with_invites_only_the_current_link_lets_people_in(backend: Backend) {
+    let app = invite_app(backend).await;
+    let owner = app.signed_up("Owner", "owner@example.org", PASSWORD).await;
+    let stranger = app.browser();
+    let page = stranger.get("/signup").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("by invitation"));
+    assert_eq!(signup(&stranger, "stranger@example.org", "").await, StatusCode::FORBIDDEN);
+
+    let code = invite_code(&owner).await;
+    let invited = app.browser();
+    let form = invited.get(&format!("/signup?invite={code}")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains(&format!(r#"name="invite" value="{code}""#)));
+    assert_eq!(signup(&invited, "friend@example.org", &code).await, StatusCode::SEE_OTHER);
+
+    owner.post_form("/admin/invite/reset", &[]).await;
+    let late = app.browser();
+    let stale = late.get(&format!("/signup?invite={code}")).await;
+    assert_eq!(stale.status, StatusCode::FORBIDDEN);
+    assert!(stale.body.contains("not valid any more"));
+    assert_eq!(signup(&late, "late@example.org", &code).await, StatusCode::FORBIDDEN);
+    let fresh = invite_code(&owner).await;
+    assert_ne!(fresh, code);
+    assert_eq!(signup(&late, "late@example.org", &fresh).await, StatusCode::SEE_OTHER);
+}
+
+async fn closed_and_open_sign_up_do_what_they_say(backend: Backend) {
+    let closed = backend.spawn_with(|c| c.signup = "closed".into()).await;
+    assert_eq!(
+        signup(&closed.browser(), "owner@example.org", "").await,
+        StatusCode::SEE_OTHER,
+        "the first account"
+    );
+    let refused = closed.browser();
+    assert_eq!(signup(&refused, "second@example.org", "").await, StatusCode::FORBIDDEN);
+    assert!(refused.get("/signup").await.body.contains("not taking new accounts"));
+
+    let open = backend.spawn_with(|c| c.signup = "open".into()).await;
+    assert_eq!(signup(&open.browser(), "owner@example.org", "").await, StatusCode::SEE_OTHER);
+    assert_eq!(signup(&open.browser(), "second@example.org", "").await, StatusCode::SEE_OTHER);
+}
+
+async fn deactivation_ends_a_live_socket_and_refuses_sign_in(backend: Backend) {
+    let app = backend.spawn().await;
+    let owner = app.signed_up("Owner", "owner@example.org", PASSWORD).await;
+    let member = app.signed_up("Member", "member@example.org", PASSWORD).await;
+    let mut ws = app.socket(&member, "general").await;
+    ws.resume(0).await;
+    let member_id: i64 =
+        serde_json::from_str::<serde_json::Value>(&member.get("/api/me").await.body).unwrap()["id"]
+            .as_i64()
+            .unwrap();
+
+    let done = owner.post_form(&format!("/admin/people/{member_id}/deactivate"), &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(ws.expect_close(Duration::from_secs(1)).await, Some(1008));
+    assert!(owner.get("/admin").await.body.contains("Member is deactivated"));
+    let again = app
+        .browser()
+        .post_form("/login", &[("email", "member@example.org"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+    assert!(again.body.contains("deactivated"));
+
+    owner.post_form(&format!("/admin/people/{member_id}/reactivate"), &[]).await;
+    let back = app
+        .browser()
+        .post_form("/login", &[("email", "member@example.org"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER);
+}
+
+async fn the_last_administrator_cannot_be_demoted(backend: Backend) {
+    let app = backend.spawn().await;
+    let owner = app.signed_up("Owner", "owner@example.org", PASSWORD).await;
+    let me: serde_json::Value = serde_json::from_str(&owner.get("/api/me").await.body).unwrap();
+    let id = me["id"].as_i64().unwrap();
+    owner.post_form(&format!("/admin/people/{id}/demote"), &[]).await;
+    let page = owner.get("/admin").await;
+    assert_eq!(page.status, StatusCode::OK, "still an administrator");
+    assert!(page.body.contains("needs at least one administrator"));
+
+    let second = app.signed_up("Second", "second@example.org", PASSWORD).await;
+    let second_id: i64 =
+        serde_json::from_str::<serde_json::Value>(&second.get("/api/me").await.body).unwrap()["id"]
+            .as_i64()
+            .unwrap();
+    owner.post_form(&format!("/admin/people/{second_id}/promote"), &[]).await;
+    assert_eq!(second.get("/admin").await.status, StatusCode::OK);
+    owner.post_form(&format!("/admin/people/{id}/demote"), &[]).await;
+    assert_eq!(
+        owner.get("/admin").await.status,
+        StatusCode::NOT_FOUND,
+        "demoted now that another exists"
+    );
+}
+
+async fn people_who_are_not_administrators_get_404(backend: Backend) {
+    let app = backend.spawn().await;
+    let _owner = app.signed_up("Owner", "owner@example.org", PASSWORD).await;
+    let member = app.signed_up("Member", "member@example.org", PASSWORD).await;
+    assert_eq!(member.get("/admin").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(member.post_form("/admin/invite/reset", &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        member.post_form("/admin/people/1/deactivate", &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(!member.get("/dashboard").await.body.contains(r#"href="/admin""#));
+}

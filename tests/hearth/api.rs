@@ -1,0 +1,259 @@
+//! The JSON API, used by a script with a token and by the page with its session.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::on_both_databases;
+use crate::support::{Backend, Browser, TestApp, read};
+
+on_both_databases!(
+    a_script_with_a_token_posts_and_a_browser_sees_it_live,
+    every_route_answers_the_session_and_a_token_the_same_way,
+    a_revoked_token_or_a_deactivated_owner_stops_working,
+    bad_api_input_gets_the_right_json_error,
+    the_openapi_document_describes_routes_that_exist,
+);
+
+const PASSWORD: &str = "analytical engine";
+
+/// Makes a token on the dashboard, as a person would; returns it.
+async fn make_token(browser: &Browser, name: &str) -> String {
+    let made = browser.post_form("/dashboard/tokens", &[("name", name)]).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER);
+    let page = browser.get("/dashboard").await.body;
+    let start = page.find("hearth_").expect("the new token is shown once");
+    let token: String = page[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || "_-".contains(*c))
+        .collect();
+    assert!(!browser.get("/dashboard").await.body.contains(&token), "shown only once");
+    token
+}
+
+async fn api(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let client = reqwest::Client::new();
+    let url = format!("{}{path}", app.base);
+    let mut request = if method == "POST" { client.post(url) } else { client.get(url) };
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let page = read(request.send().await).await;
+    (page.status, serde_json::from_str(&page.body).unwrap_or(Value::Null))
+}
+
+async fn a_script_with_a_token_posts_and_a_browser_sees_it_live(backend: Backend) {
+    let app = backend.spawn().await;
+    let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    let token = make_token(&ada, "weather bot").await;
+    let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
+    let mut ws = app.socket(&grace, "general").await;
+    ws.resume(0).await;
+
+    let (status, message) = api(
+        &app,
+        "POST",
+        "/api/rooms/general/messages",
+        Some(&token),
+        Some(json!({"body": "Sunny, 21°C"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(message["body"], "Sunny, 21°C");
+    assert_eq!(message["author"]["name"], "Ada");
+    let live = ws.expect("Sunny, 21°C", Duration::from_secs(1)).await;
+    assert!(live.contains(&format!("data-seq=\"{}\"", message["seq"])));
+    assert!(ada.get("/dashboard").await.body.contains("last used"));
+}
+
+async fn every_route_answers_the_session_and_a_token_the_same_way(backend: Backend) {
+    let app = backend.spawn().await;
+    let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    let token = make_token(&ada, "script").await;
+    ada.post_form("/chat/general/messages", &[("body", "hello")]).await;
+
+    let (status, me) = api(&app, "GET", "/api/me", Some(&token), None).await;
+    assert_eq!((status, me["email"].as_str()), (StatusCode::OK, Some("ada@example.org")));
+    let by_session: Value = serde_json::from_str(&ada.get("/api/me").await.body).unwrap();
+    assert_eq!(by_session, me);
+
+    let (status, rooms) = api(&app, "GET", "/api/rooms", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rooms[0]["slug"], "general");
+    let (status, history) =
+        api(&app, "GET", "/api/rooms/general/messages?limit=10", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(history[0]["body"], "hello");
+    let (status, older) =
+        api(&app, "GET", "/api/rooms/general/messages?before=1", Some(&token), None).await;
+    assert_eq!((status, older), (StatusCode::OK, json!([])));
+
+    // The session posts too, from a same-site page; a cross-site page cannot.
+    let same_site = ada
+        .client
+        .post(ada.url("/api/rooms/general/messages"))
+        .header("sec-fetch-site", "same-origin")
+        .json(&json!({"body": "from the page"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_site.status(), StatusCode::CREATED);
+    let cross_site = ada
+        .client
+        .post(ada.url("/api/rooms/general/messages"))
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({"body": "forged"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    let error: Value = cross_site.json().await.unwrap();
+    assert_eq!(error["error"], "cross_site");
+
+    for path in ["/api/me", "/api/rooms", "/api/rooms/general/messages"] {
+        let (status, error) = api(&app, "GET", path, None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(error["error"], "unauthorized");
+    }
+}
+
+async fn a_revoked_token_or_a_deactivated_owner_stops_working(backend: Backend) {
+    let app = backend.spawn().await;
+    let owner = app.signed_up("Owner", "owner@example.org", PASSWORD).await;
+    let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    let token = make_token(&ada, "script").await;
+    assert_eq!(api(&app, "GET", "/api/me", Some(&token), None).await.0, StatusCode::OK);
+
+    let id: i64 = serde_json::from_str::<Value>(&ada.get("/api/me").await.body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    owner.post_form(&format!("/admin/people/{id}/deactivate"), &[]).await;
+    assert_eq!(api(&app, "GET", "/api/me", Some(&token), None).await.0, StatusCode::UNAUTHORIZED);
+    owner.post_form(&format!("/admin/people/{id}/reactivate"), &[]).await;
+    assert_eq!(api(&app, "GET", "/api/me", Some(&token), None).await.0, StatusCode::OK);
+
+    let ada = app.browser();
+    ada.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
+    let page = ada.get("/dashboard").await.body;
+    let start = page.find("/dashboard/tokens/").unwrap();
+    let revoke: String = page[start..].split('"').next().unwrap().to_owned();
+    assert_eq!(ada.post_form(&revoke, &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(api(&app, "GET", "/api/me", Some(&token), None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        api(&app, "GET", "/api/me", Some("hearth_made-up"), None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn bad_api_input_gets_the_right_json_error(backend: Backend) {
+    let app = backend.spawn_with(|c| c.chat_messages_per_minute = 6).await;
+    let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    let token = make_token(&ada, "script").await;
+    let post = |body: reqwest::Body, content_type: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{}/api/rooms/general/messages", app.base))
+            .bearer_auth(&token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let cases: Vec<(reqwest::Body, &str, StatusCode, &str)> = vec![
+        ("not json".into(), "application/json", StatusCode::BAD_REQUEST, "bad_request"),
+        (
+            r#"{"text": "hi"}"#.into(),
+            "application/json",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+        ),
+        (
+            r#"{"body": "   "}"#.into(),
+            "application/json",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+        ),
+        (
+            json!({"body": "x".repeat(4001)}).to_string().into(),
+            "application/json",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+        ),
+        (
+            "body=hi".into(),
+            "application/x-www-form-urlencoded",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            json!({"body": "y".repeat(70_000)}).to_string().into(),
+            "application/json",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+    ];
+    for (body, content_type, status, code) in cases {
+        let resp = post(body, content_type).await.unwrap();
+        assert_eq!(resp.status(), status, "{code}");
+        let error: Value = resp.json().await.unwrap();
+        assert_eq!(error["error"], code);
+        assert!(error["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    }
+    let (status, error) =
+        api(&app, "POST", "/api/rooms/nowhere/messages", Some(&token), Some(json!({"body": "hi"})))
+            .await;
+    assert_eq!((status, error["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    let (status, _) =
+        api(&app, "GET", "/api/rooms/general/messages?limit=0", Some(&token), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let mut limited = None;
+    for i in 0..5 {
+        let (status, error) = api(
+            &app,
+            "POST",
+            "/api/rooms/general/messages",
+            Some(&token),
+            Some(json!({"body": format!("n{i}")})),
+        )
+        .await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(error);
+        }
+    }
+    assert_eq!(limited.expect("the send rate limit applies")["error"], "rate_limited");
+}
+
+async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
+    let app = backend.spawn().await;
+    let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    let token = make_token(&ada, "script").await;
+    let (status, doc) = api(&app, "GET", "/api/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), 4);
+    for (path, operations) in paths {
+        let path = path.replace("{room}", "general");
+        for (method, spec) in
+            operations.as_object().unwrap().iter().filter(|(m, _)| *m != "parameters")
+        {
+            let body = (method == "post").then(|| json!({"body": "from the spec"}));
+            let (status, _) = api(&app, &method.to_uppercase(), &path, Some(&token), body).await;
+            let documented = spec["responses"].as_object().unwrap();
+            assert!(
+                documented.contains_key(status.as_str()),
+                "{method} {path} answered {status}, not documented"
+            );
+            assert!(status.is_success(), "{method} {path}: {status}");
+        }
+    }
+}
