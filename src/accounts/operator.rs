@@ -16,7 +16,10 @@ pub async fn create(
     let password = NewPassword::parse(password).map_err(anyhow::Error::msg)?;
     let hash = state.passwords.hash(&password).await?;
     match users::create(state, name.as_str(), &email, Some(&hash), None).await? {
-        Ok(user) => Ok(user),
+        Ok(user) => {
+            tracing::info!(target: "audit", user_id = user.id, "account created from the command line");
+            Ok(user)
+        }
         Err(users::EmailTaken) => {
             anyhow::bail!("there is already an account with {}", email.as_str())
         }
@@ -33,6 +36,7 @@ pub async fn reset_password(
     let password = NewPassword::parse(password).map_err(anyhow::Error::msg)?;
     let hash = state.passwords.hash(&password).await?;
     users::set_password_hash(state, user.id, &hash).await?;
+    tracing::info!(target: "audit", user_id = user.id, "password reset from the command line");
     Ok(sessions::end_others(state, user.id, None).await?)
 }
 
@@ -41,6 +45,7 @@ pub async fn reset_password(
 pub async fn set_active(state: &AppState, email: &str, active: bool) -> anyhow::Result<usize> {
     let user = find(state, email).await?;
     users::set_deactivated(&state.db, user.id, !active).await?;
+    tracing::info!(target: "audit", user_id = user.id, active, "activation changed from the command line");
     if active {
         return Ok(0);
     }

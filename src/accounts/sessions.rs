@@ -139,6 +139,8 @@ pub async fn deadline(state: &AppState, session: &Session) -> Result<std::time::
 pub async fn end(state: &AppState, session: &Session) -> Result<()> {
     if let Some(id) = session.id() {
         let ids = [id.to_string()];
+        let user = session.get::<SignIn>(SIGN_IN).await?.map(|s| s.user_id);
+        tracing::info!(target: "audit", user_id = user, "signed out");
         delete_rows(&state.db, &ids).await?;
         state.hub.close_sessions(&ids, CloseReason::SignedOut);
     }

@@ -77,18 +77,18 @@ pub async fn submit(
     let Some(user) = user.filter(|_| verified) else {
         metrics::counter!("hearth_signins_total", "method" => "password", "result" => "failure")
             .increment(1);
-        tracing::info!("sign-in refused");
+        tracing::info!(target: "audit", client = %addr, "sign-in refused");
         let problem = "That email and password do not match an account.";
         return Ok(reshow(&state, StatusCode::UNAUTHORIZED, &input, problem));
     };
     if user.deactivated_at.is_some() {
-        tracing::info!(user_id = user.id, "sign-in refused: account deactivated");
+        tracing::info!(target: "audit", user_id = user.id, "sign-in refused: account deactivated");
         let problem = "This account has been deactivated. Ask the person who runs this Hearth.";
         return Ok(reshow(&state, StatusCode::FORBIDDEN, &input, problem));
     }
     metrics::counter!("hearth_signins_total", "method" => "password", "result" => "success")
         .increment(1);
-    tracing::info!(user_id = user.id, "signed in");
+    tracing::info!(target: "audit", user_id = user.id, client = %addr, "signed in");
     sessions::begin(&state, session, &user, &agent).await?;
     Ok(Redirect::see_other(safe_next(Some(&input.next))).into_response())
 }

@@ -70,7 +70,7 @@ async fn end_other_sessions(
     CurrentUser(user): CurrentUser,
 ) -> Result<Redirect> {
     let ended = sessions::end_others(&state, user.id, session.id()).await?;
-    tracing::info!(user_id = user.id, ended, "other sessions ended");
+    tracing::info!(target: "audit", user_id = user.id, ended, "other sessions ended");
     let notice = match ended {
         0 => "There were no other sessions.".to_owned(),
         1 => "Signed out 1 other session.".to_owned(),

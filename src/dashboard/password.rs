@@ -66,7 +66,7 @@ pub async fn change(
     let hash = state.passwords.hash(&new).await?;
     users::set_password_hash(&state, user.id, &hash).await?;
     let ended = sessions::end_others(&state, user.id, session.id()).await?;
-    tracing::info!(user_id = user.id, ended, "password changed");
+    tracing::info!(target: "audit", user_id = user.id, ended, "password changed");
     session
         .insert(NOTICE, "Your password was changed, and your other sessions were signed out.")
         .await?;

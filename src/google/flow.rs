@@ -94,7 +94,7 @@ pub async fn callback(
     let pending = pending.filter(|p| Some(&p.state) == q.state.as_ref());
     let Some(pending) = pending else {
         // Missing, wrong or already used: change nothing.
-        tracing::warn!("Google sign-in callback with an unknown state");
+        tracing::warn!(target: "audit", "Google sign-in refused: unknown state");
         return Ok(problem(
             StatusCode::BAD_REQUEST,
             "This sign-in link is not valid any more. Please start again.",
@@ -121,7 +121,7 @@ pub async fn callback(
         Err(why) => {
             metrics::counter!("hearth_signins_total", "method" => "google", "result" => "failure")
                 .increment(1);
-            tracing::warn!(why, "Google sign-in refused");
+            tracing::warn!(target: "audit", why, "Google sign-in refused");
             return Ok(problem(
                 StatusCode::BAD_REQUEST,
                 "Hearth could not verify this sign-in with Google. Please try again.",
@@ -140,7 +140,7 @@ pub async fn callback(
         Outcome::Known(user) | Outcome::Created(user) => (user, None),
         Outcome::Linked(user) => {
             let ended = sessions::end_others(&state, user.id, None).await?;
-            tracing::info!(user_id = user.id, ended, "Google identity linked; password turned off");
+            tracing::info!(target: "audit", user_id = user.id, ended, "Google identity linked; password turned off");
             let notice = "Your Google account is now linked. Your old password was turned off and \
                           other sessions were signed out, because anyone could have set it; \
                           you can set a new password below.";
@@ -169,7 +169,7 @@ pub async fn callback(
     }
     metrics::counter!("hearth_signins_total", "method" => "google", "result" => "success")
         .increment(1);
-    tracing::info!(user_id = user.id, "signed in with Google");
+    tracing::info!(target: "audit", user_id = user.id, "signed in with Google");
     Ok(Redirect::see_other(safe_next(Some(&pending.next))).into_response())
 }
 

@@ -233,3 +233,88 @@ async fn sigterm_finishes_requests_closes_sockets_with_1012_and_exits_0_and_a_re
     assert!(!matches!(ws.next(Duration::from_millis(100)).await, Seen::Closed(_)));
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// Authentication events are written as JSON lines under the `audit` target, and no
+/// password, cookie or token ever appears in the log.
+#[tokio::test]
+async fn authentication_events_are_logged_without_secrets() {
+    let data = std::env::temp_dir().join(format!("hearth-audit-{:x}", rand::random::<u64>()));
+    let port = crate::support::bind().await.local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut hearth = tokio::process::Command::new(HEARTH)
+        .env_clear()
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", format!("sqlite://{}/hearth.db", data.display()))
+        .env("BCRYPT_COST", "4")
+        .env("SIGNUP", "open")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let app = crate::support::External::new(&base);
+    let password = "audit trail passphrase";
+    let ada = app.signed_up("Ada", "ada@example.org", password).await;
+    let cookie = ada.session_cookie().unwrap();
+    app.browser()
+        .post_form("/login", &[("email", "ada@example.org"), ("password", "wrong guess here")])
+        .await;
+    let phone = app.browser();
+    phone.post_form("/login", &[("email", "ada@example.org"), ("password", password)]).await;
+    ada.post_form("/dashboard/sessions/end-others", &[]).await;
+    ada.post_form(
+        "/dashboard/password",
+        &[("current_password", password), ("new_password", "a second passphrase")],
+    )
+    .await;
+    ada.post_form("/dashboard/tokens", &[("name", "bot")]).await;
+    let token_page = ada.get("/dashboard").await.body;
+    let token: String = token_page[token_page.find("hearth_").unwrap()..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || "_-".contains(*c))
+        .collect();
+    ada.post_form("/logout", &[]).await;
+
+    let pid = hearth.id().unwrap().to_string();
+    std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(15), async {
+        use tokio::io::AsyncReadExt;
+        let mut text = String::new();
+        hearth.stdout.take().unwrap().read_to_string(&mut text).await.unwrap();
+        text
+    })
+    .await
+    .unwrap();
+    let audit: Vec<serde_json::Value> = out
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|event| event["target"] == "audit")
+        .collect();
+    let messages: Vec<&str> =
+        audit.iter().filter_map(|e| e["fields"]["message"].as_str()).collect();
+    for expected in [
+        "account created",
+        "sign-in refused",
+        "signed in",
+        "other sessions ended",
+        "password changed",
+        "API token made",
+        "signed out",
+    ] {
+        assert!(messages.contains(&expected), "no {expected:?} in the audit log: {messages:?}");
+    }
+    for secret in
+        [password, "wrong guess here", "a second passphrase", cookie.as_str(), token.as_str()]
+    {
+        assert!(!out.contains(secret), "the log contains a secret: {secret}");
+    }
+    let _ = std::fs::remove_dir_all(&data);
+}
