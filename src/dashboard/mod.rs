@@ -10,7 +10,7 @@ use poem::{Route, get, handler, post};
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::accounts::sessions;
+use crate::accounts::{User, sessions};
 use crate::chat::rooms;
 use crate::error::Result;
 use crate::google::{self, identities};
@@ -48,17 +48,31 @@ async fn show(
     CurrentUser(user): CurrentUser,
 ) -> Result<maud::Markup> {
     let notice: Option<String> = session.remove(NOTICE).await?;
+    let new_token = session.remove(tokens::NEW_TOKEN).await?;
+    render(&state, session, &user, notice.as_deref(), new_token, views::PasswordProblems::default())
+        .await
+}
+
+/// The dashboard, with everything it shows read fresh.
+async fn render(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    notice: Option<&str>,
+    new_token: Option<String>,
+    problems: views::PasswordProblems,
+) -> Result<maud::Markup> {
     let page = views::Dashboard {
-        user: &user,
+        user,
         rooms: &rooms::mine(&state.db, user.id).await?,
-        sessions: &sessions::list(&state, user.id).await?,
+        sessions: &sessions::list(state, user.id).await?,
         this_session: session.id().map(|id| id.to_string()),
-        notice: notice.as_deref(),
-        problems: views::PasswordProblems::default(),
+        notice,
+        problems,
         identities: identities::of_user(&state.db, user.id).await?,
         may_set_password: may_set_password(session).await?,
         tokens: &crate::accounts::tokens::list(&state.db, user.id).await?,
-        new_token: session.remove(tokens::NEW_TOKEN).await?,
+        new_token,
     };
     Ok(page.render())
 }

@@ -8,13 +8,11 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::NOTICE;
-use super::views::{self, PasswordProblems};
+use super::views::PasswordProblems;
 use crate::AppState;
 use crate::accounts::fields::NewPassword;
 use crate::accounts::{sessions, users};
-use crate::chat::rooms;
 use crate::error::Result;
-use crate::google::identities;
 use crate::web::{CurrentUser, Form};
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,19 +46,7 @@ pub async fn change(
     let new = NewPassword::parse(&input.new_password);
     let problems = PasswordProblems { current: current.err(), new: new.as_ref().err().copied() };
     let (true, Ok(new)) = (current_ok, new) else {
-        let page = views::Dashboard {
-            user: &user,
-            rooms: &rooms::mine(&state.db, user.id).await?,
-            sessions: &sessions::list(&state, user.id).await?,
-            this_session: session.id().map(|id| id.to_string()),
-            notice: None,
-            problems,
-            identities: identities::of_user(&state.db, user.id).await?,
-            may_set_password: may_set,
-            tokens: &crate::accounts::tokens::list(&state.db, user.id).await?,
-            new_token: None,
-        };
-        let page = page.render();
+        let page = super::render(&state, session, &user, None, None, problems).await?;
         return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());
     };
     let hash = state.passwords.hash(&new).await?;
