@@ -99,7 +99,8 @@ pub async fn post_message(
 
 #[derive(Deserialize)]
 pub struct Before {
-    before: i64,
+    /// Missing when someone lands here by a plain GET (after signing in again, say).
+    before: Option<i64>,
 }
 
 /// Older messages: a fragment for htmx, a page of its own without JavaScript.
@@ -112,6 +113,9 @@ pub async fn older(
     Query(Before { before }): Query<Before>,
 ) -> Result<Response> {
     let room = member_of(&state, &user, &slug).await?;
+    let Some(before) = before else {
+        return Ok(Redirect::see_other(format!("/chat/{slug}")).into_response());
+    };
     let older = messages::before(&state.db, room.id, before).await?;
     if req.header("hx-request").is_some() {
         return Ok(views::history_fragment(&slug, &older).into_response());

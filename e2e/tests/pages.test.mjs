@@ -1,0 +1,218 @@
+// Every page, checked by axe (light and dark, wide and narrow) and photographed at
+// 1280 and 375 px into target/e2e/ for a human to look at. axe's findings are
+// also summarised in target/e2e/axe.json.
+
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+
+import {
+  OUT,
+  axeViolations,
+  launchBrowser,
+  newPersonContext,
+  nextLiveSocket,
+  openChat,
+  person,
+  say,
+  screenshots,
+  startHearth,
+  waitForMessage,
+  waitForPath,
+  watchConsole,
+} from "../harness.mjs";
+
+/** The ways each page is checked: axe's colour checks depend on the scheme and width. */
+const VARIANTS = [
+  { label: "light 1280", size: { width: 1280, height: 800 }, colorScheme: "light" },
+  { label: "light 375", size: { width: 375, height: 812 }, colorScheme: "light" },
+  { label: "dark 1280", size: { width: 1280, height: 800 }, colorScheme: "dark" },
+];
+
+const summary = {};
+/** Console errors per page; a 4xx page's own status line is expected, nothing else. */
+const consoles = new Map();
+const EXPECTED = /^console: Failed to load resource: the server responded with a status of (404|422|401)/;
+
+function watch(page) {
+  consoles.set(page, watchConsole(page));
+  return page;
+}
+
+/** axe in every variant, then the screenshots; fails listing every violation. */
+async function check(page, name) {
+  const found = [];
+  for (const v of VARIANTS) {
+    await page.setViewportSize(v.size);
+    await page.emulateMedia({ colorScheme: v.colorScheme });
+    for (const line of await axeViolations(page)) found.push(`[${v.label}] ${line}`);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  await screenshots(page, name);
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.screenshot({ path: join(OUT, `${name}-dark-375.png`), fullPage: true });
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  summary[name] = { url: new URL(page.url()).pathname, violations: found };
+  assert.deepEqual(found, [], `axe found problems on ${name}:\n${found.join("\n")}`);
+  const errors = consoles.get(page)?.splice(0).filter((e) => !EXPECTED.test(e)) ?? [];
+  assert.deepEqual(errors, [], `console errors on ${name}`);
+}
+
+describe("every page: axe and screenshots", { timeout: 180_000 }, () => {
+  let app;
+  let browser;
+  let visitor;
+  let ada;
+  let bo;
+
+  before(async () => {
+    [app, browser] = await Promise.all([startHearth(), launchBrowser()]);
+    visitor = watch(await (await browser.newContext()).newPage());
+  });
+
+  /** Two people and a conversation, made once the first-run pages are checked. */
+  async function meetPeople() {
+    ada = await newPersonContext(browser, app, person("Ada Lovelace"));
+    bo = await newPersonContext(browser, app, person("Bo Ekström"));
+    watch(ada.page);
+    watch(bo.page);
+    // A conversation worth looking at: two people, a link, a long line, and
+    // messages Ada has not read yet (the "New messages" divider).
+    await openChat(ada.page, app);
+    await say(ada.page, "Morning! The notes from yesterday are at https://example.org/notes.");
+    await waitForMessage(ada.page, "Morning! The notes from yesterday are at https://example.org/notes.");
+    await ada.page.goto(`${app.url}/dashboard`);
+    await openChat(bo.page, app);
+    for (const text of [
+      "Thanks, reading them now.",
+      "One thing: could we move the meeting to Thursday? Wednesday is full of deliveries and " +
+        "I would rather not rush through the agenda with half of us distracted.",
+      "Also, welcome to Hearth everyone!",
+    ]) {
+      await say(bo.page, text);
+      await waitForMessage(bo.page, text);
+    }
+  }
+
+  after(async () => {
+    mkdirSync(OUT, { recursive: true });
+    writeFileSync(join(OUT, "axe.json"), `${JSON.stringify(summary, null, 2)}\n`);
+    await browser?.close();
+    await app?.dispose();
+  });
+
+  test("landing page", async () => {
+    await visitor.goto(app.url);
+    await check(visitor, "landing");
+  });
+
+  test("sign-up page, first account", async () => {
+    await visitor.goto(`${app.url}/signup`);
+    await check(visitor, "signup-first");
+  });
+
+  test("sign-up page", async () => {
+    await meetPeople();
+    await visitor.goto(`${app.url}/signup`);
+    await check(visitor, "signup");
+  });
+
+  test("sign-up with validation errors", async () => {
+    await visitor.goto(`${app.url}/signup`);
+    await visitor.fill("#field-name", "Cy");
+    await visitor.fill("#field-email", ada.who.email.toUpperCase());
+    await visitor.fill("#field-password", "short");
+    await visitor.click('form[action="/signup"] button[type="submit"]');
+    await visitor.locator(".field.invalid").first().waitFor();
+    await check(visitor, "signup-errors");
+  });
+
+  test("sign-in page", async () => {
+    await visitor.goto(`${app.url}/login?next=%2Fchat`);
+    await check(visitor, "signin");
+  });
+
+  test("sign-in with a wrong password", async () => {
+    await visitor.goto(`${app.url}/login`);
+    await visitor.fill("#field-email", ada.who.email);
+    await visitor.fill("#field-password", "not the password at all");
+    await visitor.click('form[action="/login"] button[type="submit"]');
+    await waitForPath(visitor, "/login");
+    await visitor.locator(".error, .alert").first().waitFor();
+    await check(visitor, "signin-error");
+  });
+
+  test("dashboard", async () => {
+    await ada.page.goto(`${app.url}/dashboard`);
+    await check(ada.page, "dashboard");
+  });
+
+  test("chat", async () => {
+    await openChat(ada.page, app);
+    await check(ada.page, "chat");
+  });
+
+  test("chat with a refused message", async () => {
+    // Only spaces: sent over the socket, refused with a reason in the composer.
+    await openChat(ada.page, app);
+    await ada.page.fill("#composer-body", "   ");
+    await ada.page.getByRole("button", { name: "Send" }).click();
+    await ada.page.locator("#composer-problem").waitFor();
+    await check(ada.page, "chat-refused");
+  });
+
+  test("chat after signing out in another tab", async () => {
+    const tab = watch(await ada.context.newPage());
+    await openChat(tab, app);
+    const other = await ada.context.newPage();
+    await other.goto(`${app.url}/dashboard`);
+    await other.getByRole("button", { name: /Sign out/ }).click();
+    await tab.locator("#connection-status").filter({ hasText: "You were signed out" }).waitFor();
+    await check(tab, "chat-signed-out");
+  });
+
+  test("rooms", async () => {
+    await bo.page.goto(`${app.url}/rooms`);
+    await check(bo.page, "rooms");
+  });
+
+  test("people", async () => {
+    await bo.page.goto(`${app.url}/people`);
+    await check(bo.page, "people");
+  });
+
+  test("a person", async () => {
+    await bo.page.goto(`${app.url}/people/${ada.id}`);
+    await check(bo.page, "person");
+  });
+
+  test("a direct message room", async () => {
+    await bo.page.goto(`${app.url}/people/${ada.id}`);
+    const live = nextLiveSocket(bo.page);
+    await bo.page.getByRole("button", { name: "Send a direct message" }).click();
+    await live;
+    await say(bo.page, "Ada, a quick word about Thursday when you have a minute?");
+    await waitForMessage(bo.page, "Ada, a quick word about Thursday when you have a minute?");
+    await check(bo.page, "chat-direct");
+  });
+
+  test("not found, signed in", async () => {
+    // An unknown address, then an unknown room: both keep the signed-in header.
+    assert.equal((await bo.page.goto(`${app.url}/no-such-page`)).status(), 404);
+    await bo.page.getByRole("button", { name: /Sign out/ }).waitFor();
+    const response = await bo.page.goto(`${app.url}/chat/no-such-room`);
+    assert.equal(response.status(), 404);
+    // Still signed in: the header keeps the signed-in navigation.
+    await bo.page.getByRole("button", { name: /Sign out/ }).waitFor();
+    await check(bo.page, "not-found-signed-in");
+  });
+
+  test("not found", async () => {
+    const response = await visitor.goto(`${app.url}/no-such-page`);
+    assert.equal(response.status(), 404);
+    await check(visitor, "not-found");
+  });
+});
