@@ -108,8 +108,21 @@
     form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
   }
 
-  document.addEventListener("htmx:wsOpen", function () { status(""); });
+  // A message sent while the socket is down waits in htmx's queue and goes out on
+  // reconnect; until the server answers (with a fresh composer) the composer is
+  // locked, so pressing Enter again cannot queue the same message twice.
+  var connected = false;
+  document.addEventListener("submit", function (e) {
+    if (e.target.id !== "composer" || connected) { return; }
+    var box = document.getElementById("composer-body");
+    if (box) { box.readOnly = true; }
+    e.target.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    status("Not connected: your message will be sent when the connection is back.");
+  });
+
+  document.addEventListener("htmx:wsOpen", function () { connected = true; status(""); });
   document.addEventListener("htmx:wsClose", function (e) {
+    connected = false;
     var code = e.detail && e.detail.event ? e.detail.event.code : 0;
     if (code === GOING_AWAY) { return; }
     forgetLiveState();
