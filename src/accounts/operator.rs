@@ -36,6 +36,7 @@ pub async fn reset_password(
     let password = NewPassword::parse(password).map_err(anyhow::Error::msg)?;
     let hash = state.passwords.hash(&password).await?;
     users::set_password_hash(state, user.id, &hash).await?;
+    super::tokens::revoke_all(&state.db, user.id).await?;
     tracing::info!(target: "audit", user_id = user.id, "password reset from the command line");
     Ok(sessions::end_others(state, user.id, None).await?)
 }

@@ -50,6 +50,8 @@ pub async fn begin(
     if let Some(old) = session.id() {
         delete_rows(&state.db, &[old.to_string()]).await?;
     }
+    // Nothing from before the sign-in (notices, a pending flow) carries over.
+    session.clear().await;
     session.cycle_id().await?;
     let now = db::now();
     let sign_in = SignIn { user_id: user.id, signed_in_at: now, seen_at: now };

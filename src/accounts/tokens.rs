@@ -57,6 +57,16 @@ pub async fn revoke(db: &Db, user_id: i64, id: i64) -> Result<bool> {
     Ok(removed > 0)
 }
 
+/// Revokes every token of `user_id` (a new password, or a takeover undone).
+pub async fn revoke_all(db: &Db, user_id: i64) -> Result<u64> {
+    let removed = on_db!(db, pool => sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(removed)
+}
+
 /// The active person a token belongs to, noting its use.
 pub async fn user_for(db: &Db, token: &str) -> Result<Option<User>> {
     let hash = digest(token);

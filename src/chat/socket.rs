@@ -41,6 +41,8 @@ pub const MAX_FRAME: usize = 16 * 1024;
 const HARD_FRAME_LIMIT: usize = 256 * 1024;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait for the client's side of the closing handshake.
+/// The most missed messages replayed one by one on (re)connect.
+const CATCH_UP: i64 = 500;
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 const LINGER: Duration = Duration::from_millis(500);
 const PING_EVERY: Duration = Duration::from_secs(25);
@@ -251,6 +253,10 @@ impl Socket {
             return Err(Ending::Abuse(CloseCode::Policy, "malformed frame"));
         };
         let result = match incoming {
+            // htmx sends one per connection; more is someone making the server read.
+            Incoming::Resume { .. } if self.sent_up_to.is_some() => {
+                return Err(Ending::Abuse(CloseCode::Policy, "resume sent twice"));
+            }
             Incoming::Resume { after } => match after.trim().parse::<i64>() {
                 Ok(after) => self.resume(after).await,
                 Err(_) => {
@@ -271,13 +277,16 @@ impl Socket {
 
     /// Sends everything after `after` from the database, then switches to live.
     async fn resume(&mut self, after: i64) -> Result<Vec<Frame>> {
-        let mut from = after.max(self.sent_up_to.unwrap_or(0));
+        let missed = messages::after(&self.state.db, self.room.id, after, CATCH_UP + 1).await?;
+        let mut from = missed.last().map_or(after, |m| m.seq);
         let mut frames = Vec::new();
-        loop {
-            let batch = messages::after(&self.state.db, self.room.id, from, 200).await?;
-            let Some(last) = batch.last() else { break };
-            from = last.seq;
-            frames.extend(batch.iter().map(|m| Frame::Text(views::delivery_html(m))));
+        if missed.len() as i64 > CATCH_UP {
+            // Too far behind to replay one by one: show the newest page, as a reload would.
+            let latest = messages::latest(&self.state.db, self.room.id).await?;
+            from = latest.last().map_or(from, |m| m.seq);
+            frames.push(Frame::Text(views::messages_replacement(&self.room.slug, &latest)));
+        } else {
+            frames.extend(missed.iter().map(|m| Frame::Text(views::delivery_html(m))));
         }
         self.sent_up_to = Some(from);
         self.read_up_to = from;

@@ -89,6 +89,17 @@ pub fn delivery_html(m: &Message) -> String {
     .into_string()
 }
 
+/// The whole message list replaced by the newest page, and the resume position
+/// moved to its end: for a client too far behind to catch up message by message.
+pub fn messages_replacement(slug: &str, latest: &[Message]) -> String {
+    let newest = latest.last().map_or(0, |m| m.seq);
+    html! {
+        div hx-swap-oob="innerHTML:#messages" { (history_fragment(slug, latest)) }
+        input type="hidden" id="resume-after" name="after" value=(newest) hx-swap-oob="true";
+    }
+    .into_string()
+}
+
 pub fn message(m: &Message) -> Markup {
     let at = time::OffsetDateTime::from_unix_timestamp(m.created_at)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);

@@ -52,6 +52,7 @@ pub async fn change(
     let hash = state.passwords.hash(&new).await?;
     users::set_password_hash(&state, user.id, &hash).await?;
     let ended = sessions::end_others(&state, user.id, session.id()).await?;
+    crate::accounts::tokens::revoke_all(&state.db, user.id).await?;
     tracing::info!(target: "audit", user_id = user.id, ended, "password changed");
     session
         .insert(NOTICE, "Your password was changed, and your other sessions were signed out.")

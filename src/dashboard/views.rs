@@ -98,7 +98,7 @@ impl Dashboard<'_> {
                 section.card aria-labelledby="password" {
                     @if user.password_hash.is_some() {
                         h2 id="password" { "Change your password" }
-                        p.hint { "Changing it signs out every other session." }
+                        p.hint { "Changing it signs out every other session and revokes your API tokens." }
                     } @else {
                         h2 id="password" { "Set a password" }
                         p.hint { "Your account has no password; you sign in with Google." }

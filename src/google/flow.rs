@@ -19,9 +19,9 @@ use crate::AppState;
 use crate::accounts::{invites, sessions};
 use crate::db;
 use crate::error::Result;
-use crate::web::UserAgent;
 use crate::web::layout::page;
 use crate::web::redirect::safe_next;
+use crate::web::{ClientAddr, UserAgent};
 
 /// Session key of a sign-in under way.
 const PENDING: &str = "google_pending";
@@ -50,8 +50,12 @@ pub struct Start {
 pub async fn start(
     state: Data<&AppState>,
     Data(session): Data<&Session>,
+    ClientAddr(addr): ClientAddr,
     Query(q): Query<Start>,
 ) -> Result<Redirect> {
+    // Each start stores a pending sign-in: limited like sign-in, so no one can
+    // fill the session store.
+    state.limits.attempt_from(addr)?;
     let client = state.google.client().await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, csrf, nonce) = client
@@ -155,6 +159,13 @@ pub async fn callback(
             ));
         }
         Outcome::NotInvited(refusal) => return Ok(problem(StatusCode::FORBIDDEN, refusal)),
+        Outcome::UnverifiedEmail => {
+            return Ok(problem(
+                StatusCode::FORBIDDEN,
+                "Google has not verified this email address, so Hearth cannot make an account \
+                 with it. Verify the address with Google and try again.",
+            ));
+        }
         Outcome::NoEmail => {
             return Ok(problem(
                 StatusCode::BAD_REQUEST,

@@ -36,6 +36,8 @@ pub enum Outcome {
     UnverifiedEmailTaken,
     /// The provider gave no usable email.
     NoEmail,
+    /// No account has this email, and the provider has not verified it.
+    UnverifiedEmail,
     /// A new account would be needed, and sign-up is not open to this person.
     NotInvited(invites::Refusal),
 }
@@ -63,6 +65,11 @@ pub async fn resolve(
     }
     if let Err(refusal) = may_create {
         return Ok(Outcome::NotInvited(refusal));
+    }
+    // An address the provider has not verified may be someone else's: an account
+    // made from it could later be linked to the real owner's sign-in.
+    if !claims.email_verified {
+        return Ok(Outcome::UnverifiedEmail);
     }
     let name = claims
         .name
@@ -134,6 +141,15 @@ async fn link(db: &Db, user: &User, claims: &Claims, picture: Option<&str>) -> R
         .bind(db::now())
         .execute(&mut *tx)
         .await?;
+        // Whatever the earlier holder of this email set up is theirs, not the
+        // owner's: their tokens and any other sign-in method go too.
+        sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM identities WHERE user_id = $1 AND NOT (issuer = $2 AND subject = $3)")
+            .bind(user.id)
+            .bind(&claims.issuer)
+            .bind(&claims.subject)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("UPDATE users SET password_hash = NULL, avatar_url = COALESCE(avatar_url, $2) WHERE id = $1")
             .bind(user.id)
             .bind(picture)

@@ -60,10 +60,15 @@ pub fn is_same_site(req: &Request, origin: &str) -> bool {
 /// Adds the security headers to every response, and keeps pages out of caches
 /// (they show who is signed in).
 pub async fn headers(next: Next, req: Request) -> poem::Result<Response> {
-    let csp = AppState::of(&req)?.csp.clone();
+    let state = AppState::of(&req)?;
+    let (csp, https) = (state.csp.clone(), state.cookie.secure);
     let mut resp = next.call(req).await?;
     let h = resp.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    if https {
+        // Browsers then refuse plain http to this host for a year.
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     let fixed = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),

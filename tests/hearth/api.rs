@@ -153,6 +153,16 @@ async fn a_revoked_token_or_a_deactivated_owner_stops_working(backend: Backend) 
         api(&app, "GET", "/api/me", Some("hearth_made-up"), None).await.0,
         StatusCode::UNAUTHORIZED
     );
+
+    // A new password revokes every token.
+    let second = make_token(&ada, "second").await;
+    assert_eq!(api(&app, "GET", "/api/me", Some(&second), None).await.0, StatusCode::OK);
+    ada.post_form(
+        "/dashboard/password",
+        &[("current_password", PASSWORD), ("new_password", "a fresh passphrase")],
+    )
+    .await;
+    assert_eq!(api(&app, "GET", "/api/me", Some(&second), None).await.0, StatusCode::UNAUTHORIZED);
 }
 
 async fn bad_api_input_gets_the_right_json_error(backend: Backend) {

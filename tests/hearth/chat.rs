@@ -337,7 +337,8 @@ async fn protocol_abuse_closes_only_that_socket(backend: Backend) {
     let mut grace_ws = app.socket(&grace, "general").await;
     grace_ws.resume(0).await;
 
-    let cases: [(Message, u16); 5] = [
+    let cases: [(Message, u16); 6] = [
+        (Message::text(r#"{"kind":"resume","after":"0"}"#), 1008),
         (Message::binary(vec![1, 2, 3]), 1003),
         (Message::text("this is not json"), 1008),
         (Message::text(r#"{"kind":"explode"}"#), 1008),

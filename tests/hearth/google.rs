@@ -33,6 +33,7 @@ fn accounts() -> serde_json::Value {
     json!({
         "g-ada": { "email": "ada@example.org", "email_verified": true, "name": "Ada Lovelace", "picture": PICTURE },
         "g-unverified": { "email": "ada@example.org", "email_verified": false, "name": "Not Ada" },
+        "g-unverified-new": { "email": "newcomer@example.org", "email_verified": false, "name": "New" },
         "g-grace": { "email": "grace@example.org", "email_verified": true, "name": "Grace Hopper",
                      "picture": "https://evil.example/tracker.png" },
     })
@@ -84,6 +85,12 @@ async fn a_verified_email_links_the_password_account_and_turns_its_password_off(
     // Someone registered Ada's address with a password before she ever came.
     let squatter = app.signed_up("Squatter", "ada@example.org", "i got here first").await;
     let account_id = me(&squatter).await["id"].clone();
+    squatter.post_form("/dashboard/tokens", &[("name", "kept for later")]).await;
+    let page = squatter.get("/dashboard").await.body;
+    let token: String = page[page.find("hearth_").unwrap()..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || "_-".contains(*c))
+        .collect();
 
     let ada = app.browser();
     let linked = ada.google_sign_in("g-ada", "/dashboard").await;
@@ -95,6 +102,13 @@ async fn a_verified_email_links_the_password_account_and_turns_its_password_off(
         StatusCode::SEE_OTHER,
         "other sessions ended"
     );
+    let with_token = reqwest::Client::new()
+        .get(format!("{}/api/me", app.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_token.status(), StatusCode::UNAUTHORIZED, "the squatter's token is gone");
     let old = app
         .browser()
         .post_form("/login", &[("email", "ada@example.org"), ("password", "i got here first")])
@@ -123,6 +137,13 @@ async fn an_unverified_email_that_has_an_account_is_refused(backend: Backend) {
     assert!(refused.body.contains("has not verified"));
     assert_eq!(stranger.get("/dashboard").await.status, StatusCode::SEE_OTHER);
     assert_eq!(owner.get("/dashboard").await.status, StatusCode::OK, "the owner is untouched");
+
+    // Nor is an account made from an address the provider has not verified.
+    let newcomer = app.browser();
+    let refused = newcomer.google_sign_in("g-unverified-new", "/dashboard").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("has not verified"));
+    assert_eq!(newcomer.get("/dashboard").await.status, StatusCode::SEE_OTHER);
 }
 
 async fn cancelling_at_google_returns_to_sign_in_with_a_message(backend: Backend) {
