@@ -42,3 +42,14 @@ e2e:
     cargo build
     [ -d e2e/node_modules ] || (cd e2e && npm ci)
     cd e2e && npm test
+
+# Refresh the vendored htmx (pinned versions; see assets/VENDORED.md), then print the checksums to record there
+vendor htmx="2.0.11" ws="2.0.4":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' EXIT
+    (cd "$work" && npm pack --silent "htmx.org@{{htmx}}" "htmx-ext-ws@{{ws}}" >/dev/null && for f in *.tgz; do mkdir -p "${f%.tgz}" && tar -xzf "$f" -C "${f%.tgz}"; done)
+    cp "$work"/htmx.org-{{htmx}}/package/dist/htmx.min.js assets/htmx.min.js
+    cp "$work"/htmx-ext-ws-{{ws}}/package/dist/ws.min.js assets/htmx-ext-ws.js
+    sha256sum assets/htmx.min.js assets/htmx-ext-ws.js
