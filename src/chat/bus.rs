@@ -22,6 +22,18 @@ use crate::on_db;
 pub const MESSAGES: &str = "hearth_messages";
 pub const SESSIONS: &str = "hearth_sessions";
 pub const TYPING: &str = "hearth_typing";
+pub const PRESENCE: &str = "hearth_presence";
+
+/// At most this many people per room and instance are announced (payloads are
+/// capped at 8,000 bytes; the "online" line names a dozen anyway).
+const ANNOUNCED_PEOPLE: usize = 40;
+
+#[derive(Serialize, Deserialize)]
+struct Presence {
+    instance: String,
+    room: i64,
+    online: Vec<(i64, String)>,
+}
 
 /// How often rooms are checked against the feed even without a lost connection.
 const RECHECK_EVERY: Duration = Duration::from_secs(5);
@@ -63,10 +75,12 @@ pub async fn listen(state: AppState, pool: PgPool) {
         }
     };
     let mut recheck = tokio::time::interval(RECHECK_EVERY);
+    let instance = format!("{:016x}", rand::random::<u64>());
+    let mut announced = std::collections::HashSet::new();
     loop {
         tokio::select! {
             received = listener.try_recv() => match received {
-                Ok(Some(note)) => dispatch(&state, note.channel(), note.payload()).await,
+                Ok(Some(note)) => dispatch(&state, &instance, note.channel(), note.payload()).await,
                 // The connection dropped; the next call reconnects. Anything sent in
                 // between is lost: look at the tables instead.
                 Ok(None) => {
@@ -79,18 +93,21 @@ pub async fn listen(state: AppState, pool: PgPool) {
                     recheck_rooms(&state).await;
                 }
             },
-            _ = recheck.tick() => recheck_rooms(&state).await,
+            _ = recheck.tick() => {
+                recheck_rooms(&state).await;
+                announce_presence(&state, &pool, &instance, &mut announced).await;
+            }
         }
     }
 }
 
 async fn connect(pool: &PgPool) -> sqlx::Result<PgListener> {
     let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen_all([MESSAGES, SESSIONS, TYPING]).await?;
+    listener.listen_all([MESSAGES, SESSIONS, TYPING, PRESENCE]).await?;
     Ok(listener)
 }
 
-async fn dispatch(state: &AppState, channel: &str, payload: &str) {
+async fn dispatch(state: &AppState, instance: &str, channel: &str, payload: &str) {
     match channel {
         MESSAGES => {
             let parsed =
@@ -100,6 +117,13 @@ async fn dispatch(state: &AppState, channel: &str, payload: &str) {
             }
         }
         SESSIONS => state.hub.close_sessions(&[payload.to_owned()], CloseReason::SignedOut),
+        PRESENCE => {
+            if let Ok(p) = serde_json::from_str::<Presence>(payload)
+                && p.instance != instance
+            {
+                state.hub.remote_online(&p.instance, p.room, p.online);
+            }
+        }
         TYPING => {
             if let Ok(t) = serde_json::from_str::<Typing>(payload) {
                 state.hub.typing(t.room, t.user, &t.name);
@@ -107,6 +131,35 @@ async fn dispatch(state: &AppState, channel: &str, payload: &str) {
         }
         _ => {}
     }
+}
+
+/// Tells the other instances who is online here, room by room; a room that emptied
+/// is announced once more, empty.
+async fn announce_presence(
+    state: &AppState,
+    pool: &PgPool,
+    instance: &str,
+    announced: &mut std::collections::HashSet<i64>,
+) {
+    let mut now = std::collections::HashSet::new();
+    let mut rooms = state.hub.local_online();
+    rooms.retain(|(_, online)| !online.is_empty());
+    for (room, _) in &rooms {
+        now.insert(*room);
+    }
+    rooms.extend(announced.difference(&now).map(|room| (*room, Vec::new())));
+    for (room, mut online) in rooms {
+        online.truncate(ANNOUNCED_PEOPLE);
+        let presence = Presence { instance: instance.to_owned(), room, online };
+        let Ok(payload) = serde_json::to_string(&presence) else { continue };
+        if let Err(err) =
+            sqlx::query("SELECT pg_notify($1, $2)").bind(PRESENCE).bind(payload).execute(pool).await
+        {
+            tracing::warn!("could not announce presence: {err}");
+            return;
+        }
+    }
+    *announced = now;
 }
 
 /// Tells the feed each watched room's newest number; it reads what it lacks.

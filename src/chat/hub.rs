@@ -103,7 +103,12 @@ struct Inner {
     next_id: ConnId,
     conns: HashMap<ConnId, Conn>,
     rooms: HashMap<i64, Room>,
+    /// Who is online in each room on other instances, as they last announced it.
+    remote: HashMap<i64, HashMap<String, (Instant, Vec<(i64, String)>)>>,
 }
+
+/// Another instance's announcement is trusted this long; they repeat it more often.
+const REMOTE_PRESENCE_FOR: Duration = Duration::from_secs(30);
 
 pub struct Hub {
     inner: Mutex<Inner>,
@@ -267,6 +272,37 @@ impl Hub {
         }
     }
 
+    /// Who is online in each room with sockets on this instance (for other instances).
+    pub fn local_online(&self) -> Vec<(i64, Vec<(i64, String)>)> {
+        let inner = self.lock();
+        inner
+            .rooms
+            .iter()
+            .map(|(room, r)| {
+                let mut online: Vec<(i64, String)> = r
+                    .members
+                    .iter()
+                    .filter_map(|id| inner.conns.get(id))
+                    .map(|c| (c.user_id, c.name.clone()))
+                    .collect();
+                online.sort();
+                online.dedup_by_key(|(id, _)| *id);
+                (*room, online)
+            })
+            .collect()
+    }
+
+    /// Another instance says who is online in `room` there.
+    pub fn remote_online(&self, instance: &str, room: i64, online: Vec<(i64, String)>) {
+        let mut inner = self.lock();
+        let changed =
+            inner.remote.get(&room).and_then(|r| r.get(instance)).map(|(_, o)| o) != Some(&online);
+        inner.remote.entry(room).or_default().insert(instance.to_owned(), (Instant::now(), online));
+        if changed && let Some(r) = inner.rooms.get_mut(&room) {
+            r.presence_changed = true;
+        }
+    }
+
     pub fn connections(&self) -> usize {
         self.lock().conns.len()
     }
@@ -275,7 +311,17 @@ impl Hub {
     pub fn tick(&self) {
         let now = Instant::now();
         let mut guard = self.lock();
-        let Inner { conns, rooms, .. } = &mut *guard;
+        let Inner { conns, rooms, remote, .. } = &mut *guard;
+        for (room_id, instances) in remote.iter_mut() {
+            let before = instances.len();
+            instances.retain(|_, (at, _)| at.elapsed() < REMOTE_PRESENCE_FOR);
+            if instances.len() != before
+                && let Some(room) = rooms.get_mut(room_id)
+            {
+                room.presence_changed = true;
+            }
+        }
+        remote.retain(|_, instances| !instances.is_empty());
         for (room_id, room) in rooms.iter_mut() {
             let before = room.typing.len();
             room.typing.retain(|(_, _, until)| *until > now);
@@ -299,6 +345,11 @@ impl Hub {
                     .iter()
                     .filter_map(|id| conns.get(id))
                     .map(|conn| (conn.user_id, conn.name.as_str()))
+                    .chain(remote.get(room_id).into_iter().flat_map(|instances| {
+                        instances
+                            .values()
+                            .flat_map(|(_, users)| users.iter().map(|(id, n)| (*id, n.as_str())))
+                    }))
                     .collect();
                 online.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
                 online.dedup_by_key(|(id, _)| *id);

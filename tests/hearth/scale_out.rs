@@ -172,3 +172,21 @@ async fn a_postgresql_restart_loses_nothing_and_the_instances_recover() {
     }
     assert_eq!(seen, [2, 3, 4]);
 }
+
+#[tokio::test]
+async fn who_is_online_counts_people_on_every_instance() {
+    let Some((a, b, _c)) = three_instances().await else { return };
+    let ada = a.signed_up("Ada", "ada@example.org", "analytical engine").await;
+    let grace = b.signed_up("Grace", "grace@example.org", "compiler compiler").await;
+    let mut ada_ws = a.socket(&ada, "general").await;
+    let mut grace_ws = b.socket(&grace, "general").await;
+    ada_ws.resume(0).await;
+    grace_ws.resume(0).await;
+    // Instances announce who is online every few seconds.
+    let online = grace_ws.expect("2 online", 12 * SECOND).await;
+    assert!(online.contains("Ada") && online.contains("Grace"), "{online}");
+
+    drop(ada_ws);
+    let left = grace_ws.expect("1 online", 12 * SECOND).await;
+    assert!(!left.contains("Ada"), "{left}");
+}
