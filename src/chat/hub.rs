@@ -104,8 +104,11 @@ struct Inner {
     conns: HashMap<ConnId, Conn>,
     rooms: HashMap<i64, Room>,
     /// Who is online in each room on other instances, as they last announced it.
-    remote: HashMap<i64, HashMap<String, (Instant, Vec<(i64, String)>)>>,
+    remote: HashMap<i64, HashMap<String, (Instant, Online)>>,
 }
+
+/// People (id, name) online in a room.
+pub type Online = Vec<(i64, String)>;
 
 /// Another instance's announcement is trusted this long; they repeat it more often.
 const REMOTE_PRESENCE_FOR: Duration = Duration::from_secs(30);
@@ -273,13 +276,13 @@ impl Hub {
     }
 
     /// Who is online in each room with sockets on this instance (for other instances).
-    pub fn local_online(&self) -> Vec<(i64, Vec<(i64, String)>)> {
+    pub fn local_online(&self) -> Vec<(i64, Online)> {
         let inner = self.lock();
         inner
             .rooms
             .iter()
             .map(|(room, r)| {
-                let mut online: Vec<(i64, String)> = r
+                let mut online: Online = r
                     .members
                     .iter()
                     .filter_map(|id| inner.conns.get(id))
@@ -293,7 +296,7 @@ impl Hub {
     }
 
     /// Another instance says who is online in `room` there.
-    pub fn remote_online(&self, instance: &str, room: i64, online: Vec<(i64, String)>) {
+    pub fn remote_online(&self, instance: &str, room: i64, online: Online) {
         let mut inner = self.lock();
         let changed =
             inner.remote.get(&room).and_then(|r| r.get(instance)).map(|(_, o)| o) != Some(&online);
