@@ -53,3 +53,35 @@ vendor htmx="2.0.11" ws="2.0.4":
     cp "$work"/htmx.org-{{htmx}}/package/dist/htmx.min.js assets/htmx.min.js
     cp "$work"/htmx-ext-ws-{{ws}}/package/dist/ws.min.js assets/htmx-ext-ws.js
     sha256sum assets/htmx.min.js assets/htmx-ext-ws.js
+
+# Lighthouse (accessibility, best practices) on the landing, sign-in, sign-up, dashboard and chat pages; fails under 95 (tools/audit/)
+audit:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! cmp -s tools/audit/package-lock.json tools/audit/node_modules/.hearth-lock; then
+        npm ci --prefix tools/audit --no-audit --no-fund
+        cp tools/audit/package-lock.json tools/audit/node_modules/.hearth-lock
+    fi
+    [ -n "${HEARTH_BIN:-}" ] || cargo build
+    CHROME_PATH="${CHROME_PATH:-/usr/bin/chromium}" node tools/audit/run.mjs
+
+# wapiti (sql, xss, csrf, http_headers, cookieflags) against a local Hearth, signed out and signed in; prints the findings (tools/scan/)
+scan:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    venv=tools/scan/.venv
+    if ! cmp -s tools/scan/requirements.txt "$venv/.hearth-requirements"; then
+        python=""
+        for candidate in python3 python3.12 python3.11 python3.10; do
+            if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null; then
+                python="$candidate"; break
+            fi
+        done
+        [ -n "$python" ] || { echo "wapiti3 3.2.3 needs Python 3.10 to 3.12" >&2; exit 1; }
+        rm -rf "$venv"
+        "$python" -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r tools/scan/requirements.txt
+        cp tools/scan/requirements.txt "$venv/.hearth-requirements"
+    fi
+    [ -n "${HEARTH_BIN:-}" ] || cargo build
+    "$venv/bin/python" tools/scan/run.py
