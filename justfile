@@ -54,6 +54,18 @@ vendor htmx="2.0.11" ws="2.0.4":
     cp "$work"/htmx-ext-ws-{{ws}}/package/dist/ws.min.js assets/htmx-ext-ws.js
     sha256sum assets/htmx.min.js assets/htmx-ext-ws.js
 
+# Benchmarks (release, a few minutes): chat fan-out vs a bare server, pages, sign-ins, start-up, memory; see docs/benchmarks.md
+bench *ARGS:
+    #!/usr/bin/env bash
+    # Needs PostgreSQL on 127.0.0.1:5432 (trust auth) and wrk; `just bench --help` lists the flags.
+    # Prints a markdown table; progress goes to stderr.
+    set -euo pipefail
+    # Each socket is a file descriptor in the server and one in the load generator.
+    hard=$(ulimit -Hn)
+    if [ "$hard" = unlimited ] || [ "$hard" -gt 65536 ]; then ulimit -n 65536; else ulimit -n "$hard"; fi
+    cargo build --release --quiet --bin hearth --example bench_baseline --example bench
+    cargo run --release --quiet --example bench -- {{ARGS}}
+
 # Lighthouse (accessibility, best practices) on the landing, sign-in, sign-up, dashboard and chat pages; fails under 95 (tools/audit/)
 audit:
     #!/usr/bin/env bash

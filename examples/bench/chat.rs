@@ -1,0 +1,361 @@
+//! The chat load: a fleet of WebSocket clients in one room, some of which send.
+//!
+//! Every message body carries the phase it belongs to and the moment it was sent
+//! (`benchmsg <phase> <µs since start> <sender>`), so each receiving client measures
+//! send-to-receipt latency itself and keeps the `data-seq` numbers it saw, from which
+//! losses, duplicates and disorder are counted afterwards.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::now_us;
+use crate::server::Server;
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The phase whose messages are being counted; others are ignored.
+static PHASE: AtomicU32 = AtomicU32::new(0);
+/// Deliveries of the current phase seen by all clients, to know when all arrived.
+static SEEN: AtomicU64 = AtomicU64::new(0);
+
+const MARK: &str = "benchmsg ";
+
+#[derive(Default)]
+struct Log {
+    seqs: Vec<u64>,
+    latency_us: Vec<u32>,
+    /// Send to Hearth's answer on the sender's own socket (the composer, cleared).
+    ack_us: Vec<u32>,
+    refused: u64,
+    bytes: u64,
+    last_receipt_us: u64,
+    closed: Option<String>,
+}
+
+pub struct Fleet {
+    sinks: Vec<Option<SplitSink<Ws, Message>>>,
+    logs: Vec<Arc<Mutex<Log>>>,
+    /// When each client last sent (µs since start).
+    sent_at: Vec<Arc<AtomicU64>>,
+    readers: JoinSet<()>,
+    pub connect_time: Duration,
+}
+
+/// What one fan-out phase measured.
+#[derive(Debug, Default, Clone)]
+pub struct Fanout {
+    pub phase: u32,
+    pub clients: usize,
+    pub sent: u64,
+    /// Messages in the database afterwards (Hearth only).
+    pub stored: Option<u64>,
+    pub expected: u64,
+    pub seen: u64,
+    pub lost: u64,
+    pub duplicates: u64,
+    pub out_of_order: u64,
+    pub closed: usize,
+    pub deliveries_per_sec: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    /// Hearth only: send → stored and handed to the hub, as the sender sees it.
+    pub ack_p50_ms: f64,
+    pub ack_p99_ms: f64,
+    pub refused: u64,
+    pub frame_bytes: f64,
+    pub server_cpu_us_per_delivery: f64,
+    /// PostgreSQL's backends serving Hearth (SQLite is inside Hearth's process).
+    pub db_cpu_us_per_delivery: Option<f64>,
+    pub server_cpu_cores: f64,
+    pub generator_cpu_cores: f64,
+    /// Everything else running on the machine meanwhile (other people's work).
+    pub others_cpu_cores: f64,
+}
+
+impl Fleet {
+    /// Opens one socket per entry of `cookies` (`None`: no session), in the room
+    /// `general`, each resumed and shown as connected before this returns.
+    pub async fn connect(server: &Server, cookies: &[Option<String>]) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let url = format!("{}/ws?room=general", server.base.replacen("http", "ws", 1));
+        let gate = Arc::new(Semaphore::new(64));
+        let mut opening = JoinSet::new();
+        for (i, cookie) in cookies.iter().enumerate() {
+            let (url, origin, cookie, gate) =
+                (url.clone(), server.base.clone(), cookie.clone(), gate.clone());
+            opening.spawn(async move {
+                let _permit = gate.acquire_owned().await?;
+                let ws = open(&url, &origin, cookie.as_deref()).await;
+                Ok::<_, anyhow::Error>((i, ws.with_context(|| format!("socket {i}"))?))
+            });
+        }
+        let mut sockets: Vec<Option<Ws>> = (0..cookies.len()).map(|_| None).collect();
+        while let Some(done) = opening.join_next().await {
+            let (i, ws) = done??;
+            sockets[i] = Some(ws);
+        }
+        let connect_time = started.elapsed();
+        let mut fleet = Fleet {
+            sinks: Vec::new(),
+            logs: Vec::new(),
+            sent_at: Vec::new(),
+            readers: JoinSet::new(),
+            connect_time,
+        };
+        for ws in sockets.into_iter().flatten() {
+            let (sink, stream) = ws.split();
+            let log = Arc::new(Mutex::new(Log::default()));
+            let sent_at = Arc::new(AtomicU64::new(0));
+            fleet.readers.spawn(read(stream, log.clone(), sent_at.clone()));
+            fleet.sinks.push(Some(sink));
+            fleet.logs.push(log);
+            fleet.sent_at.push(sent_at);
+        }
+        Ok(fleet)
+    }
+
+    pub fn len(&self) -> usize {
+        self.logs.len()
+    }
+
+    /// `senders` of the clients each send `rate` messages a second for `secs`
+    /// seconds, spread evenly over each second; then waits (up to 15 s) until every
+    /// client has every message.
+    pub async fn fanout(
+        &mut self,
+        phase: u32,
+        senders: usize,
+        rate: f64,
+        secs: f64,
+        server: &Server,
+    ) -> anyhow::Result<Fanout> {
+        if senders > self.len() || senders == 0 {
+            bail!("need between 1 and {} senders", self.len());
+        }
+        for log in &self.logs {
+            *log.lock().unwrap() = Log::default();
+        }
+        PHASE.store(phase, Ordering::SeqCst);
+        SEEN.store(0, Ordering::SeqCst);
+        let period = Duration::from_secs_f64(1.0 / rate);
+        let per_sender = (rate * secs).round().max(1.0) as u64;
+        let cpu_before = server.cpu_seconds();
+        let own_before = crate::server::cpu_seconds("self");
+        let machine_before = crate::server::machine_cpu_seconds();
+        let wall = Instant::now();
+        let start = tokio::time::Instant::now() + Duration::from_millis(100);
+        let first_send_us = now_us() + 100_000;
+        let mut sending = JoinSet::new();
+        for i in 0..senders {
+            let sink = self.sinks[i].take().context("sender busy")?;
+            let offset = period.mul_f64(i as f64 / senders as f64);
+            let sent_at = self.sent_at[i].clone();
+            sending.spawn(send(i, sink, sent_at, phase, start + offset, period, per_sender));
+        }
+        let mut sent = 0;
+        while let Some(done) = sending.join_next().await {
+            let (i, sink, count, error) = done?;
+            self.sinks[i] = Some(sink);
+            sent += count;
+            if let Some(error) = error {
+                eprintln!("bench: sender {i} stopped: {error}");
+            }
+        }
+        let want = sent * self.len() as u64;
+        let patience = Instant::now() + Duration::from_secs(15);
+        while SEEN.load(Ordering::SeqCst) < want && Instant::now() < patience {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let elapsed = wall.elapsed().as_secs_f64();
+        let cpu = server.cpu_seconds() - cpu_before;
+        let own = crate::server::cpu_seconds("self") - own_before;
+        let busy = crate::server::machine_cpu_seconds() - machine_before;
+
+        let mut result = Fanout { phase, clients: self.len(), sent, ..Fanout::default() };
+        let mut latencies: Vec<u32> = Vec::with_capacity(want as usize);
+        let mut acks: Vec<u32> = Vec::new();
+        let mut bytes = 0;
+        let mut last_receipt_us = first_send_us;
+        let mut union = std::collections::BTreeSet::new();
+        for log in &self.logs {
+            let mut log = log.lock().unwrap();
+            let disorder = log.seqs.windows(2).filter(|w| w[1] <= w[0]).count() as u64;
+            result.out_of_order += disorder;
+            latencies.append(&mut log.latency_us);
+            acks.append(&mut log.ack_us);
+            result.refused += log.refused;
+            bytes += log.bytes;
+            last_receipt_us = last_receipt_us.max(log.last_receipt_us);
+            if log.closed.is_some() {
+                result.closed += 1;
+            }
+            let received = log.seqs.len() as u64;
+            log.seqs.sort_unstable();
+            log.seqs.dedup();
+            result.duplicates += received - log.seqs.len() as u64;
+            result.seen += log.seqs.len() as u64;
+            union.extend(log.seqs.iter().copied());
+        }
+        // Until Hearth's own count replaces it: messages someone received.
+        result.stored = None;
+        result.expected = union.len().max(sent as usize) as u64 * self.len() as u64;
+        result.lost = result.expected.saturating_sub(result.seen);
+        latencies.sort_unstable();
+        acks.sort_unstable();
+        (result.p50_ms, result.p90_ms, result.p99_ms) =
+            (pick(&latencies, 0.50), pick(&latencies, 0.90), pick(&latencies, 0.99));
+        (result.ack_p50_ms, result.ack_p99_ms) = (pick(&acks, 0.50), pick(&acks, 0.99));
+        result.max_ms = latencies.last().map_or(f64::NAN, |&l| f64::from(l) / 1000.0);
+        let delivered = latencies.len() as f64;
+        let span = (last_receipt_us.saturating_sub(first_send_us)) as f64 / 1e6;
+        result.deliveries_per_sec = if span > 0.0 { delivered / span } else { 0.0 };
+        result.frame_bytes = if delivered > 0.0 { bytes as f64 / delivered } else { 0.0 };
+        result.server_cpu_us_per_delivery =
+            if delivered > 0.0 { cpu * 1e6 / delivered } else { f64::NAN };
+        result.server_cpu_cores = cpu / elapsed;
+        result.generator_cpu_cores = own / elapsed;
+        result.others_cpu_cores = ((busy - cpu - own) / elapsed).max(0.0);
+        Ok(result)
+    }
+
+    /// With the number of stored messages known, losses are counted against it.
+    pub fn with_stored(mut result: Fanout, stored: u64) -> Fanout {
+        result.stored = Some(stored);
+        result.expected = stored * result.clients as u64;
+        result.lost = result.expected.saturating_sub(result.seen);
+        result
+    }
+
+    pub async fn close(mut self) {
+        for sink in self.sinks.iter_mut().flatten() {
+            let _ = tokio::time::timeout(Duration::from_millis(200), sink.close()).await;
+        }
+        self.readers.abort_all();
+        while self.readers.join_next().await.is_some() {}
+    }
+}
+
+async fn open(url: &str, origin: &str, cookie: Option<&str>) -> anyhow::Result<Ws> {
+    let mut request = url.into_client_request()?;
+    if let Some(cookie) = cookie {
+        request.headers_mut().insert("cookie", format!("id={cookie}").parse()?);
+    }
+    request.headers_mut().insert("origin", origin.parse()?);
+    // tungstenite zero-fills its whole read buffer before every read attempt: 128 KiB
+    // by default, which would make this load generator mostly memset.
+    let config = WebSocketConfig::default().read_buffer_size(8 * 1024);
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
+    let resume = r#"{"kind":"resume","after":"0","HEADERS":{}}"#;
+    ws.send(Message::text(resume)).await?;
+    // Connected is when the page would show it: the status line is cleared.
+    let shown = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(frame) = ws.next().await {
+            if let Message::Text(text) = frame?
+                && text.contains("connection-status")
+            {
+                return Ok(());
+            }
+        }
+        bail!("closed before it was resumed")
+    })
+    .await;
+    shown.context("not resumed within 60 s")??;
+    Ok(ws)
+}
+
+/// The `q` quantile of sorted microseconds, in milliseconds.
+fn pick(sorted: &[u32], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
+    f64::from(sorted[i]) / 1000.0
+}
+
+async fn read(mut stream: SplitStream<Ws>, log: Arc<Mutex<Log>>, sent_at: Arc<AtomicU64>) {
+    let ending = loop {
+        match stream.next().await {
+            Some(Ok(Message::Text(text))) => {
+                let now = now_us();
+                if let Some((seq, phase, sent_us)) = parse(&text)
+                    && phase == PHASE.load(Ordering::Relaxed)
+                {
+                    let mut log = log.lock().unwrap();
+                    log.seqs.push(seq);
+                    log.latency_us
+                        .push(now.saturating_sub(sent_us).min(u64::from(u32::MAX)) as u32);
+                    log.bytes += text.len() as u64;
+                    log.last_receipt_us = now;
+                    drop(log);
+                    SEEN.fetch_add(1, Ordering::Relaxed);
+                } else if text.contains(r#"id="composer""#) {
+                    // Hearth's answer to this client's own message.
+                    let sent = sent_at.load(Ordering::Relaxed);
+                    let mut log = log.lock().unwrap();
+                    if text.contains("composer-problem") {
+                        log.refused += 1;
+                    }
+                    if sent > 0 {
+                        log.ack_us.push(now.saturating_sub(sent).min(u64::from(u32::MAX)) as u32);
+                    }
+                }
+            }
+            Some(Ok(Message::Close(frame))) => break format!("closed: {frame:?}"),
+            Some(Ok(_)) => {}
+            Some(Err(err)) => break format!("error: {err}"),
+            None => break "ended".to_owned(),
+        }
+    };
+    log.lock().unwrap().closed = Some(ending);
+}
+
+/// `(data-seq, phase, send time)` of a message frame.
+fn parse(text: &str) -> Option<(u64, u32, u64)> {
+    let at = text.find("data-seq=\"")? + 10;
+    let seq = text[at..].split('"').next()?.parse().ok()?;
+    let at = text.find(MARK)? + MARK.len();
+    let mut parts = text[at..].split([' ', '<']);
+    let phase = parts.next()?.parse().ok()?;
+    let sent_us = parts.next()?.parse().ok()?;
+    Some((seq, phase, sent_us))
+}
+
+async fn send(
+    i: usize,
+    mut sink: SplitSink<Ws, Message>,
+    sent_at: Arc<AtomicU64>,
+    phase: u32,
+    start: tokio::time::Instant,
+    period: Duration,
+    count: u64,
+) -> (usize, SplitSink<Ws, Message>, u64, Option<String>) {
+    let mut tick = tokio::time::interval_at(start, period);
+    let mut sent = 0;
+    for _ in 0..count {
+        tick.tick().await;
+        let now = now_us();
+        sent_at.store(now, Ordering::Relaxed);
+        let body = format!("{MARK}{phase} {now} {i}");
+        let frame = serde_json::json!({ "kind": "send", "body": body, "HEADERS": {} });
+        if let Err(err) = sink.send(Message::text(frame.to_string())).await {
+            return (i, sink, sent, Some(err.to_string()));
+        }
+        sent += 1;
+    }
+    (i, sink, sent, None)
+}

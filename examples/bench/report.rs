@@ -1,0 +1,528 @@
+//! The printed result: where and when it ran, and the tables.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::chat::Fanout;
+use crate::http::Wrk;
+use crate::{Args, Run};
+
+pub struct Machine {
+    pub date: String,
+    pub cpu: String,
+    pub cores: usize,
+    pub memory_gib: f64,
+    pub kernel: String,
+    pub load_before: String,
+    pub load_after: String,
+    pub commit: String,
+}
+
+impl Machine {
+    pub fn here() -> Self {
+        let cpuinfo = read("/proc/cpuinfo");
+        let cpu = cpuinfo
+            .lines()
+            .find_map(|line| line.strip_prefix("model name")?.split_once(':').map(|(_, m)| m))
+            .unwrap_or("unknown CPU")
+            .trim()
+            .to_owned();
+        let memory_kib: f64 = read("/proc/meminfo")
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix("MemTotal:")?.split_whitespace().next()?.parse().ok()
+            })
+            .unwrap_or(0.0);
+        Machine {
+            date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+            cpu,
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            memory_gib: memory_kib / 1024.0 / 1024.0,
+            kernel: read("/proc/sys/kernel/osrelease").trim().to_owned(),
+            load_before: load_average(),
+            load_after: String::new(),
+            commit: commit(Path::new(env!("CARGO_MANIFEST_DIR"))),
+        }
+    }
+
+    pub fn finish(mut self) -> Self {
+        self.load_after = load_average();
+        self
+    }
+}
+
+fn read(path: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+fn load_average() -> String {
+    read("/proc/loadavg").split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+/// The checked-out commit, read from `.git` (no git needed).
+fn commit(repo: &Path) -> String {
+    let mut git = repo.join(".git");
+    if git.is_file() {
+        // A worktree: `.git` names the real folder.
+        let pointer = read(&git);
+        if let Some(dir) = pointer.trim().strip_prefix("gitdir:") {
+            git = repo.join(dir.trim());
+        }
+    }
+    let common = match read(git.join("commondir")).trim() {
+        "" => git.clone(),
+        dir => git.join(dir),
+    };
+    let head = read(git.join("HEAD"));
+    let head = head.trim();
+    let Some(reference) = head.strip_prefix("ref: ") else {
+        return short(head).unwrap_or_else(|| "unknown".into());
+    };
+    let branch = reference.trim_start_matches("refs/heads/");
+    let loose: Vec<PathBuf> = vec![git.join(reference), common.join(reference)];
+    let hash = loose.iter().map(read).find(|h| !h.trim().is_empty()).or_else(|| {
+        read(common.join("packed-refs")).lines().find_map(|line| {
+            let (hash, name) = line.split_once(' ')?;
+            (name == reference).then(|| hash.to_owned())
+        })
+    });
+    match hash.and_then(|h| short(h.trim())) {
+        Some(hash) => format!("{hash} ({branch})"),
+        None => format!("none yet ({branch})"),
+    }
+}
+
+fn short(hash: &str) -> Option<String> {
+    (hash.len() >= 12 && hash.chars().all(|c| c.is_ascii_hexdigit())).then(|| hash[..12].to_owned())
+}
+
+pub fn open_file_limit() -> u64 {
+    read("/proc/self/limits")
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("Max open files")?.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or(1024)
+}
+
+/// 1234567 → "1,234,567".
+fn int(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A number with about three significant digits.
+fn num(x: f64) -> String {
+    if !x.is_finite() {
+        "—".into()
+    } else if x >= 1000.0 {
+        int(x.round() as u64)
+    } else if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 1.0 { format!("{} ms", num(s * 1000.0)) } else { format!("{} s", num(s)) }
+}
+
+fn mib(kib: u64) -> String {
+    num(kib as f64 / 1024.0)
+}
+
+fn ratio(hearth: f64, bare: f64) -> String {
+    if hearth.is_finite() && bare.is_finite() && bare > 0.0 {
+        format!("{}×", num(hearth / bare))
+    } else {
+        "—".into()
+    }
+}
+
+fn median(mut times: Vec<Duration>) -> Option<Duration> {
+    times.sort_unstable();
+    times.get(times.len() / 2).copied()
+}
+
+/// What a row's ratio divides: a run's number.
+type Value<'v> = &'v dyn Fn(&Run) -> Option<f64>;
+
+/// One table row: a label, the runs' cells, then "Hearth ÷ bare" cells when wanted.
+struct Table<'a> {
+    runs: &'a [Run],
+    ratios: bool,
+    out: String,
+}
+
+impl<'a> Table<'a> {
+    fn new(runs: &'a [Run], ratios: bool) -> Self {
+        let bare = runs.first().filter(|r| r.label.starts_with("bare"));
+        let ratios = ratios && bare.is_some() && runs.len() > 1;
+        let mut out = String::from("| |");
+        let mut rule = String::from("|---|");
+        for run in runs {
+            let _ = write!(out, " {} |", run.label);
+            rule.push_str("---:|");
+        }
+        if ratios {
+            for run in &runs[1..] {
+                let _ = write!(out, " {} ÷ bare |", run.label.trim_start_matches("Hearth, "));
+                rule.push_str("---:|");
+            }
+        }
+        let _ = writeln!(out);
+        out.push_str(&rule);
+        out.push('\n');
+        Table { runs, ratios, out }
+    }
+
+    /// `cell` renders a run's value; `value`, when given, is what the ratio divides.
+    fn row(
+        &mut self,
+        label: &str,
+        cell: impl Fn(&Run) -> Option<String>,
+        value: Option<Value<'_>>,
+    ) {
+        let _ = write!(self.out, "| {label} |");
+        for run in self.runs {
+            let text = match &run.error {
+                Some(_) if cell(run).is_none() => "failed".to_owned(),
+                _ => cell(run).unwrap_or_else(|| "—".into()),
+            };
+            let _ = write!(self.out, " {text} |");
+        }
+        if self.ratios {
+            let bare = value.and_then(|v| v(&self.runs[0]));
+            for run in &self.runs[1..] {
+                let text = match (value.and_then(|v| v(run)), bare) {
+                    (Some(h), Some(b)) => ratio(h, b),
+                    _ => String::new(),
+                };
+                let _ = write!(self.out, " {text} |");
+            }
+        }
+        self.out.push('\n');
+    }
+}
+
+fn fan(run: &Run) -> Option<&Fanout> {
+    run.fanout.as_ref()
+}
+
+fn page(w: &Option<Wrk>) -> Option<String> {
+    let w = w.as_ref()?;
+    let bad = if w.bad > 0 { format!(" ({} failed)", int(w.bad)) } else { String::new() };
+    Some(format!("{}/s · p50 {} ms · p99 {} ms{bad}", num(w.per_sec), num(w.p50_ms), num(w.p99_ms)))
+}
+
+pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
+    let mut out = String::new();
+    let offered = args.senders as f64 * args.rate * args.clients as f64;
+    let _ = writeln!(out, "### {} · commit {}\n", m.date, m.commit);
+    let _ = writeln!(
+        out,
+        "Machine: {}, {} cores, {:.1} GiB, Linux {}; load average {} before, {} after \
+         (load generator, wrk and servers share these cores).  ",
+        m.cpu, m.cores, m.memory_gib, m.kernel, m.load_before, m.load_after
+    );
+    let _ = writeln!(
+        out,
+        "Load: {} signed-in sockets in one room; {} senders × {} msg/s × {} s = {} deliveries/s \
+         offered. `{}`\n",
+        int(args.clients as u64),
+        args.senders,
+        num(args.rate),
+        num(args.duration),
+        int(offered as u64),
+        ["just bench".to_owned()]
+            .into_iter()
+            .chain(std::env::args().skip(1))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+
+    let _ = writeln!(out, "#### Chat fan-out\n");
+    let mut t = Table::new(runs, true);
+    t.row(
+        &format!("connect {} sockets (sign-in cookie, resume)", int(args.clients as u64)),
+        |r| r.fanout.as_ref().map(|_| secs(r.connect)),
+        Some(&|r| fan(r).map(|_| r.connect.as_secs_f64())),
+    );
+    t.row(
+        "messages sent / stored",
+        |r| {
+            let f = fan(r)?;
+            let refused =
+                if f.refused > 0 { format!(" ({} refused)", f.refused) } else { String::new() };
+            Some(format!("{} / {}{refused}", int(f.sent), f.stored.map_or("—".into(), int)))
+        },
+        None,
+    );
+    t.row(
+        "deliveries expected / seen",
+        |r| fan(r).map(|f| format!("{} / {}", int(f.expected), int(f.seen))),
+        None,
+    );
+    t.row(
+        "lost / duplicated / out of order",
+        |r| fan(r).map(|f| format!("{} / {} / {}", f.lost, f.duplicates, f.out_of_order)),
+        None,
+    );
+    t.row("sockets closed by the server", |r| fan(r).map(|f| f.closed.to_string()), None);
+    t.row(
+        "deliveries/s",
+        |r| fan(r).map(|f| num(f.deliveries_per_sec)),
+        Some(&|r| fan(r).map(|f| f.deliveries_per_sec)),
+    );
+    t.row(
+        "latency p50",
+        |r| fan(r).map(|f| format!("{} ms", num(f.p50_ms))),
+        Some(&|r| fan(r).map(|f| f.p50_ms)),
+    );
+    t.row(
+        "latency p90",
+        |r| fan(r).map(|f| format!("{} ms", num(f.p90_ms))),
+        Some(&|r| fan(r).map(|f| f.p90_ms)),
+    );
+    t.row(
+        "latency p99",
+        |r| fan(r).map(|f| format!("{} ms", num(f.p99_ms))),
+        Some(&|r| fan(r).map(|f| f.p99_ms)),
+    );
+    t.row(
+        "latency max",
+        |r| fan(r).map(|f| format!("{} ms", num(f.max_ms))),
+        Some(&|r| fan(r).map(|f| f.max_ms)),
+    );
+    t.row(
+        "send → stored, as the sender sees it, p50 / p99",
+        |r| {
+            let f = fan(r).filter(|f| f.ack_p50_ms.is_finite())?;
+            Some(format!("{} / {} ms", num(f.ack_p50_ms), num(f.ack_p99_ms)))
+        },
+        None,
+    );
+    t.row(
+        "server CPU per delivery",
+        |r| fan(r).map(|f| format!("{} µs", num(f.server_cpu_us_per_delivery))),
+        Some(&|r| fan(r).map(|f| f.server_cpu_us_per_delivery)),
+    );
+    t.row(
+        "… plus PostgreSQL's CPU for Hearth, per delivery",
+        |r| {
+            let f = fan(r)?;
+            let db = f.db_cpu_us_per_delivery?;
+            Some(format!("{} µs", num(f.server_cpu_us_per_delivery + db)))
+        },
+        Some(&|r| {
+            let f = fan(r)?;
+            match f.db_cpu_us_per_delivery {
+                Some(db) => Some(f.server_cpu_us_per_delivery + db),
+                // The bare server has no database to add.
+                None if r.label.starts_with("bare") => Some(f.server_cpu_us_per_delivery),
+                None => None,
+            }
+        }),
+    );
+    t.row(
+        "server CPU, cores busy",
+        |r| fan(r).map(|f| num(f.server_cpu_cores)),
+        Some(&|r| fan(r).map(|f| f.server_cpu_cores)),
+    );
+    t.row(
+        "server RSS per socket",
+        |r| {
+            fan(r)?;
+            Some(format!("{} KiB", num(per_socket(r, args))))
+        },
+        Some(&|r| fan(r).map(|_| per_socket(r, args))),
+    );
+    t.row(
+        "bytes per message frame",
+        |r| fan(r).map(|f| num(f.frame_bytes)),
+        Some(&|r| fan(r).map(|f| f.frame_bytes)),
+    );
+    t.row("load generator, cores busy", |r| fan(r).map(|f| num(f.generator_cpu_cores)), None);
+    t.row(
+        "other processes on the machine, cores busy",
+        |r| fan(r).map(|f| num(f.others_cpu_cores)),
+        None,
+    );
+    out.push_str(&t.out);
+
+    let hearth_runs: Vec<&Run> = runs.iter().filter(|r| r.label.starts_with("Hearth")).collect();
+    if !hearth_runs.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n#### Pages (wrk, {} connections, {} s each, {} sockets still open)\n",
+            args.connections,
+            args.page_seconds,
+            int(args.clients as u64)
+        );
+        let only: Vec<Run> = hearth_runs.iter().map(|r| shallow(r)).collect();
+        let mut t = Table::new(&only, false);
+        t.row("`/healthz` (no session)", |r| page(&r.healthz), None);
+        t.row("`/dashboard`, signed in", |r| page(&r.dashboard), None);
+        out.push_str(&t.out);
+
+        let _ = writeln!(out, "\n#### Sign-in storm (bcrypt cost {})\n", args.cost);
+        let pool = m.cores.saturating_sub(1).max(1);
+        let mut t = Table::new(&only, false);
+        t.row(
+            &format!("one bcrypt hash at cost {}, measured here", args.cost),
+            |r| r.storm.as_ref().map(|s| secs(s.hash)),
+            None,
+        );
+        t.row(
+            &format!("limit: {} cores ÷ hash time", m.cores),
+            |r| {
+                r.storm
+                    .as_ref()
+                    .map(|s| format!("{}/s", num(m.cores as f64 / s.hash.as_secs_f64())))
+            },
+            None,
+        );
+        t.row(
+            &format!(
+                "sign-ins/s achieved ({} in flight, {} s)",
+                args.storm_parallel,
+                num(args.storm_seconds)
+            ),
+            |r| {
+                let s = r.storm.as_ref()?;
+                let limit = m.cores as f64 / s.hash.as_secs_f64();
+                let failed = if s.storm.refused > 0 {
+                    format!(", {} failed", s.storm.refused)
+                } else {
+                    String::new()
+                };
+                Some(format!(
+                    "{}/s = {:.0}% of the limit{failed}",
+                    num(s.storm.per_sec),
+                    s.storm.per_sec / limit * 100.0
+                ))
+            },
+            None,
+        );
+        t.row(
+            &format!("Hearth's hashing pool: {pool} of {} cores", m.cores),
+            |r| {
+                let s = r.storm.as_ref()?;
+                let pool_limit = pool as f64 / s.hash.as_secs_f64();
+                Some(format!(
+                    "{}/s max; {:.0}% used",
+                    num(pool_limit),
+                    s.storm.per_sec / pool_limit * 100.0
+                ))
+            },
+            None,
+        );
+        t.row(
+            "sign-in time p50 (queued behind the pool)",
+            |r| r.storm.as_ref().map(|s| format!("{} ms", num(s.storm.p50_ms))),
+            None,
+        );
+        t.row(
+            &format!(
+                "chat p50 / p99, quiet → during the storm ({} senders × 1/s)",
+                args.storm_senders
+            ),
+            |r| {
+                let s = r.storm.as_ref()?;
+                Some(format!(
+                    "{} / {} → {} / {} ms",
+                    num(s.quiet.p50_ms),
+                    num(s.quiet.p99_ms),
+                    num(s.during.p50_ms),
+                    num(s.during.p99_ms)
+                ))
+            },
+            None,
+        );
+        t.row(
+            "chat lost / duplicated during the storm",
+            |r| r.storm.as_ref().map(|s| format!("{} / {}", s.during.lost, s.during.duplicates)),
+            None,
+        );
+        out.push_str(&t.out);
+    }
+
+    let _ = writeln!(out, "\n#### Start-up and memory\n");
+    let mut t = Table::new(runs, false);
+    t.row(
+        &format!(
+            "process start → first healthy `/healthz`, existing database (median of {})",
+            args.startups.max(1)
+        ),
+        |r| {
+            let all = r.startups.clone();
+            let (lo, hi) = (all.iter().min()?, all.iter().max()?);
+            let spread = if all.len() > 1 {
+                format!(" ({}–{})", secs(*lo), secs(*hi))
+            } else {
+                String::new()
+            };
+            Some(format!("{}{spread}", secs(median(all)?)))
+        },
+        None,
+    );
+    t.row(
+        "RSS, no clients",
+        |r| (r.rss_idle_kib > 0).then(|| format!("{} MiB", mib(r.rss_idle_kib))),
+        None,
+    );
+    t.row(
+        &format!("RSS, {} idle sockets", int(args.clients as u64)),
+        |r| (r.rss_sockets_kib > 0).then(|| format!("{} MiB", mib(r.rss_sockets_kib))),
+        None,
+    );
+    t.row(
+        "peak RSS over the run",
+        |r| (r.rss_peak_kib > 0).then(|| format!("{} MiB", mib(r.rss_peak_kib))),
+        None,
+    );
+    t.row(
+        &format!("sign-up of {} people (cost 4, 16 at a time)", int(args.clients as u64)),
+        |r| {
+            r.signup
+                .map(|d| format!("{} ({}/s)", secs(d), num(args.clients as f64 / d.as_secs_f64())))
+        },
+        None,
+    );
+    out.push_str(&t.out);
+
+    for run in runs {
+        if let Some(err) = &run.error {
+            let _ = writeln!(out, "\n**{} failed:** {err}", run.label);
+        }
+    }
+    out
+}
+
+fn per_socket(r: &Run, args: &Args) -> f64 {
+    (r.rss_sockets_kib as f64 - r.rss_idle_kib as f64) / args.clients as f64
+}
+
+/// A copy of the parts of a run the page and storm tables show.
+fn shallow(r: &Run) -> Run {
+    Run {
+        label: r.label.clone(),
+        healthz: r.healthz.clone(),
+        dashboard: r.dashboard.clone(),
+        storm: r.storm.clone(),
+        error: r.error.clone(),
+        ..Run::default()
+    }
+}
