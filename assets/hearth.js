@@ -40,7 +40,7 @@
 
   window.addEventListener("resize", showCurrentRoom);
 
-  document.addEventListener("DOMContentLoaded", function () {
+  function pageReady() {
     localTimes(document);
     showCurrentRoom();
     var list = messages();
@@ -49,6 +49,31 @@
       if (divider) { divider.scrollIntoView({ block: "center" }); }
       else { list.scrollTop = list.scrollHeight; }
     }
+  }
+
+  document.addEventListener("DOMContentLoaded", pageReady);
+
+  // Boosted forms (hx-boost): the answer replaces the page even when it is a form
+  // shown again with its problems (422) or an error page, as it would without htmx.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (e.detail.boosted && e.detail.xhr.status >= 400) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  });
+
+  // After a boosted swap the page is new but the document is not: set it up as on
+  // load, and put the focus where a reader needs it, on the first field with a
+  // problem (its message is read with it) or else on the alert or the heading.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (!e.detail.boosted) { return; }
+    pageReady();
+    var focus = document.querySelector('main [aria-invalid="true"]');
+    if (!focus) {
+      focus = document.querySelector("main [role=alert]") || document.querySelector("main h1");
+      if (focus) { focus.setAttribute("tabindex", "-1"); }
+    }
+    if (focus) { focus.focus(); }
   });
 
   // Stay at the newest message when one arrives, unless the reader scrolled up.

@@ -20,7 +20,7 @@ use crate::error::AppError;
 use crate::google::Google;
 use crate::web::limits::Limits;
 use crate::web::session::{CookieSettings, Store};
-use crate::web::{assets, errors, log, protect, session};
+use crate::web::{assets, boost, errors, log, protect, session};
 use crate::{accounts, admin, api, chat, dashboard, google, home, telemetry};
 
 /// What every handler can reach. Cloning is cheap: it is one `Arc`.
@@ -208,6 +208,8 @@ pub fn endpoint(state: AppState) -> impl Endpoint + 'static {
         .around(errors::render)
         .boxed()
         .around(protect::headers)
+        .boxed()
+        .around(boost::history)
         .boxed()
         .around(log::requests)
         .data(state)

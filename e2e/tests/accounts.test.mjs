@@ -70,6 +70,60 @@ describe("accounts", { timeout: 60_000 }, () => {
     await context.close();
   });
 
+  test("9. with htmx a form is answered without a reload, its button waits, and a problem gets the focus", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const lin = person("Lin Boost");
+    await signUp(page, app, lin);
+    await signOut(page);
+    await page.goto(`${app.url}/login?next=%2Fdashboard`);
+    // A full page load would forget this.
+    await page.evaluate(() => {
+      window.hearthSameDocument = true;
+    });
+    const submit = page.locator('form[action="/login"] button[type="submit"]');
+
+    // Hold the answer long enough to see the form waiting for it.
+    let release;
+    const held = new Promise((resolve) => {
+      release = resolve;
+    });
+    await page.route("**/login", async (route) => {
+      if (route.request().method() === "POST") await held;
+      await route.continue();
+    });
+    await page.fill("#field-email", lin.email);
+    await page.fill("#field-password", "not the password at all");
+    await submit.click();
+    await page.waitForFunction(() => document.querySelector('form[action="/login"] button[type="submit"]').disabled);
+    release();
+    await page.locator("main [role=alert]").waitFor();
+    assert.equal(await page.evaluate(() => window.hearthSameDocument), true, "answered without a reload");
+    assert.equal(await submit.isDisabled(), false);
+    assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, "/login?next=%2Fdashboard");
+    // The focus moves once htmx has settled the new content.
+    await page.waitForFunction(() => document.activeElement?.getAttribute("role") === "alert", null, {
+      timeout: 2_000,
+    });
+    assert.equal(await page.inputValue("#field-email"), lin.email);
+    await page.unroute("**/login");
+
+    await fillSignIn(page, lin);
+    await waitForPath(page, "/dashboard");
+    await page.locator("h1", { hasText: lin.name }).waitFor();
+    assert.equal(await page.evaluate(() => window.hearthSameDocument), true, "signed in without a reload");
+
+    // A field-level problem: the focus goes to that field, which names the problem.
+    await page.fill("#field-current_password", lin.password);
+    await page.fill("#field-new_password", "short");
+    await page.click('form[action="/dashboard/password"] button[type="submit"]');
+    await page.locator('#field-new_password[aria-invalid="true"]').waitFor();
+    await page.waitForFunction(() => document.activeElement?.id === "field-new_password", null, { timeout: 2_000 });
+    assert.equal(await page.evaluate(() => window.hearthSameDocument), true);
+    assert.equal(new URL(page.url()).pathname, "/dashboard");
+    await context.close();
+  });
+
   test("8. an unsafe next lands on the dashboard after sign-in", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -40,13 +40,16 @@ function watch(page) {
   return page;
 }
 
-/** axe in every variant, then the screenshots; fails listing every violation. */
+/** axe and the page width in every variant, then the screenshots; fails listing every problem. */
 async function check(page, name) {
   const found = [];
   for (const v of VARIANTS) {
     await page.setViewportSize(v.size);
     await page.emulateMedia({ colorScheme: v.colorScheme });
     for (const line of await axeViolations(page)) found.push(`[${v.label}] ${line}`);
+    // Nothing may make the whole page scroll sideways (wide tables scroll in their box).
+    const wider = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (wider > 0) found.push(`[${v.label}] the page is ${wider} px wider than the window`);
   }
   await page.emulateMedia({ colorScheme: "light" });
   await screenshots(page, name);
@@ -148,6 +151,20 @@ describe("every page: axe and screenshots", { timeout: 180_000 }, () => {
   test("dashboard", async () => {
     await ada.page.goto(`${app.url}/dashboard`);
     await check(ada.page, "dashboard");
+  });
+
+  test("dashboard with a new API token", async () => {
+    await ada.page.goto(`${app.url}/dashboard`);
+    await ada.page.fill("#field-name", "Weather bot");
+    await ada.page.click('form[action="/dashboard/tokens"] button[type="submit"]');
+    await ada.page.locator("code.token").waitFor();
+    await check(ada.page, "dashboard-token");
+  });
+
+  test("administration (Ada made the first account)", async () => {
+    await ada.page.goto(`${app.url}/admin`);
+    await ada.page.locator("h1#people").waitFor();
+    await check(ada.page, "admin");
   });
 
   test("chat", async () => {

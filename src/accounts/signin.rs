@@ -113,7 +113,7 @@ fn view(state: &AppState, email: &str, next: &str, problem: Option<&str>) -> Mar
                 @if let Some(problem) = problem {
                     p.alert role="alert" { (problem) }
                 }
-                form method="post" action="/login" {
+                form method="post" action="/login" hx-boost="true" hx-disabled-elt="find button" {
                     input type="hidden" name="next" value=(next);
                     (Field { label: "Email", name: "email", kind: "email", value: email,
                         error: None, autocomplete: "username", hint: None }.render())

@@ -138,7 +138,7 @@ fn view(state: &AppState, input: &SignupForm, problems: &Problems, first: bool) 
                 @if first {
                     p.notice { "This is the first account: it will run this Hearth as its administrator." }
                 }
-                form method="post" action="/signup" {
+                form method="post" action="/signup" hx-boost="true" hx-disabled-elt="find button" {
                     input type="hidden" name="invite" value=(input.invite);
                     (Field { label: "Name", name: "name", kind: "text", value: &input.name,
                         error: problems.name, autocomplete: "name", hint: None }.render())

@@ -61,7 +61,7 @@ async fn show(
                     ("invite", Some(Ok(url))) => {
                         p { "People join with this link. Share it with those you want here:" }
                         p { input.invite-link type="text" readonly value=(url) aria-label="Invite link"; }
-                        form method="post" action="/admin/invite/reset" {
+                        form method="post" action="/admin/invite/reset" hx-boost="true" hx-disabled-elt="find button" {
                             button.secondary type="submit" { "Make a new link" }
                         }
                         p.hint { "A new link stops the old one from working." }

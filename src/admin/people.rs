@@ -67,7 +67,7 @@ pub fn table(people: &[Person], me: i64, now: i64) -> Markup {
                                 @if p.is_admin { "Administrator" } @else { "Member" }
                                 @if p.deactivated_at.is_some() { ", deactivated" }
                             }
-                            td.actions {
+                            td { div.actions {
                                 @if p.deactivated_at.is_some() {
                                     (action(p, "reactivate", "Reactivate"))
                                 } @else if p.id != me {
@@ -75,7 +75,7 @@ pub fn table(people: &[Person], me: i64, now: i64) -> Markup {
                                 }
                                 @if p.is_admin { (action(p, "demote", "Remove administrator")) }
                                 @else { (action(p, "promote", "Make administrator")) }
-                            }
+                            } }
                         }
                     }
                 }
@@ -86,7 +86,7 @@ pub fn table(people: &[Person], me: i64, now: i64) -> Markup {
 
 fn action(p: &Person, action: &str, label: &str) -> Markup {
     html! {
-        form.inline method="post" action=(format!("/admin/people/{}/{action}", p.id)) {
+        form.inline method="post" action=(format!("/admin/people/{}/{action}", p.id)) hx-boost="true" hx-disabled-elt="find button" {
             button.secondary.small type="submit" { (label) span.visually-hidden { " " (p.name) } }
         }
     }

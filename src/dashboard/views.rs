@@ -89,7 +89,7 @@ impl Dashboard<'_> {
                         }
                     }
                     @if sessions.len() > 1 {
-                        form method="post" action="/dashboard/sessions/end-others" {
+                        form method="post" action="/dashboard/sessions/end-others" hx-boost="true" hx-disabled-elt="find button" {
                             button.secondary type="submit" { "Sign out all other sessions" }
                         }
                     }
@@ -104,7 +104,7 @@ impl Dashboard<'_> {
                         p.hint { "Your account has no password; you sign in with Google." }
                     }
                     @if user.password_hash.is_some() || self.may_set_password {
-                        form method="post" action="/dashboard/password" {
+                        form method="post" action="/dashboard/password" hx-boost="true" hx-disabled-elt="find button" {
                             // Lets password managers file the new password under this account.
                             input type="hidden" name="username" autocomplete="username" value=(user.email);
                             @if user.password_hash.is_some() {
@@ -160,14 +160,14 @@ impl Dashboard<'_> {
                                         None => { "never used" },
                                     }
                                 }
-                                form method="post" action=(format!("/dashboard/tokens/{}/revoke", t.id)) {
+                                form method="post" action=(format!("/dashboard/tokens/{}/revoke", t.id)) hx-boost="true" hx-disabled-elt="find button" {
                                     button.secondary.small type="submit" { "Revoke " span.visually-hidden { (t.name) } }
                                 }
                             }
                         }
                     }
                 }
-                form method="post" action="/dashboard/tokens" {
+                form method="post" action="/dashboard/tokens" hx-boost="true" hx-disabled-elt="find button" {
                     (Field { label: "Token name", name: "name", kind: "text", value: "", error: None,
                         autocomplete: "off", hint: Some("What it is for, such as “weather bot”.") }.render())
                     button.secondary type="submit" { "Make a token" }

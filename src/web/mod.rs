@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod boost;
 pub mod client;
 pub mod errors;
 pub mod form;

@@ -11,6 +11,7 @@ on_both_databases!(
     after_signing_out_the_old_cookie_is_refused,
     an_unknown_session_cookie_is_removed,
     a_long_unicode_passphrase_works_and_changing_its_last_character_fails,
+    a_form_sent_by_htmx_keeps_the_address_unless_it_was_redirected,
 );
 
 const PASSWORD: &str = "analytical engine";
@@ -155,4 +156,32 @@ async fn a_long_unicode_passphrase_works_and_changing_its_last_character_fails(b
         .post_form("/login", &[("email", "ada@example.org"), ("password", &wrong)])
         .await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+}
+
+/// htmx pushes the answer's URL after a boosted form; a form shown again must not
+/// leave `/login` (a POST-only address) in the history, a redirect must.
+async fn a_form_sent_by_htmx_keeps_the_address_unless_it_was_redirected(backend: Backend) {
+    let app = backend.spawn().await;
+    app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    let browser = app.browser();
+    let boosted = |password: &'static str| {
+        browser
+            .client
+            .post(browser.url("/login"))
+            .header("sec-fetch-site", "same-origin")
+            .header("hx-request", "true")
+            .header("hx-boosted", "true")
+            .form(&[("email", "ada@example.org"), ("password", password), ("next", "/dashboard")])
+            .send()
+    };
+
+    let refused = crate::support::read(boosted("not it").await).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.headers.get("hx-push-url").map(|v| v.as_bytes()), Some(&b"false"[..]));
+    assert!(refused.body.contains("role=\"alert\""), "the problem is on the page");
+
+    let signed_in = crate::support::read(boosted(PASSWORD).await).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    assert_eq!(signed_in.location(), "/dashboard");
+    assert!(signed_in.headers.get("hx-push-url").is_none());
 }
