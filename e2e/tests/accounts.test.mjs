@@ -121,6 +121,12 @@ describe("accounts", { timeout: 60_000 }, () => {
     await page.waitForFunction(() => document.activeElement?.id === "field-new_password", null, { timeout: 2_000 });
     assert.equal(await page.evaluate(() => window.hearthSameDocument), true);
     assert.equal(new URL(page.url()).pathname, "/dashboard");
+
+    // No copy of a page is kept in the tab for the back button; going back asks again.
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("htmx-history-cache")), null);
+    await signOut(page);
+    await page.goBack();
+    await waitForPath(page, "/login", "?next=%2Fdashboard");
     await context.close();
   });
 

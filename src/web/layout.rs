@@ -16,8 +16,10 @@ pub fn page(title: &str, viewer: Option<&User>, content: Markup) -> Markup {
                 title { (title) " · Hearth" }
                 link rel="icon" href=(assets::url("favicon.svg")) type="image/svg+xml";
                 link rel="stylesheet" href=(assets::url("hearth.css"));
-                // htmx would otherwise add an inline <style>, which the CSP refuses.
-                meta name="htmx-config" content=r#"{"includeIndicatorStyles":false,"allowEval":false}"#;
+                // htmx would otherwise add an inline <style>, which the CSP refuses, and
+                // keep copies of pages (a new API token, say) in the tab's storage for
+                // the back button: going back loads the page again instead.
+                meta name="htmx-config" content=r#"{"includeIndicatorStyles":false,"allowEval":false,"historyCacheSize":0,"refreshOnHistoryMiss":true}"#;
                 script src=(assets::url("htmx.min.js")) defer {}
                 script src=(assets::url("htmx-ext-ws.js")) defer {}
                 script src=(assets::url("hearth.js")) defer {}
