@@ -16,7 +16,22 @@ on_both_databases!(
 );
 
 const SECOND: Duration = Duration::from_secs(1);
-const HEARTH: &str = env!("CARGO_BIN_EXE_hearth");
+
+/// The binary these tests run as a process: `HEARTH_BIN` when set (CI points it at
+/// the release build, the one the Dockerfile ships), else the one cargo built for them.
+fn hearth_binary() -> String {
+    std::env::var("HEARTH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hearth").to_owned())
+}
+
+/// The container's user (the Dockerfile's `USER`), when these tests run as root.
+const CONTAINER_USER: u32 = 10001;
+
+fn running_as_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
 
 async fn metrics_count_requests_sockets_messages_and_sign_ins(backend: Backend) {
     let app = backend.spawn_with(|c| c.metrics_bind = Some("127.0.0.1:0".parse().unwrap())).await;
@@ -47,7 +62,7 @@ async fn metrics_count_requests_sockets_messages_and_sign_ins(backend: Backend) 
 
 /// Runs `hearth <args>` against the app's database, with `stdin` as input.
 async fn cli(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String) {
-    let mut child = tokio::process::Command::new(HEARTH)
+    let mut child = tokio::process::Command::new(hearth_binary())
         .args(args)
         .env_clear()
         .env("DATABASE_URL", app.database_url())
@@ -159,8 +174,22 @@ async fn sigterm_finishes_requests_closes_sockets_with_1012_and_exits_0_and_a_re
     let fly = fly_toml();
     let port = crate::support::bind().await.local_addr().unwrap().port();
     let metrics_port = crate::support::bind().await.local_addr().unwrap().port();
+    // As root, run as the container's unprivileged user, in a folder it owns.
+    let as_root = running_as_root();
+    if as_root {
+        std::fs::create_dir_all(&data).unwrap();
+        std::os::unix::fs::chown(&data, Some(CONTAINER_USER), Some(CONTAINER_USER)).unwrap();
+    }
     let start = || {
-        let mut command = tokio::process::Command::new(HEARTH);
+        let mut command = if as_root {
+            let mut setpriv = tokio::process::Command::new("setpriv");
+            let id = CONTAINER_USER.to_string();
+            setpriv.args(["--reuid", &id, "--regid", &id, "--clear-groups", "--"]);
+            setpriv.arg(hearth_binary());
+            setpriv
+        } else {
+            tokio::process::Command::new(hearth_binary())
+        };
         command.env_clear();
         for (key, value) in &fly["env"] {
             command.env(key, value);
@@ -192,6 +221,11 @@ async fn sigterm_finishes_requests_closes_sockets_with_1012_and_exits_0_and_a_re
 
     let mut hearth = start();
     wait_ready().await;
+    if as_root {
+        use std::os::unix::fs::MetadataExt;
+        let db = std::fs::metadata(data.join("hearth.db")).unwrap();
+        assert_eq!(db.uid(), CONTAINER_USER, "the database was made by the container's user");
+    }
     let app = crate::support::External::new(&base);
     let ada = app.signed_up("Ada", "ada@example.org", "analytical engine").await;
     let mut ws = app.socket(&ada, "general").await;
@@ -241,7 +275,7 @@ async fn authentication_events_are_logged_without_secrets() {
     let data = std::env::temp_dir().join(format!("hearth-audit-{:x}", rand::random::<u64>()));
     let port = crate::support::bind().await.local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut hearth = tokio::process::Command::new(HEARTH)
+    let mut hearth = tokio::process::Command::new(hearth_binary())
         .env_clear()
         .env("BIND", format!("127.0.0.1:{port}"))
         .env("DATABASE_URL", format!("sqlite://{}/hearth.db", data.display()))
