@@ -65,7 +65,7 @@ impl AppState {
         let cookie = CookieSettings::new(base_url.scheme() == "https", config.session_idle());
         let hub = Arc::new(Hub::new(config.chat_socket_queue as usize));
         Ok(AppState(Arc::new(Shared {
-            passwords: Passwords::new(config.bcrypt_cost),
+            passwords: Passwords::new(config.bcrypt_cost)?,
             limits: Limits::new(&config),
             feed: Feed::start(db.clone(), hub.clone()),
             hub,

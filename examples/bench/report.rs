@@ -378,7 +378,6 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
         out.push_str(&t.out);
 
         let _ = writeln!(out, "\n#### Sign-in storm (bcrypt cost {})\n", args.cost);
-        let pool = m.cores.saturating_sub(1).max(1);
         let mut t = Table::new(&only, false);
         t.row(
             &format!("one bcrypt hash at cost {}, measured here", args.cost),
@@ -417,20 +416,7 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
             None,
         );
         t.row(
-            &format!("Hearth's hashing pool: {pool} of {} cores", m.cores),
-            |r| {
-                let s = r.storm.as_ref()?;
-                let pool_limit = pool as f64 / s.hash.as_secs_f64();
-                Some(format!(
-                    "{}/s max; {:.0}% used",
-                    num(pool_limit),
-                    s.storm.per_sec / pool_limit * 100.0
-                ))
-            },
-            None,
-        );
-        t.row(
-            "sign-in time p50 (queued behind the pool)",
+            "sign-in time p50 (queued for a hashing thread)",
             |r| r.storm.as_ref().map(|s| format!("{} ms", num(s.storm.p50_ms))),
             None,
         );
