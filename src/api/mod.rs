@@ -121,9 +121,10 @@ async fn history(
     Ok(Json(found.into_iter().map(MessageOut::from).collect()))
 }
 
+/// The body of `POST /api/rooms/{slug}/messages`.
 #[derive(Deserialize)]
-struct NewMessage {
-    body: String,
+pub struct NewMessage {
+    pub body: String,
 }
 
 /// Posts a message; it appears live in every browser in the room.
@@ -161,12 +162,21 @@ impl<'a, T: serde::de::DeserializeOwned> FromRequest<'a> for JsonBody<T> {
             poem::error::ReadBodyError::PayloadTooLarge => AppError::PayloadTooLarge,
             _ => AppError::BadRequest("the body could not be read"),
         })?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|_| AppError::BadRequest("the body is not valid JSON"))?;
-        let parsed = serde_json::from_value(value)
-            .map_err(|_| AppError::Unprocessable("the JSON does not have the expected fields"))?;
-        Ok(JsonBody(parsed))
+        Ok(JsonBody(decode_json(&bytes)?))
     }
+}
+
+/// Tells apart a body that is not JSON (400) from JSON of the wrong shape (422).
+/// Every body the API takes is an object: serde would also fill a struct from an
+/// array (`["hi"]`), which no client means.
+pub fn decode_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| AppError::BadRequest("the body is not valid JSON"))?;
+    if !value.is_object() {
+        return Err(AppError::Unprocessable("the body must be a JSON object"));
+    }
+    serde_json::from_value(value)
+        .map_err(|_| AppError::Unprocessable("the JSON does not have the expected fields"))
 }
 
 #[handler]

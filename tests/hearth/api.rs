@@ -185,6 +185,9 @@ async fn bad_api_input_gets_the_right_json_error(backend: Backend) {
             StatusCode::UNPROCESSABLE_ENTITY,
             "unprocessable",
         ),
+        // Found by `just fuzz` (json_body): serde reads a struct from an array too,
+        // so `["hi"]` was posted as a message.
+        (r#"["hi"]"#.into(), "application/json", StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
         (
             r#"{"body": "   "}"#.into(),
             "application/json",
