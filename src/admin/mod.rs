@@ -41,7 +41,7 @@ async fn show(
     Data(session): Data<&Session>,
     Admin(admin): Admin,
 ) -> Result<Markup> {
-    let notice: Option<String> = session.remove(NOTICE).await?;
+    let notice: Option<String> = crate::web::session::take(session, NOTICE).await?;
     let people = people::all(&state.db).await?;
     let invite = match state.config.signup.as_str() {
         "invite" => Some(

@@ -47,8 +47,8 @@ async fn show(
     Data(session): Data<&Session>,
     CurrentUser(user): CurrentUser,
 ) -> Result<maud::Markup> {
-    let notice: Option<String> = session.remove(NOTICE).await?;
-    let new_token = session.remove(tokens::NEW_TOKEN).await?;
+    let notice: Option<String> = crate::web::session::take(session, NOTICE).await?;
+    let new_token = crate::web::session::take(session, tokens::NEW_TOKEN).await?;
     render(&state, session, &user, notice.as_deref(), new_token, views::PasswordProblems::default())
         .await
 }

@@ -8,9 +8,9 @@ use poem::{Endpoint, Request, Response};
 use super::Next;
 
 /// A boosted form's answer that is not a redirect (a form shown again with its
-/// problems, or a page such as a new token shown once) keeps the address the browser
-/// had: htmx would otherwise push the form's action, a URL that only takes POST. After
-/// a redirect, htmx pushes where it landed, as a plain form would.
+/// problems) keeps the address the browser had: htmx would otherwise push the form's
+/// action, a URL that only takes POST. After a redirect, htmx pushes where it landed,
+/// as a plain form would.
 pub async fn history(next: Next, req: Request) -> poem::Result<Response> {
     let posted_by_htmx = req.method() != Method::GET && req.header("hx-boosted").is_some();
     let mut resp = next.call(req).await?;

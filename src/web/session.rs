@@ -161,5 +161,18 @@ fn append_cookie(resp: &mut Response, cookie: &Cookie<'_>) {
     }
 }
 
+/// Removes and returns a one-time value (a notice, a new token). tower-sessions'
+/// `remove` marks the session changed even when the key is absent, which would write
+/// the session back on every page view that merely looks for a notice.
+pub async fn take<T: serde::de::DeserializeOwned>(
+    session: &Session,
+    key: &str,
+) -> Result<Option<T>, tower_sessions::session::Error> {
+    if session.get_value(key).await?.is_none() {
+        return Ok(None);
+    }
+    session.remove(key).await
+}
+
 /// Store handle for places that need to delete other sessions by id.
 pub type SharedStore = Arc<Store>;

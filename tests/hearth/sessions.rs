@@ -7,6 +7,7 @@ on_both_databases!(
     the_dashboard_lists_each_session_and_marks_this_one,
     signing_out_other_sessions_ends_them_and_keeps_this_one,
     changing_the_password_needs_the_current_one_and_ends_the_other_sessions,
+    looking_at_pages_does_not_write_the_session,
 );
 
 const PASSWORD: &str = "analytical engine";
@@ -85,4 +86,25 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
         .post_form("/login", &[("email", "ada@example.org"), ("password", "difference engine")])
         .await;
     assert_eq!(new.status, StatusCode::SEE_OTHER);
+}
+
+/// A page view reads the session; only a change (a notice shown once, "last active"
+/// moved on, at most every few minutes) writes it back and re-sends the cookie.
+async fn looking_at_pages_does_not_write_the_session(backend: Backend) {
+    let app = backend.spawn().await;
+    let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    for path in ["/dashboard", "/dashboard", "/admin", "/chat/general"] {
+        let page = ada.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert_eq!(page.set_cookies(), Vec::<String>::new(), "{path} wrote the session");
+    }
+
+    // A one-time notice is taken (a write), then gone (no write).
+    ada.post_form("/dashboard/tokens", &[("name", "bot")]).await;
+    let shown = ada.get("/dashboard").await;
+    assert!(shown.body.contains("Copy it now"));
+    assert_eq!(shown.set_cookies().len(), 1, "taking the new token out writes the session");
+    let again = ada.get("/dashboard").await;
+    assert!(!again.body.contains("Copy it now"));
+    assert!(again.set_cookies().is_empty());
 }
