@@ -77,6 +77,30 @@ audit:
     [ -n "${HEARTH_BIN:-}" ] || cargo build
     CHROME_PATH="${CHROME_PATH:-/usr/bin/chromium}" node tools/audit/run.mjs
 
+# Fuzz the code that meets raw input (fuzz/): each target (default: all) for SECONDS; a crash stops with its input in fuzz/artifacts/
+fuzz seconds="60" *targets:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
+    # cargo fuzz instruments with nightly flags (-Zsanitizer=address); the stable
+    # toolchain accepts them with RUSTC_BOOTSTRAP=1, set here and nowhere else.
+    export RUSTC_BOOTSTRAP=1
+    export CARGO_TARGET_DIR="$PWD/fuzz/target"
+    cd fuzz
+    targets="{{targets}}"
+    [ -n "$targets" ] || targets="$(cargo fuzz list)"
+    mkdir -p target
+    for target in $targets; do
+        echo "--- $target ({{seconds}} s)"
+        log="target/$target.log"
+        if ! cargo fuzz run -O -a "$target" -- -max_total_time={{seconds}} -max_len=4096 -print_final_stats=1 >"$log" 2>&1; then
+            grep -E -A12 'panicked|ERROR: AddressSanitizer|ERROR: libFuzzer' "$log" | head -40
+            echo "$target failed; the input is in fuzz/artifacts/$target/ (cargo fuzz run -O -a $target <file> replays it)" >&2
+            exit 1
+        fi
+        grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^Done [0-9]+ runs' "$log"
+    done
+
 # wapiti (sql, xss, csrf, http_headers, cookieflags) against a local Hearth, signed out and signed in; prints the findings (tools/scan/)
 scan:
     #!/usr/bin/env bash

@@ -11,7 +11,7 @@ pub mod messages;
 mod pages;
 mod people;
 pub mod rooms;
-mod socket;
+pub mod socket;
 pub mod views;
 
 use poem::{Route, get, post};

@@ -94,24 +94,58 @@ pub async fn upgrade(
         read_up_to: 0,
         kept_alive: Instant::now(),
     };
-    let config = WebSocketConfig::default()
+    Ok(ws
+        .config(websocket_config())
+        .on_upgrade(move |stream| connection.run(stream))
+        .into_response())
+}
+
+/// What a client may send, parsed once at the edge by [`Incoming::parse`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Incoming {
+    /// Send everything after this room message number, then go live.
+    Resume {
+        after: i64,
+    },
+    Send {
+        body: String,
+    },
+    Typing,
+}
+
+/// The frame as htmx sends it: the form's fields, all strings, plus its headers.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum Wire {
+    Resume { after: String },
+    Send { body: String },
+    Typing {},
+}
+
+impl Incoming {
+    /// A text frame's content, or why it breaks the protocol.
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        match serde_json::from_str::<Wire>(text).map_err(|_| "malformed frame")? {
+            Wire::Resume { after } => match after.trim().parse::<i64>() {
+                Ok(after) if after >= 0 => Ok(Self::Resume { after }),
+                _ => Err("malformed resume position"),
+            },
+            Wire::Send { body } => Ok(Self::Send { body }),
+            Wire::Typing {} => Ok(Self::Typing),
+        }
+    }
+}
+
+/// The WebSocket limits chat sockets are served with (also what `just fuzz` feeds).
+pub fn websocket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
         .max_message_size(Some(HARD_FRAME_LIMIT))
         .max_frame_size(Some(HARD_FRAME_LIMIT))
         // tungstenite's default 128 KiB read buffer is zero-filled before every read
         // and stays resident per socket; composer frames are small (the buffer still
         // grows for a large one). Measured in docs/benchmarks.md: CPU per delivery
         // about a third lower, memory per socket 145 → 19 KiB.
-        .read_buffer_size(4 * 1024);
-    Ok(ws.config(config).on_upgrade(move |stream| connection.run(stream)).into_response())
-}
-
-/// What a client may send. htmx sends form fields as strings.
-#[derive(Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-enum Incoming {
-    Resume { after: String },
-    Send { body: String },
-    Typing {},
+        .read_buffer_size(4 * 1024)
 }
 
 /// How a connection ends, from the server's side.
@@ -254,22 +288,16 @@ impl Socket {
             Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => return Ok(Vec::new()),
             Some(Err(err)) => return Err(transport_error(&err)),
         };
-        let Ok(incoming) = serde_json::from_str::<Incoming>(&text) else {
-            return Err(Ending::Abuse(CloseCode::Policy, "malformed frame"));
-        };
+        let incoming =
+            Incoming::parse(&text).map_err(|why| Ending::Abuse(CloseCode::Policy, why))?;
         let result = match incoming {
             // htmx sends one per connection; more is someone making the server read.
             Incoming::Resume { .. } if self.sent_up_to.is_some() => {
                 return Err(Ending::Abuse(CloseCode::Policy, "resume sent twice"));
             }
-            Incoming::Resume { after } => match after.trim().parse::<i64>() {
-                Ok(after) => self.resume(after).await,
-                Err(_) => {
-                    return Err(Ending::Abuse(CloseCode::Policy, "malformed resume position"));
-                }
-            },
+            Incoming::Resume { after } => self.resume(after).await,
             Incoming::Send { body } => self.send(&body).await,
-            Incoming::Typing {} => {
+            Incoming::Typing => {
                 super::bus::typing(&self.state, self.room.id, self.user.id, &self.user.name).await;
                 Ok(Vec::new())
             }
@@ -397,5 +425,30 @@ fn transport_error(err: &std::io::Error) -> Ending {
         Ending::Abuse(CloseCode::Invalid, "invalid UTF-8")
     } else {
         Ending::Abuse(CloseCode::Protocol, "protocol error")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Incoming;
+
+    #[test]
+    fn frames_as_htmx_sends_them_are_understood() {
+        let resume = r#"{"kind":"resume","after":" 42 ","HEADERS":{"HX-Request":"true"}}"#;
+        assert_eq!(Incoming::parse(resume), Ok(Incoming::Resume { after: 42 }));
+        let send = r#"{"kind":"send","body":"hi <b>","HEADERS":{}}"#;
+        assert_eq!(Incoming::parse(send), Ok(Incoming::Send { body: "hi <b>".into() }));
+        assert_eq!(Incoming::parse(r#"{"kind":"typing","body":"h"}"#), Ok(Incoming::Typing));
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_a_reason() {
+        for frame in ["", "null", "[]", r#"{"kind":"explode"}"#, r#"{"body":"no kind"}"#] {
+            assert_eq!(Incoming::parse(frame), Err("malformed frame"), "{frame}");
+        }
+        for after in ["-1", "x", "", "9223372036854775808"] {
+            let frame = format!(r#"{{"kind":"resume","after":"{after}"}}"#);
+            assert_eq!(Incoming::parse(&frame), Err("malformed resume position"), "{frame}");
+        }
     }
 }

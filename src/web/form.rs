@@ -28,13 +28,17 @@ impl<'a, T: DeserializeOwned> FromRequest<'a> for Form<T> {
             poem::error::ReadBodyError::PayloadTooLarge => AppError::PayloadTooLarge,
             _ => AppError::BadRequest("the body could not be read"),
         })?;
-        if !decodes_as_utf8(&bytes) {
-            return Err(AppError::BadRequest("the form is not valid UTF-8").into());
-        }
-        let value = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| AppError::BadRequest("the form is malformed"))?;
-        Ok(Form(value))
+        Ok(Form(decode(&bytes)?))
     }
+}
+
+/// An urlencoded body as `T`, refusing what serde_urlencoded would let through
+/// changed: invalid UTF-8 (it substitutes U+FFFD).
+pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    if !decodes_as_utf8(body) {
+        return Err(AppError::BadRequest("the form is not valid UTF-8"));
+    }
+    serde_urlencoded::from_bytes(body).map_err(|_| AppError::BadRequest("the form is malformed"))
 }
 
 fn decodes_as_utf8(body: &[u8]) -> bool {
