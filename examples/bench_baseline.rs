@@ -42,26 +42,17 @@ fn health() -> &'static str {
 #[handler]
 fn socket(ws: WebSocket, Data(room): Data<&Arc<Room>>) -> impl IntoResponse {
     let room = room.clone();
-    // The two things a minimal server should still get right, as Hearth does:
-    // tungstenite zero-fills its whole read buffer before every read attempt (at the
-    // default 128 KiB that is most of the CPU per delivery, and 128 KiB resident per
-    // socket), and a socket polled for reading every time it wakes to write makes such
-    // an attempt per delivery, so reading gets a task of its own.
+    // The one setting a minimal server should still get right: tungstenite zero-fills
+    // its whole read buffer before every read attempt, and the socket is polled for
+    // reading every time it wakes to write. At the default 128 KiB that is most of
+    // the CPU per delivery, and 128 KiB resident per socket.
     let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
     ws.config(config).on_upgrade(move |stream| async move {
         let mut rx = room.tx.subscribe();
         let (mut sink, mut incoming) = stream.split();
-        let (frames_tx, mut frames) = tokio::sync::mpsc::channel(1);
-        let reader = tokio::spawn(async move {
-            while let Some(frame) = incoming.next().await {
-                if frames_tx.send(frame).await.is_err() {
-                    break;
-                }
-            }
-        });
         loop {
             let frame = tokio::select! {
-                frame = frames.recv() => match frame {
+                frame = incoming.next() => match frame {
                     Some(Ok(Message::Text(text))) => match serde_json::from_str(&text) {
                         Ok(Incoming::Resume {}) => Message::Text(
                             r#"<p id="connection-status" hx-swap-oob="true"></p>"#.into(),
@@ -91,7 +82,6 @@ fn socket(ws: WebSocket, Data(room): Data<&Arc<Room>>) -> impl IntoResponse {
                 break;
             }
         }
-        reader.abort();
     })
 }
 

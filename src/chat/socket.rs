@@ -14,7 +14,6 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
 use poem::http::StatusCode;
 use poem::web::websocket::{
@@ -23,7 +22,6 @@ use poem::web::websocket::{
 use poem::web::{Data, Query};
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
-use tokio::sync::mpsc;
 use tokio::time::{Instant, interval, sleep_until, timeout};
 use tower_sessions::Session;
 
@@ -185,12 +183,7 @@ impl Socket {
             self.room.id,
             &self.room_ids,
         );
-        let (mut sink, incoming) = stream.split();
-        // Reading has a task of its own. This loop wakes for every delivery, and
-        // polling the socket for input each time would cost a read attempt (tungstenite
-        // zero-fills its read buffer first) for nothing.
-        let (frames_tx, mut frames) = mpsc::channel(1);
-        let reader = tokio::spawn(read_frames(incoming, frames_tx));
+        let (mut sink, mut incoming) = stream.split();
         let mut ping = interval(PING_EVERY);
         let mut save_read = interval(SAVE_READ_EVERY);
         // One timer, moved when the deadline moves: a new one on every wake would be
@@ -205,7 +198,7 @@ impl Socket {
                     (Ok(()), Some(reason)) => Err(Ending::Closed(reason)),
                     _ => Ok(Vec::new()),
                 },
-                frame = frames.recv() => self.on_frame(frame).await,
+                frame = incoming.next() => self.on_frame(frame).await,
                 Some(out) = conn.outbound.recv(), if self.sent_up_to.is_some() => Ok(self.on_outbound(out)),
                 _ = ping.tick() => Ok(vec![Frame::Ping(Vec::new())]),
                 _ = save_read.tick() => self.save_read().await.map(|()| Vec::new()),
@@ -262,7 +255,7 @@ impl Socket {
             // the connection is not reset while it still has our close frame unread.
             let _ = timeout(CLOSE_WAIT, async {
                 loop {
-                    match frames.recv().await {
+                    match incoming.next().await {
                         Some(Ok(Frame::Close(_))) => break,
                         Some(Ok(_)) => continue,
                         // After a protocol error the reader has stopped: linger a
@@ -277,7 +270,6 @@ impl Socket {
             .await;
         }
         let _ = timeout(WRITE_TIMEOUT, sink.close()).await;
-        reader.abort();
     }
 
     async fn on_frame(
@@ -420,20 +412,6 @@ impl Socket {
             Ok(Some(_)) => Some(self.expiry().await),
             Ok(None) => None,
             Err(_) => Some(Instant::now() + Duration::from_secs(30)),
-        }
-    }
-}
-
-/// Hands the connection's frames to its loop, one at a time; stops after the last
-/// (the loop then sees the channel closed, as the end of the stream).
-async fn read_frames(
-    mut incoming: SplitStream<WebSocketStream>,
-    frames: mpsc::Sender<std::io::Result<Frame>>,
-) {
-    while let Some(frame) = incoming.next().await {
-        let last = !matches!(frame, Ok(Frame::Text(_) | Frame::Ping(_) | Frame::Pong(_)));
-        if frames.send(frame).await.is_err() || last {
-            return;
         }
     }
 }
