@@ -36,6 +36,8 @@ const MARK: &str = "benchmsg ";
 struct Log {
     seqs: Vec<u64>,
     latency_us: Vec<u32>,
+    /// The part of `latency_us` whose sender is on another instance (several servers).
+    crossed_us: Vec<u32>,
     /// Send to Hearth's answer on the sender's own socket (the composer, cleared).
     ack_us: Vec<u32>,
     refused: u64,
@@ -52,6 +54,10 @@ pub struct Fleet {
     readers: JoinSet<()>,
     pub connect_time: Duration,
 }
+
+/// The servers a fleet talks to: socket `i` is on `servers[i % servers.len()]`, so
+/// with several instances of Hearth on one database, half the deliveries cross.
+pub type Servers<'a> = &'a [&'a Server];
 
 /// What one fan-out phase measured.
 #[derive(Debug, Default, Clone)]
@@ -72,6 +78,8 @@ pub struct Fanout {
     pub p90_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// Several instances: p50 / p99 of the deliveries whose sender is on another one.
+    pub crossed_ms: Option<(f64, f64)>,
     /// Hearth only: send → stored and handed to the hub, as the sender sees it.
     pub ack_p50_ms: f64,
     pub ack_p99_ms: f64,
@@ -89,14 +97,14 @@ pub struct Fanout {
 impl Fleet {
     /// Opens one socket per entry of `cookies` (`None`: no session), in the room
     /// `general`, each resumed and shown as connected before this returns.
-    pub async fn connect(server: &Server, cookies: &[Option<String>]) -> anyhow::Result<Self> {
+    pub async fn connect(servers: Servers<'_>, cookies: &[Option<String>]) -> anyhow::Result<Self> {
         let started = Instant::now();
-        let url = format!("{}/ws?room=general", server.base.replacen("http", "ws", 1));
         let gate = Arc::new(Semaphore::new(64));
         let mut opening = JoinSet::new();
         for (i, cookie) in cookies.iter().enumerate() {
-            let (url, origin, cookie, gate) =
-                (url.clone(), server.base.clone(), cookie.clone(), gate.clone());
+            let server = servers[i % servers.len()];
+            let url = format!("{}/ws?room=general", server.base.replacen("http", "ws", 1));
+            let (origin, cookie, gate) = (server.base.clone(), cookie.clone(), gate.clone());
             opening.spawn(async move {
                 let _permit = gate.acquire_owned().await?;
                 let ws = open(&url, &origin, cookie.as_deref()).await;
@@ -116,11 +124,13 @@ impl Fleet {
             readers: JoinSet::new(),
             connect_time,
         };
-        for ws in sockets.into_iter().flatten() {
+        let instances = servers.len();
+        for (i, ws) in sockets.into_iter().flatten().enumerate() {
             let (sink, stream) = ws.split();
             let log = Arc::new(Mutex::new(Log::default()));
             let sent_at = Arc::new(AtomicU64::new(0));
-            fleet.readers.spawn(read(stream, log.clone(), sent_at.clone()));
+            let place = Place { instance: i % instances, instances };
+            fleet.readers.spawn(read(stream, log.clone(), sent_at.clone(), place));
             fleet.sinks.push(Some(sink));
             fleet.logs.push(log);
             fleet.sent_at.push(sent_at);
@@ -141,7 +151,7 @@ impl Fleet {
         senders: usize,
         rate: f64,
         secs: f64,
-        server: &Server,
+        servers: Servers<'_>,
     ) -> anyhow::Result<Fanout> {
         if senders > self.len() || senders == 0 {
             bail!("need between 1 and {} senders", self.len());
@@ -153,7 +163,8 @@ impl Fleet {
         SEEN.store(0, Ordering::SeqCst);
         let period = Duration::from_secs_f64(1.0 / rate);
         let per_sender = (rate * secs).round().max(1.0) as u64;
-        let cpu_before = server.cpu_seconds();
+        let servers_cpu = || servers.iter().map(|s| s.cpu_seconds()).sum::<f64>();
+        let cpu_before = servers_cpu();
         let own_before = crate::server::cpu_seconds("self");
         let machine_before = crate::server::machine_cpu_seconds();
         let wall = Instant::now();
@@ -181,13 +192,14 @@ impl Fleet {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let elapsed = wall.elapsed().as_secs_f64();
-        let cpu = server.cpu_seconds() - cpu_before;
+        let cpu = servers_cpu() - cpu_before;
         let own = crate::server::cpu_seconds("self") - own_before;
         let busy = crate::server::machine_cpu_seconds() - machine_before;
 
         let mut result = Fanout { phase, clients: self.len(), sent, ..Fanout::default() };
         let mut latencies: Vec<u32> = Vec::with_capacity(want as usize);
         let mut acks: Vec<u32> = Vec::new();
+        let mut crossed: Vec<u32> = Vec::new();
         let mut bytes = 0;
         let mut last_receipt_us = first_send_us;
         let mut union = std::collections::BTreeSet::new();
@@ -197,6 +209,7 @@ impl Fleet {
             result.out_of_order += disorder;
             latencies.append(&mut log.latency_us);
             acks.append(&mut log.ack_us);
+            crossed.append(&mut log.crossed_us);
             result.refused += log.refused;
             bytes += log.bytes;
             last_receipt_us = last_receipt_us.max(log.last_receipt_us);
@@ -216,6 +229,10 @@ impl Fleet {
         result.lost = result.expected.saturating_sub(result.seen);
         latencies.sort_unstable();
         acks.sort_unstable();
+        crossed.sort_unstable();
+        if servers.len() > 1 {
+            result.crossed_ms = Some((pick(&crossed, 0.50), pick(&crossed, 0.99)));
+        }
         (result.p50_ms, result.p90_ms, result.p99_ms) =
             (pick(&latencies, 0.50), pick(&latencies, 0.90), pick(&latencies, 0.99));
         (result.ack_p50_ms, result.ack_p99_ms) = (pick(&acks, 0.50), pick(&acks, 0.99));
@@ -287,18 +304,34 @@ fn pick(sorted: &[u32], q: f64) -> f64 {
     f64::from(sorted[i]) / 1000.0
 }
 
-async fn read(mut stream: SplitStream<Ws>, log: Arc<Mutex<Log>>, sent_at: Arc<AtomicU64>) {
+/// Which of the servers a client is on.
+#[derive(Clone, Copy)]
+struct Place {
+    instance: usize,
+    instances: usize,
+}
+
+async fn read(
+    mut stream: SplitStream<Ws>,
+    log: Arc<Mutex<Log>>,
+    sent_at: Arc<AtomicU64>,
+    place: Place,
+) {
     let ending = loop {
         match stream.next().await {
             Some(Ok(Message::Text(text))) => {
                 let now = now_us();
-                if let Some((seq, phase, sent_us)) = parse(&text)
+                if let Some(Frame { seq, phase, sent_us, sender }) = parse(&text)
                     && phase == PHASE.load(Ordering::Relaxed)
                 {
+                    let latency = now.saturating_sub(sent_us).min(u64::from(u32::MAX)) as u32;
                     let mut log = log.lock().unwrap();
                     log.seqs.push(seq);
-                    log.latency_us
-                        .push(now.saturating_sub(sent_us).min(u64::from(u32::MAX)) as u32);
+                    log.latency_us.push(latency);
+                    // Sender `i` is socket `i`, so it is on instance `i % instances`.
+                    if place.instances > 1 && sender % place.instances != place.instance {
+                        log.crossed_us.push(latency);
+                    }
                     log.bytes += text.len() as u64;
                     log.last_receipt_us = now;
                     drop(log);
@@ -324,15 +357,23 @@ async fn read(mut stream: SplitStream<Ws>, log: Arc<Mutex<Log>>, sent_at: Arc<At
     log.lock().unwrap().closed = Some(ending);
 }
 
-/// `(data-seq, phase, send time)` of a message frame.
-fn parse(text: &str) -> Option<(u64, u32, u64)> {
+/// What a message frame says about itself.
+struct Frame {
+    seq: u64,
+    phase: u32,
+    sent_us: u64,
+    sender: usize,
+}
+
+fn parse(text: &str) -> Option<Frame> {
     let at = text.find("data-seq=\"")? + 10;
     let seq = text[at..].split('"').next()?.parse().ok()?;
     let at = text.find(MARK)? + MARK.len();
     let mut parts = text[at..].split([' ', '<']);
     let phase = parts.next()?.parse().ok()?;
     let sent_us = parts.next()?.parse().ok()?;
-    Some((seq, phase, sent_us))
+    let sender = parts.next()?.parse().ok()?;
+    Some(Frame { seq, phase, sent_us, sender })
 }
 
 async fn send(

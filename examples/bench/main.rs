@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 
-use self::chat::{Fanout, Fleet};
+use self::chat::{Fanout, Fleet, Servers};
 use self::http::{Storm, Wrk};
 use self::server::{Backend, BenchDb, Bins, Server};
 
@@ -46,12 +46,13 @@ pub struct Args {
     /// Seconds of sending.
     #[arg(long, default_value_t = 20.0)]
     pub duration: f64,
-    /// Which servers, comma-separated: baseline, sqlite, postgres.
+    /// Which servers, comma-separated: baseline, sqlite, postgres, and postgres2 (two
+    /// Hearth instances on one PostgreSQL database, the sockets split between them).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "baseline,sqlite,postgres",
-        value_parser = ["baseline", "sqlite", "postgres"]
+        default_value = "baseline,sqlite,postgres,postgres2",
+        value_parser = ["baseline", "sqlite", "postgres", "postgres2"]
     )]
     pub only: Vec<String>,
     /// The PostgreSQL server (a database `hearth_bench_<random>` is created and dropped).
@@ -115,6 +116,8 @@ pub struct StormRun {
 #[derive(Debug, Default)]
 pub struct Run {
     pub label: String,
+    /// Hearth instances sharing the database (pages and the storm are measured on one).
+    pub instances: usize,
     pub startups: Vec<Duration>,
     pub signup: Option<Duration>,
     pub rss_idle_kib: u64,
@@ -173,13 +176,13 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     if args.runs("baseline") {
         runs.push(baseline(&args, &bins).await);
     }
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let name = match backend {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        };
+    for (name, backend, instances) in [
+        ("sqlite", Backend::Sqlite, 1),
+        ("postgres", Backend::Postgres, 1),
+        ("postgres2", Backend::Postgres, 2),
+    ] {
         if args.runs(name) {
-            runs.push(hearth(&args, &bins, backend).await);
+            runs.push(hearth(&args, &bins, backend, instances).await);
         }
     }
     let machine = machine.finish();
@@ -216,8 +219,9 @@ async fn baseline(args: &Args, bins: &Bins) -> Run {
         progress("baseline: started");
         settle(1).await;
         run.rss_idle_kib = server.rss_kib();
-        let fleet = Fleet::connect(&server, &vec![None; args.clients]).await?;
-        chat_phases(args, &mut run, &server, fleet).await?.close().await;
+        let servers = [&server];
+        let fleet = Fleet::connect(&servers, &vec![None; args.clients]).await?;
+        chat_phases(args, &mut run, &servers, fleet).await?.close().await;
         server.stop().await
     }
     .await;
@@ -233,20 +237,21 @@ async fn baseline(args: &Args, bins: &Bins) -> Run {
 async fn chat_phases(
     args: &Args,
     run: &mut Run,
-    server: &Server,
+    servers: Servers<'_>,
     fleet: Fleet,
 ) -> anyhow::Result<Fleet> {
     let mut fleet = fleet;
     run.connect = fleet.connect_time;
     progress(format!("{}: {} sockets connected in {:.2?}", run.label, fleet.len(), run.connect));
     settle(3).await;
-    run.rss_sockets_kib = server.rss_kib();
+    run.rss_sockets_kib = servers.iter().map(|s| s.rss_kib()).sum();
     progress(format!(
         "{}: fan-out, {} senders × {}/s for {} s",
         run.label, args.senders, args.rate, args.duration
     ));
-    let fanout = fleet.fanout(next_phase(), args.senders, args.rate, args.duration, server).await?;
-    run.rss_peak_kib = server.peak_rss_kib();
+    let fanout =
+        fleet.fanout(next_phase(), args.senders, args.rate, args.duration, servers).await?;
+    run.rss_peak_kib = servers.iter().map(|s| s.peak_rss_kib()).sum();
     progress(format!(
         "{}: {} deliveries seen, p99 {:.1} ms",
         run.label, fanout.seen, fanout.p99_ms
@@ -255,8 +260,12 @@ async fn chat_phases(
     Ok(fleet)
 }
 
-async fn hearth(args: &Args, bins: &Bins, backend: Backend) -> Run {
-    let mut run = Run { label: format!("Hearth, {}", backend.label()), ..Run::default() };
+async fn hearth(args: &Args, bins: &Bins, backend: Backend, instances: usize) -> Run {
+    let label = match instances {
+        1 => format!("Hearth, {}", backend.label()),
+        n => format!("Hearth, {} × {n}", backend.label()),
+    };
+    let mut run = Run { label, instances, ..Run::default() };
     progress(format!("{}: creating a fresh database", run.label));
     let db = match BenchDb::create(backend, &args.postgres).await {
         Ok(db) => db,
@@ -266,7 +275,7 @@ async fn hearth(args: &Args, bins: &Bins, backend: Backend) -> Run {
             return run;
         }
     };
-    if let Err(err) = hearth_phases(args, bins, &db, &mut run).await {
+    if let Err(err) = hearth_phases(args, bins, &db, instances, &mut run).await {
         progress(format!("{} failed: {err:#}", run.label));
         run.error = Some(format!("{err:#}"));
     }
@@ -278,6 +287,7 @@ async fn hearth_phases(
     args: &Args,
     bins: &Bins,
     db: &BenchDb,
+    instances: usize,
     run: &mut Run,
 ) -> anyhow::Result<()> {
     let http = http::client();
@@ -306,13 +316,24 @@ async fn hearth_phases(
         server = Some(started);
     }
     let server = server.expect("started at least once");
+    // More instances on the same database, each with a folder of its own.
+    let mut others = Vec::new();
+    for i in 1..instances {
+        let dir = db.dir.join(format!("instance-{i}"));
+        std::fs::create_dir_all(&dir)?;
+        let mut other =
+            Server::hearth(&bins.hearth, &dir, &db.url, server::free_port()?, args.cost)?;
+        other.ready(&http).await?;
+        others.push(other);
+    }
+    let servers: Vec<&Server> = std::iter::once(&server).chain(&others).collect();
     settle(2).await;
-    run.rss_idle_kib = server.rss_kib();
+    run.rss_idle_kib = servers.iter().map(|s| s.rss_kib()).sum();
 
     let cookies: Vec<Option<String>> = cookies.into_iter().map(Some).collect();
-    let fleet = Fleet::connect(&server, &cookies).await?;
+    let fleet = Fleet::connect(&servers, &cookies).await?;
     let db_cpu = db.cpu_seconds().await?;
-    let mut fleet = chat_phases(args, run, &server, fleet).await?;
+    let mut fleet = chat_phases(args, run, &servers, fleet).await?;
     let db_cpu = db.cpu_seconds().await?.map(|after| after - db_cpu.unwrap_or(0.0));
     if let Some(fanout) = run.fanout.take() {
         let stored = db.count_messages(&prefix(&fanout)).await?;
@@ -321,7 +342,9 @@ async fn hearth_phases(
         run.fanout = Some(fanout);
     }
 
-    if args.then.iter().any(|t| t == "pages") && which("wrk").is_some() {
+    // Pages and sign-ins are one instance's work: measured on the single-instance runs.
+    let single = instances == 1;
+    if single && args.then.iter().any(|t| t == "pages") && which("wrk").is_some() {
         progress(format!("{}: pages", run.label));
         let me = cookies[0].as_deref();
         let dashboard = http
@@ -339,11 +362,14 @@ async fn hearth_phases(
             Some(http::wrk(&url("/dashboard"), me, args.connections, args.page_seconds).await?);
     }
 
-    if args.then.iter().any(|t| t == "storm") {
+    if single && args.then.iter().any(|t| t == "storm") {
         storm(args, run, &server, db, &mut fleet).await?;
     }
-    run.rss_peak_kib = server.peak_rss_kib();
+    run.rss_peak_kib = servers.iter().map(|s| s.peak_rss_kib()).sum();
     fleet.close().await;
+    for other in others {
+        other.stop().await?;
+    }
     server.stop().await?;
     progress(format!("{}: done", run.label));
     Ok(())
@@ -362,7 +388,8 @@ async fn storm(
     http::sign_up(&http, &server.base, "storm", 4, 4).await?;
     let hash = http::bcrypt_time(args.cost).await?;
     let senders = args.storm_senders.min(fleet.len());
-    let quiet = fleet.fanout(next_phase(), senders, 1.0, args.storm_seconds, server).await?;
+    let one = [server];
+    let quiet = fleet.fanout(next_phase(), senders, 1.0, args.storm_seconds, &one).await?;
     let (storm, during) = tokio::join!(
         http::sign_in_storm(
             &http,
@@ -372,7 +399,7 @@ async fn storm(
             args.storm_parallel,
             args.storm_seconds
         ),
-        fleet.fanout(next_phase(), senders, 1.0, args.storm_seconds, server),
+        fleet.fanout(next_phase(), senders, 1.0, args.storm_seconds, &one),
     );
     let during = during?;
     let stored = db.count_messages(&prefix(&quiet)).await?;

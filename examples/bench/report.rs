@@ -306,6 +306,16 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
         |r| fan(r).map(|f| format!("{} ms", num(f.max_ms))),
         Some(&|r| fan(r).map(|f| f.max_ms)),
     );
+    if runs.iter().any(|r| fan(r).is_some_and(|f| f.crossed_ms.is_some())) {
+        t.row(
+            "… of those, sent through the other instance: p50 / p99",
+            |r| {
+                let (p50, p99) = fan(r)?.crossed_ms?;
+                Some(format!("{} / {} ms", num(p50), num(p99)))
+            },
+            None,
+        );
+    }
     t.row(
         "send → stored, as the sender sees it, p50 / p99",
         |r| {
@@ -362,7 +372,8 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
     );
     out.push_str(&t.out);
 
-    let hearth_runs: Vec<&Run> = runs.iter().filter(|r| r.label.starts_with("Hearth")).collect();
+    let hearth_runs: Vec<&Run> =
+        runs.iter().filter(|r| r.label.starts_with("Hearth") && r.instances == 1).collect();
     if !hearth_runs.is_empty() {
         let _ = writeln!(
             out,
