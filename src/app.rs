@@ -14,6 +14,7 @@ use url::Url;
 use crate::accounts::password::Passwords;
 use crate::chat::feed::Feed;
 use crate::chat::hub::{CloseReason, Hub};
+use crate::chat::read_marks::ReadMarks;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
@@ -35,6 +36,7 @@ pub struct Shared {
     pub limits: Limits,
     pub hub: Arc<Hub>,
     pub feed: Feed,
+    pub read_marks: ReadMarks,
     pub google: Google,
     /// The Content-Security-Policy header, built once from the settings.
     pub csp: poem::http::HeaderValue,
@@ -68,6 +70,7 @@ impl AppState {
             passwords: Passwords::new(config.bcrypt_cost)?,
             limits: Limits::new(&config),
             feed: Feed::start(db.clone(), hub.clone()),
+            read_marks: ReadMarks::default(),
             hub,
             google: Google::new(&config, &base_url)?,
             csp: protect::content_security_policy(&config.avatar_origins),
@@ -142,6 +145,7 @@ impl App {
             .metrics
             .map(|listener| tokio::spawn(telemetry::serve(listener, state.hub.clone())));
         let ticks = tokio::spawn(hub_ticks(state.clone()));
+        let read_marks = tokio::spawn(chat::read_marks::keep_saving(state.clone()));
         // With PostgreSQL, other instances may share the database: listen to them.
         let bus = match &state.db {
             Db::Postgres(pool) => {
@@ -169,6 +173,10 @@ impl App {
         }
         chores.abort();
         ticks.abort();
+        read_marks.abort();
+        if let Err(err) = state.read_marks.save(&state.db).await {
+            tracing::warn!("could not save read positions: {err:#}");
+        }
         if let Some(metrics) = metrics {
             metrics.abort();
         }

@@ -46,8 +46,6 @@ const CATCH_UP: i64 = 500;
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 const LINGER: Duration = Duration::from_millis(500);
 const PING_EVERY: Duration = Duration::from_secs(25);
-/// How often the read position of the room on screen is saved.
-const SAVE_READ_EVERY: Duration = Duration::from_secs(5);
 /// How often sending a message refreshes the session's "last active".
 const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(30);
 
@@ -185,7 +183,6 @@ impl Socket {
         );
         let (mut sink, mut incoming) = stream.split();
         let mut ping = interval(PING_EVERY);
-        let mut save_read = interval(SAVE_READ_EVERY);
         // One timer, moved when the deadline moves: a new one on every wake would be
         // put in and taken out of tokio's timer wheel per delivery.
         let expiry = sleep_until(self.expiry().await);
@@ -201,7 +198,6 @@ impl Socket {
                 frame = incoming.next() => self.on_frame(frame).await,
                 Some(out) = conn.outbound.recv(), if self.sent_up_to.is_some() => Ok(self.on_outbound(out)),
                 _ = ping.tick() => Ok(vec![Frame::Ping(Vec::new())]),
-                _ = save_read.tick() => self.save_read().await.map(|()| Vec::new()),
                 () = &mut expiry => match self.expiry_check().await {
                     Some(next) => { expiry.as_mut().reset(next); Ok(Vec::new()) }
                     None => Err(Ending::Closed(CloseReason::SignedOut)),
@@ -229,7 +225,12 @@ impl Socket {
         };
 
         hub.disconnect(conn.id);
-        let _ = self.save_read().await;
+        // At once rather than with the next batch: the page this person opens next
+        // counts unread messages from it.
+        if self.read_up_to > self.room.last_read_seq {
+            let (db, user_id, room_id) = (&self.state.db, self.user.id, self.room.id);
+            let _ = rooms::mark_read(db, user_id, room_id, self.read_up_to).await;
+        }
         let close = match ending {
             Ending::Gone => None,
             Ending::Closed(reason) => {
@@ -326,6 +327,7 @@ impl Socket {
         }
         self.sent_up_to = Some(from);
         self.read_up_to = from;
+        self.state.read_marks.note(self.user.id, self.room.id, from);
         let rooms = rooms::mine(&self.state.db, self.user.id).await?;
         self.unread = rooms.iter().map(|r| (r.id, r.unread())).collect();
         let sidebar = views::sidebar(&rooms, &self.room.slug).into_string();
@@ -359,6 +361,7 @@ impl Socket {
                 }
                 self.sent_up_to = Some(m.seq);
                 self.read_up_to = m.seq;
+                self.state.read_marks.note(self.user.id, m.room_id, m.seq);
                 vec![Frame::Text(m.html.to_string())]
             }
             Outbound::Message(m) => {
@@ -376,16 +379,6 @@ impl Socket {
             }
             Outbound::Presence(html) => vec![Frame::Text(html.to_string())],
         }
-    }
-
-    async fn save_read(&mut self) -> Result<(), Ending> {
-        if self.read_up_to > self.room.last_read_seq {
-            rooms::mark_read(&self.state.db, self.user.id, self.room.id, self.read_up_to)
-                .await
-                .map_err(|_| Ending::Closed(CloseReason::Restarting))?;
-            self.room.last_read_seq = self.read_up_to;
-        }
-        Ok(())
     }
 
     /// Keeps the session alive while the person is chatting, and notices when it

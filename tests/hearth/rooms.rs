@@ -13,6 +13,8 @@ on_both_databases!(
     without_javascript_a_person_reads_and_posts,
     older_messages_load_as_a_fragment_or_a_page,
     unread_counts_and_the_new_messages_divider_follow_reading,
+    reading_in_an_open_chat_clears_unread_counts_while_it_stays_open,
+    reading_in_a_closed_chat_counts_at_once,
 );
 
 const PASSWORD: &str = "analytical engine";
@@ -146,4 +148,56 @@ async fn unread_counts_and_the_new_messages_divider_follow_reading(backend: Back
     assert!(!grace.get("/dashboard").await.body.contains(r#"class="unread""#));
     assert!(!ada.get("/dashboard").await.body.contains(r#"class="unread""#));
     assert!(!grace.get("/chat/general").await.body.contains("New messages"));
+}
+
+/// Read positions of open sockets are saved in batches (chat/read_marks.rs): the
+/// dashboard in another tab catches up within one batch, the socket still open.
+async fn reading_in_an_open_chat_clears_unread_counts_while_it_stays_open(backend: Backend) {
+    let app = backend.spawn().await;
+    let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
+    let mut chat = app.socket(&grace, "general").await;
+    chat.resume(0).await;
+    chat.expect("connection-status", Duration::from_secs(5)).await;
+    for text in ["live one", "live two"] {
+        ada.post_form("/chat/general/messages", &[("body", text)]).await;
+        chat.expect(text, Duration::from_secs(5)).await;
+    }
+
+    let batch = hearth::chat::read_marks::SAVE_EVERY;
+    let deadline = tokio::time::Instant::now() + batch + Duration::from_secs(5);
+    loop {
+        let dashboard = grace.get("/dashboard").await;
+        if !dashboard.body.contains(r#"class="unread""#) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "still unread after {batch:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // The socket kept working throughout.
+    ada.post_form("/chat/general/messages", &[("body", "live three")]).await;
+    chat.expect("live three", Duration::from_secs(5)).await;
+}
+
+/// Closing the chat saves where the person was without waiting for a batch.
+async fn reading_in_a_closed_chat_counts_at_once(backend: Backend) {
+    let app = backend.spawn().await;
+    let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
+    let mut chat = app.socket(&grace, "general").await;
+    chat.resume(0).await;
+    chat.expect("connection-status", Duration::from_secs(5)).await;
+    ada.post_form("/chat/general/messages", &[("body", "seen live")]).await;
+    chat.expect("seen live", Duration::from_secs(5)).await;
+    chat.close().await;
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        if !grace.get("/dashboard").await.body.contains(r#"class="unread""#) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "still unread after the chat closed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

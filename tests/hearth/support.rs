@@ -342,6 +342,11 @@ impl Socket {
         .await;
     }
 
+    /// Closes the socket, as leaving the page does.
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+    }
+
     /// Sends the composer, as htmx does.
     pub async fn say(&mut self, body: &str) {
         self.send_json(serde_json::json!({ "kind": "send", "body": body, "HEADERS": {} })).await;
