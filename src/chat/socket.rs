@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use poem::http::StatusCode;
 use poem::web::websocket::{
@@ -185,7 +186,7 @@ impl Socket {
         let mut ping = interval(PING_EVERY);
         // One timer, moved when the deadline moves: a new one on every wake would be
         // put in and taken out of tokio's timer wheel per delivery.
-        let expiry = sleep_until(self.expiry().await);
+        let expiry = sleep_until(Box::pin(self.expiry()).await);
         tokio::pin!(expiry);
 
         let ending = 'conn: loop {
@@ -195,10 +196,10 @@ impl Socket {
                     (Ok(()), Some(reason)) => Err(Ending::Closed(reason)),
                     _ => Ok(Vec::new()),
                 },
-                frame = incoming.next() => self.on_frame(frame).await,
+                frame = incoming.next() => Box::pin(self.on_frame(frame)).await,
                 Some(out) = conn.outbound.recv(), if self.sent_up_to.is_some() => Ok(self.on_outbound(out)),
                 _ = ping.tick() => Ok(vec![Frame::Ping(Vec::new())]),
-                () = &mut expiry => match self.expiry_check().await {
+                () = &mut expiry => match Box::pin(self.expiry_check()).await {
                     Some(next) => { expiry.as_mut().reset(next); Ok(Vec::new()) }
                     None => Err(Ending::Closed(CloseReason::SignedOut)),
                 },
@@ -225,6 +226,18 @@ impl Socket {
         };
 
         hub.disconnect(conn.id);
+        // Boxed, like every rarely taken path here: the task of an idle socket is as
+        // small as its busiest moment, for each of thousands of sockets.
+        Box::pin(self.finish(ending, sink, incoming)).await;
+    }
+
+    /// Saves where the person was and closes the connection, saying why.
+    async fn finish(
+        &mut self,
+        ending: Ending,
+        mut sink: SplitSink<WebSocketStream, Frame>,
+        mut incoming: SplitStream<WebSocketStream>,
+    ) {
         // At once rather than with the next batch: the page this person opens next
         // counts unread messages from it.
         if self.read_up_to > self.room.last_read_seq {
