@@ -25,6 +25,7 @@ use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 use tokio::time::{Instant, interval, sleep_until, timeout};
 use tower_sessions::Session;
+use tower_sessions::session::Id;
 
 use super::hub::{CloseReason, Outbound};
 use super::rooms::{self, MyRoom};
@@ -81,10 +82,14 @@ pub async fn upgrade(
     for room in &my_rooms {
         state.feed.subscribe(room.id, room.last_seq).await;
     }
+    // The session is read again whenever it is needed, not held: its loaded record
+    // would stay in memory for as long as the socket is open.
+    let expires = Instant::now() + sessions::deadline(&state, session).await?;
     let connection = Socket {
         state: state.clone(),
-        session: session.clone(),
+        session: session_id,
         session_id: session_id.to_string(),
+        expires,
         user,
         room,
         unread: my_rooms.iter().map(|r| (r.id, r.unread())).collect(),
@@ -142,9 +147,10 @@ pub fn websocket_config() -> WebSocketConfig {
         .max_frame_size(Some(HARD_FRAME_LIMIT))
         // tungstenite's default 128 KiB read buffer is zero-filled before every read
         // and stays resident per socket; composer frames are small (the buffer still
-        // grows for a large one). Measured in docs/benchmarks.md: CPU per delivery
-        // about a third lower, memory per socket 145 → 19 KiB.
-        .read_buffer_size(4 * 1024)
+        // grows for a large one). Measured in docs/benchmarks.md: 128 → 4 KiB made
+        // CPU per delivery about a third lower and memory per socket 145 → 19 KiB;
+        // 4 → 1 KiB saves another 3 KiB per idle socket.
+        .read_buffer_size(1024)
 }
 
 /// How a connection ends, from the server's side.
@@ -158,8 +164,10 @@ enum Ending {
 
 struct Socket {
     state: AppState,
-    session: Session,
+    session: Id,
     session_id: String,
+    /// When the session expires unless something keeps it alive.
+    expires: Instant,
     user: User,
     room: MyRoom,
     room_ids: Vec<i64>,
@@ -186,7 +194,7 @@ impl Socket {
         let mut ping = interval(PING_EVERY);
         // One timer, moved when the deadline moves: a new one on every wake would be
         // put in and taken out of tokio's timer wheel per delivery.
-        let expiry = sleep_until(Box::pin(self.expiry()).await);
+        let expiry = sleep_until(self.expires);
         tokio::pin!(expiry);
 
         let ending = 'conn: loop {
@@ -397,7 +405,8 @@ impl Socket {
     /// Keeps the session alive while the person is chatting, and notices when it
     /// ended elsewhere.
     async fn keep_alive(&mut self) -> Result<()> {
-        if sessions::keep_alive(&self.state, &self.session).await?.is_none() {
+        let session = crate::web::session::reopen(&self.state, self.session);
+        if sessions::keep_alive(&self.state, &session).await?.is_none() {
             self.state
                 .hub
                 .close_sessions(std::slice::from_ref(&self.session_id), CloseReason::SignedOut);
@@ -405,17 +414,14 @@ impl Socket {
         Ok(())
     }
 
-    /// When the session would expire if nothing else happens.
-    async fn expiry(&self) -> Instant {
-        let deadline =
-            sessions::deadline(&self.state, &self.session).await.unwrap_or(Duration::ZERO);
-        Instant::now() + deadline
-    }
-
     /// At the deadline: the session may have been kept alive by another tab.
     async fn expiry_check(&mut self) -> Option<Instant> {
-        match sessions::keep_alive(&self.state, &self.session).await {
-            Ok(Some(_)) => Some(self.expiry().await),
+        let session = crate::web::session::reopen(&self.state, self.session);
+        match sessions::keep_alive(&self.state, &session).await {
+            Ok(Some(_)) => {
+                let left = sessions::deadline(&self.state, &session).await.unwrap_or_default();
+                Some(Instant::now() + left)
+            }
             Ok(None) => None,
             Err(_) => Some(Instant::now() + Duration::from_secs(30)),
         }

@@ -111,16 +111,23 @@ impl CookieSettings {
     }
 }
 
+/// The session `id`, as a request carrying its cookie would have it (read lazily):
+/// for connections that outlive their request, such as the chat socket.
+pub fn reopen(state: &AppState, id: Id) -> Session {
+    new_session(state, Some(id))
+}
+
+fn new_session(state: &AppState, id: Option<Id>) -> Session {
+    let idle = time::Duration::seconds(state.cookie.idle.as_secs() as i64);
+    Session::new(id, state.sessions.clone(), Some(Expiry::OnInactivity(idle)))
+}
+
 /// Gives the request a [`Session`], then saves it and sets or clears the cookie.
 pub async fn attach(next: Next, mut req: Request) -> poem::Result<Response> {
     let state = AppState::of(&req)?;
     let settings = &state.cookie;
     let incoming = session_id_from(&req, settings.name);
-    let session = Session::new(
-        incoming,
-        state.sessions.clone(),
-        Some(Expiry::OnInactivity(time::Duration::seconds(settings.idle.as_secs() as i64))),
-    );
+    let session = new_session(&state, incoming);
     if incoming.is_some() {
         // Load now, so an unknown or expired id is noticed and its cookie removed
         // even when the handler never looks at the session.
