@@ -427,6 +427,16 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
             None,
         );
         t.row(
+            "cores the chat beside it takes (server, load generator, others; quiet) → ceiling",
+            |r| {
+                let q = &r.storm.as_ref()?.quiet;
+                let taken = q.server_cpu_cores + q.generator_cpu_cores + q.others_cpu_cores;
+                let ceiling = (m.cores as f64 - taken).max(0.0) / m.cores as f64 * 100.0;
+                Some(format!("{} → {ceiling:.0}% of the limit", num(taken)))
+            },
+            None,
+        );
+        t.row(
             "sign-in time p50 (queued for a hashing thread)",
             |r| r.storm.as_ref().map(|s| format!("{} ms", num(s.storm.p50_ms))),
             None,
