@@ -2,63 +2,98 @@
 //!
 //! Every delivery to an open chat moves its reader's position. Saving that per
 //! socket meant one UPDATE and one commit per socket every few seconds: 400 a second
-//! with 2,000 people in a busy room. Sockets note their position here instead (a map
-//! entry, no I/O), and one task saves all of them every [`SAVE_EVERY`] in a few
-//! statements. A socket that closes saves its own position at once, so the unread
-//! counts of the next page are right; at worst a crash forgets the last few
-//! seconds of reading, never a message.
+//! with 2,000 people in a busy room. Instead each socket moves a number it shares
+//! with [`ReadMarks`] (one relaxed store per delivery, no lock), and one task saves
+//! the positions that moved every [`SAVE_EVERY`], in a few statements. A socket that
+//! closes saves its own position at once, so the unread counts of the next page are
+//! right; at worst a crash forgets the last few seconds of reading, never a message.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::rooms;
+use super::rooms::{self, ReadMark};
 use crate::db::Db;
 use crate::error::Result;
 
-/// How often noted positions are written.
+/// How often moved positions are written.
 pub const SAVE_EVERY: Duration = Duration::from_secs(5);
 
-/// Positions noted since the last save: (room, person) → newest message seen.
+/// The read positions of the open chat sockets.
 #[derive(Default)]
 pub struct ReadMarks {
-    noted: Mutex<HashMap<(i64, i64), i64>>,
+    open: Mutex<Vec<Open>>,
+}
+
+struct Open {
+    room_id: i64,
+    user_id: i64,
+    seq: Arc<AtomicI64>,
+    /// What the database has, as far as this process knows.
+    saved: i64,
+}
+
+/// One socket's read position, moved as messages are shown.
+pub struct Position(Arc<AtomicI64>);
+
+impl Position {
+    pub fn moved_to(&self, seq: i64) {
+        self.0.fetch_max(seq, Ordering::Relaxed);
+    }
 }
 
 impl ReadMarks {
-    /// `user_id` has seen `room_id` up to `seq`.
-    pub fn note(&self, user_id: i64, room_id: i64, seq: i64) {
-        let mut noted = self.lock();
-        let newest = noted.entry((room_id, user_id)).or_default();
-        *newest = (*newest).max(seq);
+    /// A socket shows `room_id` to `user_id`, who has read it up to `seq`.
+    pub fn open(&self, user_id: i64, room_id: i64, seq: i64) -> Position {
+        let shared = Arc::new(AtomicI64::new(seq));
+        let open = Open { room_id, user_id, seq: shared.clone(), saved: seq };
+        self.lock().push(open);
+        Position(shared)
     }
 
-    /// Writes everything noted so far. On failure the positions are noted again, to
-    /// be tried with the next save.
+    /// Writes the positions that moved since the last save, and forgets closed
+    /// sockets. What fails to be written is tried again with the next save.
     pub async fn save(&self, db: &Db) -> Result<()> {
-        let noted = std::mem::take(&mut *self.lock());
-        if noted.is_empty() {
+        let moved = {
+            let mut open = self.lock();
+            // Several tabs may show the same room to the same person: the furthest wins.
+            let mut moved: HashMap<(i64, i64), i64> = HashMap::new();
+            for socket in open.iter_mut() {
+                let seq = socket.seq.load(Ordering::Relaxed);
+                if seq > socket.saved {
+                    socket.saved = seq;
+                    let furthest = moved.entry((socket.room_id, socket.user_id)).or_default();
+                    *furthest = (*furthest).max(seq);
+                }
+            }
+            open.retain(|socket| Arc::strong_count(&socket.seq) > 1);
+            moved
+        };
+        if moved.is_empty() {
             return Ok(());
         }
-        let marks: Vec<rooms::ReadMark> = noted
+        let marks: Vec<ReadMark> = moved
             .iter()
-            .map(|(&(room_id, user_id), &seq)| rooms::ReadMark { room_id, user_id, seq })
+            .map(|(&(room_id, user_id), &seq)| ReadMark { room_id, user_id, seq })
             .collect();
-        if let Err(err) = rooms::mark_read_many(db, &marks).await {
-            for mark in marks {
-                self.note(mark.user_id, mark.room_id, mark.seq);
+        let written = rooms::mark_read_many(db, &marks).await;
+        if written.is_err() {
+            for socket in self.lock().iter_mut() {
+                if moved.contains_key(&(socket.room_id, socket.user_id)) {
+                    socket.saved = 0;
+                }
             }
-            return Err(err);
         }
-        Ok(())
+        written
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, i64), i64>> {
-        self.noted.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Vec<Open>> {
+        self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-/// Saves the noted positions every [`SAVE_EVERY`], until aborted (shutdown saves
+/// Saves the moved positions every [`SAVE_EVERY`], until aborted (shutdown saves
 /// once more after the sockets have closed).
 pub async fn keep_saving(state: crate::AppState) {
     let mut tick = tokio::time::interval(SAVE_EVERY);

@@ -23,11 +23,13 @@ use poem::web::websocket::{
 use poem::web::{Data, Query};
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
+use tokio::sync::watch;
 use tokio::time::{Instant, interval, sleep_until, timeout};
 use tower_sessions::Session;
 use tower_sessions::session::Id;
 
 use super::hub::{CloseReason, Outbound};
+use super::read_marks::Position;
 use super::rooms::{self, MyRoom};
 use super::{messages, views};
 use crate::AppState;
@@ -85,6 +87,7 @@ pub async fn upgrade(
     // The session is read again whenever it is needed, not held: its loaded record
     // would stay in memory for as long as the socket is open.
     let expires = Instant::now() + sessions::deadline(&state, session).await?;
+    let read_mark = state.read_marks.open(user.id, room.id, room.last_read_seq);
     let connection = Socket {
         state: state.clone(),
         session: session_id,
@@ -96,6 +99,7 @@ pub async fn upgrade(
         room_ids: my_rooms.iter().map(|r| r.id).collect(),
         sent_up_to: None,
         read_up_to: 0,
+        read_mark,
         kept_alive: Instant::now(),
     };
     Ok(ws
@@ -177,6 +181,8 @@ struct Socket {
     /// it says so with a resume frame.
     sent_up_to: Option<i64>,
     read_up_to: i64,
+    /// `read_up_to`, as the batched saves see it (see read_marks.rs).
+    read_mark: Position,
     kept_alive: Instant,
 }
 
@@ -196,14 +202,15 @@ impl Socket {
         // put in and taken out of tokio's timer wheel per delivery.
         let expiry = sleep_until(self.expires);
         tokio::pin!(expiry);
+        // Likewise the hub's close signal: one future for the connection's life, so a
+        // wake checks it instead of adding and removing a waiter, twice per delivery.
+        let closed = closed(conn.close);
+        tokio::pin!(closed);
 
         let ending = 'conn: loop {
             let step = tokio::select! {
                 biased;
-                changed = conn.close.changed() => match (changed, *conn.close.borrow()) {
-                    (Ok(()), Some(reason)) => Err(Ending::Closed(reason)),
-                    _ => Ok(Vec::new()),
-                },
+                reason = &mut closed => Err(reason.map_or(Ending::Gone, Ending::Closed)),
                 frame = incoming.next() => Box::pin(self.on_frame(frame)).await,
                 Some(out) = conn.outbound.recv(), if self.sent_up_to.is_some() => Ok(self.on_outbound(out)),
                 _ = ping.tick() => Ok(vec![Frame::Ping(Vec::new())]),
@@ -225,7 +232,7 @@ impl Socket {
                             break 'conn Ending::Gone;
                         }
                     }
-                    _ = conn.close.changed() => break 'conn match *conn.close.borrow() {
+                    reason = &mut closed => break 'conn match reason {
                         Some(CloseReason::TooSlow) | None => Ending::Gone,
                         Some(reason) => Ending::Closed(reason),
                     },
@@ -348,7 +355,7 @@ impl Socket {
         }
         self.sent_up_to = Some(from);
         self.read_up_to = from;
-        self.state.read_marks.note(self.user.id, self.room.id, from);
+        self.read_mark.moved_to(from);
         let rooms = rooms::mine(&self.state.db, self.user.id).await?;
         self.unread = rooms.iter().map(|r| (r.id, r.unread())).collect();
         let sidebar = views::sidebar(&rooms, &self.room.slug).into_string();
@@ -382,7 +389,7 @@ impl Socket {
                 }
                 self.sent_up_to = Some(m.seq);
                 self.read_up_to = m.seq;
-                self.state.read_marks.note(self.user.id, m.room_id, m.seq);
+                self.read_mark.moved_to(m.seq);
                 vec![Frame::Text(m.html.to_string())]
             }
             Outbound::Message(m) => {
@@ -425,6 +432,16 @@ impl Socket {
             Ok(None) => None,
             Err(_) => Some(Instant::now() + Duration::from_secs(30)),
         }
+    }
+}
+
+/// Resolves when the hub tells this connection to close (`None`: the hub let go of it).
+async fn closed(mut close: watch::Receiver<Option<CloseReason>>) -> Option<CloseReason> {
+    loop {
+        if let Some(reason) = *close.borrow_and_update() {
+            return Some(reason);
+        }
+        close.changed().await.ok()?;
     }
 }
 
