@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 
 use crate::on_both_databases;
-use crate::support::{Backend, message_numbers};
+use crate::support::{Backend, Browser, Socket, TestApp, message_numbers};
 
 on_both_databases!(
     creating_a_room_makes_a_slug_and_refuses_a_taken_name,
@@ -150,30 +150,37 @@ async fn unread_counts_and_the_new_messages_divider_follow_reading(backend: Back
     assert!(!grace.get("/chat/general").await.body.contains("New messages"));
 }
 
-/// Read positions of open sockets are saved in batches (chat/read_marks.rs): the
-/// dashboard in another tab catches up within one batch, the socket still open.
-async fn reading_in_an_open_chat_clears_unread_counts_while_it_stays_open(backend: Backend) {
-    let app = backend.spawn().await;
+/// Ada, and Grace with the chat open on #general, who has just read `said` by Ada live.
+async fn grace_reading_live(app: &TestApp, said: &[&str]) -> (Browser, Browser, Socket) {
     let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
     let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
     let mut chat = app.socket(&grace, "general").await;
     chat.resume(0).await;
     chat.expect("connection-status", Duration::from_secs(5)).await;
-    for text in ["live one", "live two"] {
+    for text in said {
         ada.post_form("/chat/general/messages", &[("body", text)]).await;
         chat.expect(text, Duration::from_secs(5)).await;
     }
+    (ada, grace, chat)
+}
+
+/// Polls Grace's dashboard until it shows nothing unread; fails after `patience`.
+async fn until_nothing_unread(grace: &Browser, patience: Duration) {
+    let deadline = tokio::time::Instant::now() + patience;
+    while grace.get("/dashboard").await.body.contains(r#"class="unread""#) {
+        assert!(tokio::time::Instant::now() < deadline, "still unread after {patience:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Read positions of open sockets are saved in batches (chat/read_marks.rs): the
+/// dashboard in another tab catches up within one batch, the socket still open.
+async fn reading_in_an_open_chat_clears_unread_counts_while_it_stays_open(backend: Backend) {
+    let app = backend.spawn().await;
+    let (ada, grace, mut chat) = grace_reading_live(&app, &["live one", "live two"]).await;
 
     let batch = hearth::chat::read_marks::SAVE_EVERY;
-    let deadline = tokio::time::Instant::now() + batch + Duration::from_secs(5);
-    loop {
-        let dashboard = grace.get("/dashboard").await;
-        if !dashboard.body.contains(r#"class="unread""#) {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "still unread after {batch:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    until_nothing_unread(&grace, batch + Duration::from_secs(5)).await;
 
     // The socket kept working throughout.
     ada.post_form("/chat/general/messages", &[("body", "live three")]).await;
@@ -183,21 +190,7 @@ async fn reading_in_an_open_chat_clears_unread_counts_while_it_stays_open(backen
 /// Closing the chat saves where the person was without waiting for a batch.
 async fn reading_in_a_closed_chat_counts_at_once(backend: Backend) {
     let app = backend.spawn().await;
-    let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
-    let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
-    let mut chat = app.socket(&grace, "general").await;
-    chat.resume(0).await;
-    chat.expect("connection-status", Duration::from_secs(5)).await;
-    ada.post_form("/chat/general/messages", &[("body", "seen live")]).await;
-    chat.expect("seen live", Duration::from_secs(5)).await;
+    let (_ada, grace, chat) = grace_reading_live(&app, &["seen live"]).await;
     chat.close().await;
-
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-    loop {
-        if !grace.get("/dashboard").await.body.contains(r#"class="unread""#) {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "still unread after the chat closed");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_nothing_unread(&grace, Duration::from_secs(2)).await;
 }
