@@ -17,19 +17,35 @@ const KEY: &str = "invite_code";
 /// Why sign-up is refused: the sentence shown on the page.
 pub type Refusal = &'static str;
 
+/// Shown to someone let in as the first account when another got there first.
+pub const NOT_FIRST: Refusal =
+    "Someone has just created this Hearth's first account. Ask them for an invite link.";
+
+/// On what grounds a new account may be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Sign-up is open, or this person holds the invite code.
+    Member,
+    /// Only because no account exists yet: [`super::users::create`] checks that
+    /// again as it inserts, so two people racing cannot both get in this way.
+    First,
+}
+
 /// Whether a new account may be created, with `invite` as the code presented.
-pub async fn may_sign_up(state: &AppState, invite: Option<&str>) -> Result<Result<(), Refusal>> {
-    let anyone: bool = on_db!(&state.db, pool => sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM users)")
-        .fetch_one(pool)
-        .await)?;
-    if anyone {
-        return Ok(Ok(()));
+pub async fn may_sign_up(
+    state: &AppState,
+    invite: Option<&str>,
+) -> Result<Result<Admission, Refusal>> {
+    if state.config.signup == "open" {
+        return Ok(Ok(Admission::Member));
+    }
+    if first_account(&state.db).await? {
+        return Ok(Ok(Admission::First));
     }
     Ok(match state.config.signup.as_str() {
-        "open" => Ok(()),
         "closed" => Err("This Hearth is not taking new accounts."),
         _ => match (invite, code(&state.db).await?) {
-            (Some(given), Some(current)) if same(given, &current) => Ok(()),
+            (Some(given), Some(current)) if same(given, &current) => Ok(Admission::Member),
             (Some(_), _) => Err("This invite link is not valid any more. Ask for a new one."),
             (None, _) => {
                 Err("Joining this Hearth is by invitation. Ask someone here for the invite link.")

@@ -15,14 +15,14 @@ pub async fn create(
     let email = Email::parse(email).map_err(anyhow::Error::msg)?;
     let password = NewPassword::parse(password).map_err(anyhow::Error::msg)?;
     let hash = state.passwords.hash(&password).await?;
-    match users::create(state, name.as_str(), &email, Some(&hash), None).await? {
+    // The operator has the shell: the sign-up mode is for the pages.
+    let admission = super::invites::Admission::Member;
+    match users::create(state, name.as_str(), &email, Some(&hash), None, admission).await? {
         Ok(user) => {
             tracing::info!(target: "audit", user_id = user.id, "account created from the command line");
             Ok(user)
         }
-        Err(users::EmailTaken) => {
-            anyhow::bail!("there is already an account with {}", email.as_str())
-        }
+        Err(_) => anyhow::bail!("there is already an account with {}", email.as_str()),
     }
 }
 

@@ -64,9 +64,10 @@ pub async fn submit(
 ) -> Result<Response> {
     state.limits.attempt_from(addr)?;
     let invite = Some(input.invite.as_str()).filter(|code| !code.is_empty());
-    if let Err(refusal) = invites::may_sign_up(&state, invite).await? {
-        return Ok(refused(refusal));
-    }
+    let admission = match invites::may_sign_up(&state, invite).await? {
+        Ok(admission) => admission,
+        Err(refusal) => return Ok(refused(refusal)),
+    };
     let (name, email, password) =
         (Name::parse(&input.name), Email::parse(&input.email), NewPassword::parse(&input.password));
     let (Ok(name), Ok(email), Ok(password)) = (&name, &email, &password) else {
@@ -78,13 +79,18 @@ pub async fn submit(
         return reshow(&state, StatusCode::UNPROCESSABLE_ENTITY, &input, problems).await;
     };
     let hash = state.passwords.hash(password).await?;
-    let Ok(user) = users::create(&state, name.as_str(), email, Some(&hash), None).await? else {
-        let problems = Problems {
-            email: Some("There is already an account with this email. Sign in instead?"),
-            ..Problems::default()
+    let user =
+        match users::create(&state, name.as_str(), email, Some(&hash), None, admission).await? {
+            Ok(user) => user,
+            Err(users::NotCreated::EmailTaken) => {
+                let problems = Problems {
+                    email: Some("There is already an account with this email. Sign in instead?"),
+                    ..Problems::default()
+                };
+                return reshow(&state, StatusCode::CONFLICT, &input, problems).await;
+            }
+            Err(users::NotCreated::NotFirst) => return Ok(refused(invites::NOT_FIRST)),
         };
-        return reshow(&state, StatusCode::CONFLICT, &input, problems).await;
-    };
     tracing::info!(target: "audit", user_id = user.id, admin = user.is_admin, "account created");
     sessions::begin(&state, session, &user, &agent).await?;
     Ok(Redirect::see_other("/dashboard").into_response())

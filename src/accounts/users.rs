@@ -1,6 +1,7 @@
 //! People: the `users` table and its queries.
 
 use super::fields::Email;
+use super::invites::Admission;
 use crate::db::{self, Db};
 use crate::error::Result;
 use crate::{AppState, on_db};
@@ -20,9 +21,14 @@ pub struct User {
     pub is_admin: bool,
 }
 
-/// The email is already someone's account.
-#[derive(Debug)]
-pub struct EmailTaken;
+/// Why [`create`] made no account.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NotCreated {
+    /// The email is already someone's account.
+    EmailTaken,
+    /// Admitted as the first account ([`Admission::First`]), but another was first.
+    NotFirst,
+}
 
 /// A user's columns, for queries that name the table `u`.
 pub const COLUMNS: &str = "u.id, u.name, u.email, u.password_hash, u.avatar_url, u.created_at, u.deactivated_at, u.is_admin";
@@ -49,34 +55,48 @@ pub async fn find_by_email(state: &AppState, email: &Email) -> Result<Option<Use
     Ok(user)
 }
 
-/// Creates an account, in the `general` room like everyone. The database's unique
-/// index is what decides a taken email, so two sign-ups racing for one address
-/// cannot both win.
+/// Creates an account, in the `general` room like everyone; the first account is
+/// the administrator. The database decides the races: its unique index a taken
+/// email, and the insert itself whether this is the first account.
 pub async fn create(
     state: &AppState,
     name: &str,
     email: &Email,
     password_hash: Option<&str>,
     avatar_url: Option<&str>,
-) -> Result<Result<User, EmailTaken>> {
+    admission: Admission,
+) -> Result<Result<User, NotCreated>> {
     let sql = format!(
         "INSERT INTO users (name, email, password_hash, avatar_url, created_at, is_admin)
-         VALUES ($1, $2, $3, $4, $5, NOT EXISTS (SELECT 1 FROM users))
+         SELECT $1, $2, $3, $4, $5, NOT EXISTS (SELECT 1 FROM users)
+         WHERE $6 OR NOT EXISTS (SELECT 1 FROM users)
          RETURNING {}",
         // RETURNING cannot name a table alias in SQLite.
         COLUMNS.replace("u.", "")
     );
     let now = db::now();
+    let as_member = admission == Admission::Member;
+    // SQLite runs one writer at a time. PostgreSQL's transactions would each see no
+    // users yet, and both become administrators: they take turns on this lock.
+    let take_turns = matches!(state.db, Db::Postgres(_));
     let inserted = on_db!(&state.db, pool => async {
         let mut tx = pool.begin().await?;
-        let user: User = sqlx::query_as(&sql)
+        if take_turns {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(FIRST_ACCOUNT_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let user: Option<User> = sqlx::query_as(&sql)
             .bind(name)
             .bind(email.as_str())
             .bind(password_hash)
             .bind(avatar_url)
             .bind(now)
-            .fetch_one(&mut *tx)
+            .bind(as_member)
+            .fetch_optional(&mut *tx)
             .await?;
+        let Some(user) = user else { return Ok(None) };
         sqlx::query(
             "INSERT INTO memberships (room_id, user_id, last_read_seq, joined_at)
              SELECT id, $1, last_seq, $2 FROM rooms WHERE slug = 'general'",
@@ -86,14 +106,20 @@ pub async fn create(
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(user)
+        Ok(Some(user))
     }.await);
     match inserted {
-        Ok(user) => Ok(Ok(user)),
-        Err(sqlx::Error::Database(err)) if err.is_unique_violation() => Ok(Err(EmailTaken)),
+        Ok(Some(user)) => Ok(Ok(user)),
+        Ok(None) => Ok(Err(NotCreated::NotFirst)),
+        Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
+            Ok(Err(NotCreated::EmailTaken))
+        }
         Err(err) => Err(err.into()),
     }
 }
+
+/// Serialises account creation on PostgreSQL (a `pg_advisory_xact_lock` key).
+const FIRST_ACCOUNT_LOCK: i64 = 0x6865_6172_7468_0001;
 
 /// Deactivates (or reactivates) an account. Ending its sessions is the caller's job.
 pub async fn set_deactivated(db: &Db, user_id: i64, deactivated: bool) -> Result<()> {

@@ -46,7 +46,7 @@ pub enum Outcome {
 pub async fn resolve(
     state: &AppState,
     claims: &Claims,
-    may_create: Result<(), invites::Refusal>,
+    may_create: Result<invites::Admission, invites::Refusal>,
 ) -> Result<Outcome> {
     if let Some(user) = user_of(&state.db, &claims.issuer, &claims.subject).await? {
         return Ok(Outcome::Known(user));
@@ -63,9 +63,10 @@ pub async fn resolve(
         let linked = users::find_by_id(&state.db, existing.id).await?.unwrap_or(existing);
         return Ok(Outcome::Linked(linked));
     }
-    if let Err(refusal) = may_create {
-        return Ok(Outcome::NotInvited(refusal));
-    }
+    let admission = match may_create {
+        Ok(admission) => admission,
+        Err(refusal) => return Ok(Outcome::NotInvited(refusal)),
+    };
     // An address the provider has not verified may be someone else's: an account
     // made from it could later be linked to the real owner's sign-in.
     if !claims.email_verified {
@@ -78,13 +79,14 @@ pub async fn resolve(
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("Someone"));
     let name: String = name.chars().take(80).collect();
-    match users::create(state, &name, &email, None, picture.as_deref()).await? {
+    match users::create(state, &name, &email, None, picture.as_deref(), admission).await? {
         Ok(user) => {
             add(&state.db, user.id, claims).await?;
             Ok(Outcome::Created(user))
         }
         // Someone signed up with this email a moment ago: treat it as linking.
-        Err(users::EmailTaken) => Ok(Outcome::UnverifiedEmailTaken),
+        Err(users::NotCreated::EmailTaken) => Ok(Outcome::UnverifiedEmailTaken),
+        Err(users::NotCreated::NotFirst) => Ok(Outcome::NotInvited(invites::NOT_FIRST)),
     }
 }
 

@@ -10,6 +10,8 @@ use crate::support::{Backend, Browser, TestApp};
 
 on_both_databases!(
     the_first_account_is_the_administrator,
+    of_people_racing_to_be_first_one_gets_in_and_runs_it,
+    of_people_racing_into_an_open_hearth_one_runs_it,
     with_invites_only_the_current_link_lets_people_in,
     closed_and_open_sign_up_do_what_they_say,
     deactivation_ends_a_live_socket_and_refuses_sign_in,
@@ -47,6 +49,44 @@ async fn the_first_account_is_the_administrator(backend: Backend) {
     assert_eq!(signup(&first, "owner@example.org", "").await, StatusCode::SEE_OTHER);
     assert_eq!(first.get("/admin").await.status, StatusCode::OK);
     assert!(first.get("/dashboard").await.body.contains(r#"href="/admin""#));
+}
+
+/// Six people sign up to a new Hearth at the same moment; the statuses they got, and
+/// how many of them can open the administrator's page.
+async fn race_to_be_first(app: &TestApp) -> (Vec<StatusCode>, usize) {
+    let racers: Vec<Browser> = (0..6).map(|_| app.browser()).collect();
+    let statuses = futures_util::future::join_all(
+        racers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| async move { signup(b, &format!("racer{i}@example.org"), "").await }),
+    )
+    .await;
+    let mut administrators = 0;
+    for racer in &racers {
+        if racer.get("/admin").await.status == StatusCode::OK {
+            administrators += 1;
+        }
+    }
+    (statuses, administrators)
+}
+
+/// By invitation, only the first account needs none: one gets in, as administrator,
+/// and the others are asked for an invite.
+async fn of_people_racing_to_be_first_one_gets_in_and_runs_it(backend: Backend) {
+    let app = invite_app(backend).await;
+    let (statuses, administrators) = race_to_be_first(&app).await;
+    let made = statuses.iter().filter(|&&s| s == StatusCode::SEE_OTHER).count();
+    let refused = statuses.iter().filter(|&&s| s == StatusCode::FORBIDDEN).count();
+    assert_eq!((made, refused, administrators), (1, 5, 1), "{statuses:?}");
+}
+
+/// With open sign-up everyone gets in, and still only one runs the place.
+async fn of_people_racing_into_an_open_hearth_one_runs_it(backend: Backend) {
+    let app = backend.spawn_with(|c| c.signup = "open".into()).await;
+    let (statuses, administrators) = race_to_be_first(&app).await;
+    assert!(statuses.iter().all(|&s| s == StatusCode::SEE_OTHER), "{statuses:?}");
+    assert_eq!(administrators, 1);
 }
 
 async fn with_invites_only_the_current_link_lets_people_in(backend: Backend) {
