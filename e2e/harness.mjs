@@ -7,171 +7,24 @@
 //   CHROMIUM            the browser (default: /usr/bin/chromium)
 //   HEARTH_E2E_KEEP=1   keep each server's folder (database and log) for a look after
 
-import { execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
 import AxeBuilder from "@axe-core/playwright";
 
+import { startHearth as startProcess } from "./hearth.mjs";
+
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** Screenshots and the axe summary land here on every run (`target/` is gitignored). */
 export const OUT = join(REPO, "target", "e2e");
 
-let binary;
-/** The debug binary `cargo build` made, wherever cargo's target directory is. */
-export function hearthBinary() {
-  if (binary) return binary;
-  if (process.env.HEARTH_BIN) {
-    binary = process.env.HEARTH_BIN;
-  } else {
-    const meta = JSON.parse(
-      execFileSync("cargo", ["metadata", "--format-version", "1", "--no-deps"], {
-        cwd: REPO,
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "inherit"],
-      }),
-    );
-    binary = join(meta.target_directory, "debug", "hearth");
-  }
-  if (!existsSync(binary)) {
-    throw new Error(`no Hearth binary at ${binary}: run \`cargo build\` first (or set HEARTH_BIN)`);
-  }
-  return binary;
-}
+export { Hearth, freePort, hearthBinary } from "./hearth.mjs";
 
-/** A port nobody is listening on right now. */
-export async function freePort() {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address();
-  server.close();
-  await once(server, "close");
-  return port;
-}
-
-/**
- * One Hearth process with its own database folder. `restart()` starts it again on
- * the same database and port, as a deploy or a crash would.
- */
-export class Hearth {
-  constructor(dir, port) {
-    this.dir = dir;
-    this.port = port;
-    this.url = `http://127.0.0.1:${port}`;
-    this.log = join(dir, "hearth.log");
-    this.child = null;
-    this.exited = null;
-  }
-
-  /** Starts the binary and waits until `/healthz` says it is ready. */
-  async start() {
-    const out = openSync(this.log, "a");
-    const child = spawn(hearthBinary(), ["serve"], {
-      cwd: this.dir,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        DATABASE_URL: `sqlite://${join(this.dir, "db", "hearth.db")}`,
-        BIND: `127.0.0.1:${this.port}`,
-        BASE_URL: this.url,
-        BCRYPT_COST: "4",
-        // Every browser in the suite comes from 127.0.0.1.
-        RATE_LIMIT_PER_ADDRESS: "10000",
-        RATE_LIMIT_PER_ACCOUNT: "10000",
-        RUST_LOG: "warn",
-        // Anyone may sign up: the journeys need several people without invites.
-        SIGNUP: "open",
-      },
-      stdio: ["ignore", out, out],
-    });
-    closeSync(out);
-    // If this test process dies without stopping it, the server goes with it.
-    const orphan = () => child.kill("SIGKILL");
-    process.once("exit", orphan);
-    child.once("exit", () => process.off("exit", orphan));
-    this.child = child;
-    this.exited = new Promise((done) => child.once("exit", (code, signal) => done({ code, signal })));
-    let gone = null;
-    this.exited.then((how) => (gone = how));
-
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      if (gone) {
-        throw new Error(`Hearth exited on start (${JSON.stringify(gone)}):\n${this.logTail()}`);
-      }
-      try {
-        const res = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1000) });
-        if (res.status === 200) return this;
-      } catch {
-        // not listening yet
-      }
-      await sleep(50);
-    }
-    child.kill("SIGKILL");
-    throw new Error(`Hearth did not answer /healthz within 30 s:\n${this.logTail()}`);
-  }
-
-  /** SIGTERM: the graceful stop (sockets closed with 1012), as Fly does on deploy. */
-  async stop() {
-    await this.#end("SIGTERM", 15_000);
-  }
-
-  /** SIGKILL: the process is gone at once, sockets and all, as in a crash. */
-  async kill() {
-    await this.#end("SIGKILL", 5_000);
-  }
-
-  /** Stops the process (`how`: "SIGKILL" or "SIGTERM") and starts it again, same db and port. */
-  async restart(how = "SIGKILL") {
-    await this.#end(how, 15_000);
-    await this.start();
-  }
-
-  async #end(signal, wait) {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill(signal);
-    let timer;
-    const late = new Promise((done) => (timer = setTimeout(() => done("timeout"), wait)));
-    const outcome = await Promise.race([this.exited, late]);
-    clearTimeout(timer);
-    if (outcome === "timeout") {
-      child.kill("SIGKILL");
-      await this.exited;
-      throw new Error(`Hearth did not stop within ${wait} ms of ${signal}:\n${this.logTail()}`);
-    }
-  }
-
-  logTail(lines = 40) {
-    try {
-      return readFileSync(this.log, "utf8").split("\n").slice(-lines).join("\n");
-    } catch {
-      return "(no log)";
-    }
-  }
-
-  /** Stops it and, unless HEARTH_E2E_KEEP is set, removes its folder. */
-  async dispose() {
-    await this.stop();
-    if (process.env.HEARTH_E2E_KEEP) {
-      console.log(`# kept ${this.dir}`);
-    } else {
-      rmSync(this.dir, { recursive: true, force: true });
-    }
-  }
-}
-
-/** A fresh Hearth: new folder, new database, free port, ready to use. */
-export async function startHearth() {
-  const dir = mkdtempSync(join(tmpdir(), "hearth-e2e-"));
-  return new Hearth(dir, await freePort()).start();
+/** A fresh Hearth for a journey (HEARTH_E2E_KEEP=1 keeps its folder). */
+export function startHearth() {
+  return startProcess({ keep: Boolean(process.env.HEARTH_E2E_KEEP) });
 }
 
 export const CHROMIUM_ARGS = [

@@ -10,18 +10,16 @@
 //   AUDIT_OUT         where the JSON reports go (default: tools/audit/reports/)
 //   AUDIT_KEEP=1      keep the server's folder (database and log) for a look after
 
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
+import { startHearth } from "../../e2e/hearth.mjs";
+
 const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = resolve(HERE, "..", "..");
 const OUT = resolve(process.env.AUDIT_OUT ?? join(HERE, "reports"));
 const MIN_SCORE = Number(process.env.AUDIT_MIN_SCORE ?? 95);
 const CHROME_PATH = process.env.CHROME_PATH ?? "/usr/bin/chromium";
@@ -51,34 +49,6 @@ const PAGES = [
   { name: "Chat", path: "/chat", signedIn: true },
 ];
 
-function hearthBinary() {
-  let binary = process.env.HEARTH_BIN;
-  if (!binary) {
-    const meta = JSON.parse(
-      execFileSync("cargo", ["metadata", "--format-version", "1", "--no-deps"], {
-        cwd: REPO,
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "inherit"],
-      }),
-    );
-    binary = join(meta.target_directory, "debug", "hearth");
-  }
-  if (!existsSync(binary)) {
-    throw new Error(`no Hearth binary at ${binary}: run \`cargo build\` first (or set HEARTH_BIN)`);
-  }
-  return binary;
-}
-
-async function freePort() {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address();
-  server.close();
-  await once(server, "close");
-  return port;
-}
-
 /** One HTTP request to 127.0.0.1, redirects not followed. */
 function http(url, { method = "GET", headers = {}, body } = {}) {
   return new Promise((resolvePromise, reject) => {
@@ -94,60 +64,6 @@ function http(url, { method = "GET", headers = {}, body } = {}) {
     if (body !== undefined) req.write(body);
     req.end();
   });
-}
-
-async function startHearth() {
-  const dir = mkdtempSync(join(tmpdir(), "hearth-audit-"));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const log = join(dir, "hearth.log");
-  const out = openSync(log, "a");
-  const child = spawn(hearthBinary(), ["serve"], {
-    cwd: dir,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: `sqlite://${join(dir, "hearth.db")}`,
-      BIND: `127.0.0.1:${port}`,
-      BASE_URL: url,
-      BCRYPT_COST: "4",
-      SIGNUP: "open",
-      RUST_LOG: "warn",
-    },
-    stdio: ["ignore", out, out],
-  });
-  closeSync(out);
-  const exited = once(child, "exit");
-  let gone = false;
-  exited.then(() => (gone = true));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (gone) throw new Error(`Hearth exited during start-up:\n${readFileSync(log, "utf8")}`);
-    try {
-      if ((await http(`${url}/healthz`)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill("SIGTERM");
-      throw new Error(`Hearth did not answer /healthz within 30 s:\n${readFileSync(log, "utf8")}`);
-    }
-    await sleep(100);
-  }
-  return {
-    url,
-    dir,
-    log,
-    async stop() {
-      if (!gone) {
-        child.kill("SIGTERM");
-        await Promise.race([exited, sleep(15_000)]);
-        if (!gone) child.kill("SIGKILL");
-      }
-      if (process.env.AUDIT_KEEP === "1") console.error(`kept ${dir}`);
-      else rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** Creates the first account (the administrator) and returns its session cookie. */
@@ -232,7 +148,7 @@ const score = (report, category) => Math.round(report.categories[category].score
 async function main() {
   if (!existsSync(LIGHTHOUSE)) throw new Error("lighthouse is not installed: run `npm ci --prefix tools/audit`");
   mkdirSync(OUT, { recursive: true });
-  const hearth = await startHearth();
+  const hearth = await startHearth({ prefix: "hearth-audit-", keep: process.env.AUDIT_KEEP === "1" });
   const rows = [];
   const notes = [];
   try {
@@ -254,7 +170,7 @@ async function main() {
       }
     }
   } finally {
-    await hearth.stop();
+    await hearth.dispose();
   }
 
   console.log(`| page | path | accessibility | best practices |`);
