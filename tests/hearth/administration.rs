@@ -136,8 +136,7 @@ async fn deactivation_ends_a_live_socket_and_refuses_sign_in(backend: Backend) {
     let app = backend.spawn().await;
     let owner = app.signed_up("Owner", "owner@example.org", PASSWORD).await;
     let member = app.signed_up("Member", "member@example.org", PASSWORD).await;
-    let mut ws = app.socket(&member, "general").await;
-    ws.resume(0).await;
+    let mut ws = app.live_socket(&member, "general").await;
     let member_id: i64 =
         serde_json::from_str::<serde_json::Value>(&member.get("/api/me").await.body).unwrap()["id"]
             .as_i64()

@@ -57,8 +57,7 @@ async fn a_script_with_a_token_posts_and_a_browser_sees_it_live(backend: Backend
     let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
     let token = make_token(&ada, "weather bot").await;
     let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
-    let mut ws = app.socket(&grace, "general").await;
-    ws.resume(0).await;
+    let mut ws = app.live_socket(&grace, "general").await;
 
     let (status, message) = api(
         &app,

@@ -36,10 +36,8 @@ async fn two_people(app: &TestApp) -> (crate::support::Browser, crate::support::
 async fn a_message_reaches_everyone_in_the_room_and_resets_the_senders_composer(backend: Backend) {
     let app = backend.spawn().await;
     let (ada, grace) = two_people(&app).await;
-    let mut ada_ws = app.socket(&ada, "general").await;
-    let mut grace_ws = app.socket(&grace, "general").await;
-    ada_ws.resume(0).await;
-    grace_ws.resume(0).await;
+    let mut ada_ws = app.live_socket(&ada, "general").await;
+    let mut grace_ws = app.live_socket(&grace, "general").await;
 
     ada_ws.say("  Hello, Grace!\nHow are you?  ").await;
     let seen = grace_ws.expect("Hello, Grace!", SECOND).await;
@@ -62,10 +60,8 @@ async fn a_message_reaches_everyone_in_the_room_and_resets_the_senders_composer(
 async fn every_recipient_gets_the_same_bytes_and_markup_is_escaped(backend: Backend) {
     let app = backend.spawn().await;
     let (ada, grace) = two_people(&app).await;
-    let mut ada_ws = app.socket(&ada, "general").await;
-    let mut grace_ws = app.socket(&grace, "general").await;
-    ada_ws.resume(0).await;
-    grace_ws.resume(0).await;
+    let mut ada_ws = app.live_socket(&ada, "general").await;
+    let mut grace_ws = app.live_socket(&grace, "general").await;
 
     grace_ws.say("<script>alert('x')</script> read https://example.org/docs?a=1&b=2.").await;
     let to_grace = grace_ws.expect("alert", SECOND).await;
@@ -89,11 +85,9 @@ async fn someone_outside_a_room_gets_nothing_from_it(backend: Backend) {
     let post = grace.post_form("/chat/book-club/messages", &[("body", "let me in")]).await;
     assert_eq!(post.status, StatusCode::NOT_FOUND);
 
-    let mut grace_ws = app.socket(&grace, "general").await;
-    grace_ws.resume(0).await;
+    let mut grace_ws = app.live_socket(&grace, "general").await;
     grace_ws.drain(Duration::from_millis(300)).await;
-    let mut ada_ws = app.socket(&ada, "book-club").await;
-    ada_ws.resume(0).await;
+    let mut ada_ws = app.live_socket(&ada, "book-club").await;
     ada_ws.say("members only").await;
     ada_ws.expect("members only", SECOND).await;
     let leaked = grace_ws.drain(SECOND).await;
@@ -120,10 +114,8 @@ async fn a_direct_message_is_seen_by_its_two_people_only(backend: Backend) {
     let dm = opened.location().trim_start_matches("/chat/").to_owned();
     assert!(dm.starts_with("dm-"));
 
-    let mut grace_ws = app.socket(&grace, "general").await;
-    let mut bob_ws = app.socket(&bob, "general").await;
-    grace_ws.resume(0).await;
-    bob_ws.resume(0).await;
+    let mut grace_ws = app.live_socket(&grace, "general").await;
+    let mut bob_ws = app.live_socket(&bob, "general").await;
     grace_ws.drain(Duration::from_millis(300)).await;
     bob_ws.drain(Duration::from_millis(300)).await;
 
@@ -163,8 +155,7 @@ async fn unauthenticated_and_cross_site_sockets_are_refused(backend: Backend) {
 async fn signing_out_closes_the_socket_within_a_second(backend: Backend) {
     let app = backend.spawn().await;
     let (ada, _) = two_people(&app).await;
-    let mut ws = app.socket(&ada, "general").await;
-    ws.resume(0).await;
+    let mut ws = app.live_socket(&ada, "general").await;
     ws.drain(Duration::from_millis(200)).await;
 
     ada.post_form("/logout", &[]).await;
@@ -180,10 +171,8 @@ async fn ending_other_sessions_or_changing_the_password_closes_their_sockets(bac
     phone.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
     let tablet = app.browser();
     tablet.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
-    let mut phone_ws = app.socket(&phone, "general").await;
-    let mut laptop_ws = app.socket(&laptop, "general").await;
-    phone_ws.resume(0).await;
-    laptop_ws.resume(0).await;
+    let mut phone_ws = app.live_socket(&phone, "general").await;
+    let mut laptop_ws = app.live_socket(&laptop, "general").await;
     laptop_ws.drain(Duration::from_millis(1500)).await;
 
     laptop.post_form("/dashboard/sessions/end-others", &[]).await;
@@ -196,8 +185,7 @@ async fn ending_other_sessions_or_changing_the_password_closes_their_sockets(bac
 
     let tablet = app.browser();
     tablet.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
-    let mut tablet_ws = app.socket(&tablet, "general").await;
-    tablet_ws.resume(0).await;
+    let mut tablet_ws = app.live_socket(&tablet, "general").await;
     laptop
         .post_form(
             "/dashboard/password",
@@ -210,10 +198,8 @@ async fn ending_other_sessions_or_changing_the_password_closes_their_sockets(bac
 async fn a_reconnecting_client_gets_what_it_missed_once_and_in_order(backend: Backend) {
     let app = backend.spawn().await;
     let (ada, grace) = two_people(&app).await;
-    let mut ada_ws = app.socket(&ada, "general").await;
-    ada_ws.resume(0).await;
-    let mut grace_ws = app.socket(&grace, "general").await;
-    grace_ws.resume(0).await;
+    let mut ada_ws = app.live_socket(&ada, "general").await;
+    let mut grace_ws = app.live_socket(&grace, "general").await;
 
     ada_ws.say("message one").await;
     let first = grace_ws.expect("message one", SECOND).await;
@@ -238,8 +224,7 @@ async fn a_reconnecting_client_gets_what_it_missed_once_and_in_order(backend: Ba
 async fn after_a_restart_the_client_catches_up_from_the_database(backend: Backend) {
     let first = backend.spawn().await;
     let (ada, grace) = two_people(&first).await;
-    let mut grace_ws = first.socket(&grace, "general").await;
-    grace_ws.resume(0).await;
+    let mut grace_ws = first.live_socket(&grace, "general").await;
     ada.post_form("/chat/general/messages", &[("body", "before the restart")]).await;
     grace_ws.expect("before the restart", SECOND).await;
 
@@ -271,8 +256,7 @@ async fn a_client_that_stops_reading_is_dropped_and_others_keep_receiving(backen
     let sloth = app.signed_up("Sloth", "sloth@example.org", PASSWORD).await;
     let mut sloth_ws = app.socket(&sloth, "general").await;
     sloth_ws.resume(0).await; // and then never reads again
-    let mut grace_ws = app.socket(&grace, "general").await;
-    grace_ws.resume(0).await;
+    let mut grace_ws = app.live_socket(&grace, "general").await;
     assert_eq!(app.state.hub.connections(), 2);
 
     let long = "a long message that fills buffers ".repeat(110);
@@ -305,8 +289,7 @@ async fn a_client_that_stops_reading_is_dropped_and_others_keep_receiving(backen
 async fn bad_messages_are_explained_in_the_composer(backend: Backend) {
     let app = backend.spawn().await;
     let (ada, _) = two_people(&app).await;
-    let mut ws = app.socket(&ada, "general").await;
-    ws.resume(0).await;
+    let mut ws = app.live_socket(&ada, "general").await;
 
     ws.say("   \n  ").await;
     let empty = ws.expect(r#"id="composer""#, SECOND).await;
@@ -334,8 +317,7 @@ async fn protocol_abuse_closes_only_that_socket(backend: Backend) {
 
     let app = backend.spawn().await;
     let (ada, grace) = two_people(&app).await;
-    let mut grace_ws = app.socket(&grace, "general").await;
-    grace_ws.resume(0).await;
+    let mut grace_ws = app.live_socket(&grace, "general").await;
 
     let cases: [(Message, u16); 6] = [
         (Message::text(r#"{"kind":"resume","after":"0"}"#), 1008),
@@ -349,15 +331,13 @@ async fn protocol_abuse_closes_only_that_socket(backend: Backend) {
         ),
     ];
     for (frame, code) in cases {
-        let mut ws = app.socket(&ada, "general").await;
-        ws.resume(0).await;
+        let mut ws = app.live_socket(&ada, "general").await;
         ws.stream.send(frame).await.unwrap();
         assert_eq!(ws.expect_close(3 * SECOND).await, Some(code));
     }
 
     // Everyone else is still served.
-    let mut ada_ws = app.socket(&ada, "general").await;
-    ada_ws.resume(0).await;
+    let mut ada_ws = app.live_socket(&ada, "general").await;
     ada_ws.say("still here").await;
     grace_ws.expect("still here", SECOND).await;
 }
@@ -365,8 +345,7 @@ async fn protocol_abuse_closes_only_that_socket(backend: Backend) {
 async fn sending_too_fast_is_slowed_down(backend: Backend) {
     let app = backend.spawn_with(|config| config.chat_messages_per_minute = 6).await;
     let (ada, _) = two_people(&app).await;
-    let mut ws = app.socket(&ada, "general").await;
-    ws.resume(0).await;
+    let mut ws = app.live_socket(&ada, "general").await;
     let mut refused = 0;
     for i in 0..5 {
         ws.say(&format!("flood {i}")).await;
@@ -381,10 +360,8 @@ async fn sending_too_fast_is_slowed_down(backend: Backend) {
 async fn typing_and_presence_reach_the_others_in_the_room(backend: Backend) {
     let app = backend.spawn().await;
     let (ada, grace) = two_people(&app).await;
-    let mut ada_ws = app.socket(&ada, "general").await;
-    let mut grace_ws = app.socket(&grace, "general").await;
-    ada_ws.resume(0).await;
-    grace_ws.resume(0).await;
+    let mut ada_ws = app.live_socket(&ada, "general").await;
+    let mut grace_ws = app.live_socket(&grace, "general").await;
 
     let online = grace_ws.expect(r#"id="online""#, 2 * SECOND).await;
     assert!(

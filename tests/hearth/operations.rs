@@ -39,8 +39,7 @@ async fn metrics_count_requests_sockets_messages_and_sign_ins(backend: Backend) 
     app.browser()
         .post_form("/login", &[("email", "ada@example.org"), ("password", "nope nope")])
         .await;
-    let mut ws = app.socket(&ada, "general").await;
-    ws.resume(0).await;
+    let mut ws = app.live_socket(&ada, "general").await;
     ws.say("counted").await;
     ws.expect("counted", SECOND).await;
 
@@ -106,8 +105,7 @@ async fn the_command_line_creates_resets_and_deactivates_people(backend: Backend
     };
     let (page, ada) = login("engine room key").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    let mut ws = app.socket(&ada, "general").await;
-    ws.resume(0).await;
+    let mut ws = app.live_socket(&ada, "general").await;
 
     let (ok, said) = cli(&app, &["user", "deactivate", "--email", "ada@example.org"], "").await;
     assert!(ok && said.contains("1 session(s) ended"), "{said}");
@@ -228,8 +226,7 @@ async fn sigterm_finishes_requests_closes_sockets_with_1012_and_exits_0_and_a_re
     }
     let app = crate::support::External::new(&base);
     let ada = app.signed_up("Ada", "ada@example.org", "analytical engine").await;
-    let mut ws = app.socket(&ada, "general").await;
-    ws.resume(0).await;
+    let mut ws = app.live_socket(&ada, "general").await;
     ada.post_form("/chat/general/messages", &[("body", "before the deploy")]).await;
     ws.expect("before the deploy", SECOND).await;
 
@@ -260,8 +257,7 @@ async fn sigterm_finishes_requests_closes_sockets_with_1012_and_exits_0_and_a_re
     let _restarted = start();
     wait_ready().await;
     ada.post_form("/chat/general/messages", &[("body", "after the deploy")]).await;
-    let mut ws = app.socket(&ada, "general").await;
-    ws.resume(0).await;
+    let mut ws = app.live_socket(&ada, "general").await;
     let frames = ws.drain(SECOND).await;
     assert_eq!(message_numbers(&frames), [1, 2], "nothing lost, nothing doubled");
     assert!(!matches!(ws.next(Duration::from_millis(100)).await, Seen::Closed(_)));

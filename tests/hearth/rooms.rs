@@ -70,8 +70,7 @@ async fn without_javascript_a_person_reads_and_posts(backend: Backend) {
     let app = backend.spawn().await;
     let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
     let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
-    let mut grace_ws = app.socket(&grace, "general").await;
-    grace_ws.resume(0).await;
+    let mut grace_ws = app.live_socket(&grace, "general").await;
 
     let page = ada.get("/chat").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -154,8 +153,7 @@ async fn unread_counts_and_the_new_messages_divider_follow_reading(backend: Back
 async fn grace_reading_live(app: &TestApp, said: &[&str]) -> (Browser, Browser, Socket) {
     let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
     let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
-    let mut chat = app.socket(&grace, "general").await;
-    chat.resume(0).await;
+    let mut chat = app.live_socket(&grace, "general").await;
     chat.expect("connection-status", Duration::from_secs(5)).await;
     for text in said {
         ada.post_form("/chat/general/messages", &[("body", text)]).await;

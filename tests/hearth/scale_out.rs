@@ -42,15 +42,11 @@ async fn concurrent_senders_on_every_instance_reach_every_socket_in_order() {
         let reader = app
             .signed_up(&format!("Reader {i}"), &format!("reader{i}@example.org"), "read read read")
             .await;
-        let mut ws = app.socket(&reader, "general").await;
-        ws.resume(0).await;
-        readers.push(ws);
+        readers.push(app.live_socket(&reader, "general").await);
         let sender = app
             .signed_up(&format!("Sender {i}"), &format!("sender{i}@example.org"), "send send send")
             .await;
-        let mut ws = app.socket(&sender, "general").await;
-        ws.resume(0).await;
-        senders.push(ws);
+        senders.push(app.live_socket(&sender, "general").await);
     }
     let total = (EACH * instances.len()) as i64;
     let reading: Vec<_> = readers
@@ -101,8 +97,7 @@ async fn signing_out_on_one_instance_closes_the_socket_on_another() {
     let Some((a, b, _c)) = three_instances().await else { return };
     let ada = a.signed_up("Ada", "ada@example.org", "analytical engine").await;
     let on_b = ada.on(&b);
-    let mut ws = b.socket(&on_b, "general").await;
-    ws.resume(0).await;
+    let mut ws = b.live_socket(&on_b, "general").await;
     ws.drain(Duration::from_millis(300)).await;
 
     ada.post_form("/logout", &[]).await;
@@ -114,10 +109,8 @@ async fn typing_on_one_instance_shows_on_another() {
     let Some((a, b, _c)) = three_instances().await else { return };
     let ada = a.signed_up("Ada", "ada@example.org", "analytical engine").await;
     let grace = b.signed_up("Grace", "grace@example.org", "compiler compiler").await;
-    let mut ada_ws = a.socket(&ada, "general").await;
-    let mut grace_ws = b.socket(&grace, "general").await;
-    ada_ws.resume(0).await;
-    grace_ws.resume(0).await;
+    let mut ada_ws = a.live_socket(&ada, "general").await;
+    let mut grace_ws = b.live_socket(&grace, "general").await;
     ada_ws.send_json(serde_json::json!({"kind": "typing", "HEADERS": {}})).await;
     grace_ws.expect("Ada is typing", 3 * SECOND).await;
 }
@@ -133,8 +126,7 @@ async fn a_postgresql_restart_loses_nothing_and_the_instances_recover() {
     let Some((a, b, _c)) = three_instances().await else { return };
     let ada = a.signed_up("Ada", "ada@example.org", "analytical engine").await;
     let grace = b.signed_up("Grace", "grace@example.org", "compiler compiler").await;
-    let mut grace_ws = b.socket(&grace, "general").await;
-    grace_ws.resume(0).await;
+    let mut grace_ws = b.live_socket(&grace, "general").await;
     ada.post_form("/chat/general/messages", &[("body", "before")]).await;
     grace_ws.expect(">before<", SECOND).await;
 
@@ -178,10 +170,8 @@ async fn who_is_online_counts_people_on_every_instance() {
     let Some((a, b, _c)) = three_instances().await else { return };
     let ada = a.signed_up("Ada", "ada@example.org", "analytical engine").await;
     let grace = b.signed_up("Grace", "grace@example.org", "compiler compiler").await;
-    let mut ada_ws = a.socket(&ada, "general").await;
-    let mut grace_ws = b.socket(&grace, "general").await;
-    ada_ws.resume(0).await;
-    grace_ws.resume(0).await;
+    let ada_ws = a.live_socket(&ada, "general").await;
+    let mut grace_ws = b.live_socket(&grace, "general").await;
     // Instances announce who is online every few seconds.
     let online = grace_ws.expect("2 online", 12 * SECOND).await;
     assert!(online.contains("Ada") && online.contains("Grace"), "{online}");

@@ -146,6 +146,14 @@ impl External {
         self.try_socket(browser, room, Some(&self.base)).await.expect("socket opens")
     }
 
+    /// [`External::socket`] that has said it has nothing yet (`resume` after 0), as a
+    /// page with an empty room does: live from here on.
+    pub async fn live_socket(&self, browser: &Browser, room: &str) -> Socket {
+        let mut socket = self.socket(browser, room).await;
+        socket.resume(0).await;
+        socket
+    }
+
     /// Like [`External::socket`], but returns the refusal's HTTP status.
     pub async fn try_socket(
         &self,
