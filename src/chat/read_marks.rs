@@ -38,8 +38,13 @@ struct Open {
 pub struct Position(Arc<AtomicI64>);
 
 impl Position {
+    /// Never backwards.
     pub fn moved_to(&self, seq: i64) {
         self.0.fetch_max(seq, Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> i64 {
+        self.0.load(Ordering::Relaxed)
     }
 }
 

@@ -98,7 +98,6 @@ pub async fn upgrade(
         unread: my_rooms.iter().map(|r| (r.id, r.unread())).collect(),
         room_ids: my_rooms.iter().map(|r| r.id).collect(),
         sent_up_to: None,
-        read_up_to: 0,
         read_mark,
         kept_alive: Instant::now(),
     };
@@ -180,8 +179,8 @@ struct Socket {
     /// The newest message of the room on screen that this client has; `None` until
     /// it says so with a resume frame.
     sent_up_to: Option<i64>,
-    read_up_to: i64,
-    /// `read_up_to`, as the batched saves see it (see read_marks.rs).
+    /// How far the person has read the room on screen; the batched saves read it
+    /// too (see read_marks.rs).
     read_mark: Position,
     kept_alive: Instant,
 }
@@ -255,9 +254,10 @@ impl Socket {
     ) {
         // At once rather than with the next batch: the page this person opens next
         // counts unread messages from it.
-        if self.read_up_to > self.room.last_read_seq {
+        let read_up_to = self.read_mark.get();
+        if read_up_to > self.room.last_read_seq {
             let (db, user_id, room_id) = (&self.state.db, self.user.id, self.room.id);
-            let _ = rooms::mark_read(db, user_id, room_id, self.read_up_to).await;
+            let _ = rooms::mark_read(db, user_id, room_id, read_up_to).await;
         }
         let close = match ending {
             Ending::Gone => None,
@@ -354,7 +354,6 @@ impl Socket {
             frames.extend(missed.iter().map(|m| Frame::Text(views::delivery_html(m))));
         }
         self.sent_up_to = Some(from);
-        self.read_up_to = from;
         self.read_mark.moved_to(from);
         let rooms = rooms::mine(&self.state.db, self.user.id).await?;
         self.unread = rooms.iter().map(|r| (r.id, r.unread())).collect();
@@ -388,7 +387,6 @@ impl Socket {
                     return Vec::new();
                 }
                 self.sent_up_to = Some(m.seq);
-                self.read_up_to = m.seq;
                 self.read_mark.moved_to(m.seq);
                 vec![Frame::Text(m.html.to_string())]
             }
