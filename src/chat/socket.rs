@@ -91,7 +91,6 @@ pub async fn upgrade(
     let connection = Socket {
         state: state.clone(),
         session: session_id,
-        session_id: session_id.to_string(),
         expires,
         user,
         room,
@@ -168,7 +167,6 @@ enum Ending {
 struct Socket {
     state: AppState,
     session: Id,
-    session_id: String,
     /// When the session expires unless something keeps it alive.
     expires: Instant,
     user: User,
@@ -191,7 +189,7 @@ impl Socket {
         let mut conn = hub.connect(
             self.user.id,
             &self.user.name,
-            &self.session_id,
+            &self.session.to_string(),
             self.room.id,
             &self.room_ids,
         );
@@ -412,9 +410,7 @@ impl Socket {
     async fn keep_alive(&mut self) -> Result<()> {
         let session = crate::web::session::reopen(&self.state, self.session);
         if sessions::keep_alive(&self.state, &session).await?.is_none() {
-            self.state
-                .hub
-                .close_sessions(std::slice::from_ref(&self.session_id), CloseReason::SignedOut);
+            self.state.hub.close_sessions(&[self.session.to_string()], CloseReason::SignedOut);
         }
         Ok(())
     }
