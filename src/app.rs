@@ -11,13 +11,14 @@ use poem::listener::TcpAcceptor;
 use poem::{Endpoint, EndpointExt, Request, Route, Server};
 use url::Url;
 
-use crate::accounts::password::Passwords;
+use crate::accounts::hashing::Passwords;
 use crate::chat::feed::Feed;
 use crate::chat::hub::{CloseReason, Hub};
 use crate::chat::read_marks::ReadMarks;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::events::Events;
 use crate::google::Google;
 use crate::web::limits::Limits;
 use crate::web::session::{CookieSettings, Store};
@@ -34,6 +35,8 @@ pub struct Shared {
     pub sessions: Arc<Store>,
     pub passwords: Passwords,
     pub limits: Limits,
+    /// What capabilities announce to each other (see [`crate::events`]).
+    pub events: Events,
     pub hub: Arc<Hub>,
     pub feed: Feed,
     pub read_marks: ReadMarks,
@@ -66,11 +69,14 @@ impl AppState {
         let sessions = Arc::new(Store::open(&db).await?);
         let cookie = CookieSettings::new(base_url.scheme() == "https", config.session_idle());
         let hub = Arc::new(Hub::new(config.chat_socket_queue as usize));
+        let events = Events::default();
+        chat::listen(&events, &hub);
         Ok(AppState(Arc::new(Shared {
             passwords: Passwords::new(config.bcrypt_cost)?,
             limits: Limits::new(&config),
             feed: Feed::start(db.clone(), hub.clone()),
             read_marks: ReadMarks::default(),
+            events,
             hub,
             google: Google::new(&config, &base_url)?,
             csp: protect::content_security_policy(&config.avatar_origins),
@@ -144,7 +150,8 @@ impl App {
         let metrics = self
             .metrics
             .map(|listener| tokio::spawn(telemetry::serve(listener, state.hub.clone())));
-        let ticks = tokio::spawn(hub_ticks(state.clone()));
+        let ticks = tokio::spawn(hub_ticks(state.hub.clone()));
+        let ended = tokio::spawn(accounts::sessions::announce_ended_elsewhere(state.clone()));
         let read_marks = tokio::spawn(chat::read_marks::keep_saving(state.clone()));
         // With PostgreSQL, other instances may share the database: listen to them.
         let bus = match &state.db {
@@ -173,6 +180,7 @@ impl App {
         }
         chores.abort();
         ticks.abort();
+        ended.abort();
         read_marks.abort();
         if let Err(err) = state.read_marks.save(&state.db).await {
             tracing::warn!("could not save read positions: {err:#}");
@@ -223,19 +231,12 @@ pub fn endpoint(state: AppState) -> impl Endpoint + 'static {
         .data(state)
 }
 
-/// Batched presence and typing updates once a second, and the sockets of sessions
-/// ended elsewhere (another instance, the command line) closed.
-async fn hub_ticks(state: AppState) {
+/// Batched presence and typing updates, once a second.
+async fn hub_ticks(hub: Arc<Hub>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
-        state.hub.tick();
-        if state.hub.connections() > 0 {
-            match accounts::sessions::recently_ended(&state.db).await {
-                Ok(ended) => state.hub.close_sessions(&ended, CloseReason::SignedOut),
-                Err(err) => tracing::warn!("could not read ended sessions: {err}"),
-            }
-        }
+        hub.tick();
     }
 }
 

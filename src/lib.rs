@@ -14,6 +14,7 @@ pub mod config;
 pub mod dashboard;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod google;
 pub mod home;
 pub mod telemetry;

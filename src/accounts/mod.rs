@@ -3,7 +3,8 @@
 pub mod fields;
 pub mod invites;
 pub mod operator;
-pub mod password;
+pub mod hashing;
+pub mod passwords;
 pub mod sessions;
 mod signin;
 mod signup;

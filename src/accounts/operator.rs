@@ -2,7 +2,8 @@
 //! password, deactivate and reactivate. The same rules as the pages apply.
 
 use super::fields::{Email, Name, NewPassword};
-use super::{User, sessions, users};
+use super::passwords::{self, ChangedBy};
+use super::{User, users};
 use crate::AppState;
 
 pub async fn create(
@@ -34,23 +35,18 @@ pub async fn reset_password(
 ) -> anyhow::Result<usize> {
     let user = find(state, email).await?;
     let password = NewPassword::parse(password).map_err(anyhow::Error::msg)?;
-    let hash = state.passwords.hash(&password).await?;
-    users::set_password_hash(state, user.id, &hash).await?;
-    super::tokens::revoke_all(&state.db, user.id).await?;
-    tracing::info!(target: "audit", user_id = user.id, "password reset from the command line");
-    Ok(sessions::end_others(state, user.id, None).await?)
+    Ok(passwords::replace(state, &user, &password, None, ChangedBy::Operator).await?)
 }
 
 /// Deactivates (ending every session; running Hearth processes close the sockets
 /// within a second) or reactivates an account.
 pub async fn set_active(state: &AppState, email: &str, active: bool) -> anyhow::Result<usize> {
     let user = find(state, email).await?;
-    users::set_deactivated(&state.db, user.id, !active).await?;
-    tracing::info!(target: "audit", user_id = user.id, active, "activation changed from the command line");
     if active {
+        users::reactivate(state, &user).await?;
         return Ok(0);
     }
-    Ok(sessions::end_others(state, user.id, None).await?)
+    Ok(users::deactivate(state, &user).await?)
 }
 
 async fn find(state: &AppState, email: &str) -> anyhow::Result<User> {

@@ -4,6 +4,14 @@
 //! The tower-sessions record holds [`SignIn`]; the `user_sessions` table holds one row
 //! per signed-in session so a person can see and end them all. A session is signed in
 //! only while both exist, so deleting the row is enough to end it everywhere.
+//!
+//! Ending a session is announced ([`Event::SessionsEnded`]) so that whatever acts
+//! for it (the chat's open sockets) stops. It reaches every process three ways, each
+//! for a reason: announced here at once; `NOTIFY` on PostgreSQL, so other instances
+//! hear at once too; and a row in `ended_sessions` that every process reads once a
+//! second ([`announce_ended_elsewhere`]), the only path from a second process on
+//! SQLite (`hearth user deactivate`) and the backstop for a `NOTIFY` missed while an
+//! instance's LISTEN connection was down.
 
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
@@ -11,13 +19,24 @@ use tower_sessions::session::Id;
 use tower_sessions::session_store::SessionStore;
 
 use super::users::User;
-use crate::chat::hub::CloseReason;
 use crate::db::{self, Db};
 use crate::error::Result;
+use crate::events::Event;
 use crate::{AppState, on_db};
+
+/// The PostgreSQL `NOTIFY` channel on which an ended session's id is announced to
+/// the other instances (see `chat::bus`, which listens).
+pub const ENDED_CHANNEL: &str = "hearth_sessions";
 
 /// The session key under which the sign-in lives.
 pub const SIGN_IN: &str = "sign_in";
+
+/// How recent a sign-in with Google must be to stand in for the current password
+/// (for setting one on an account that has none).
+pub const RECENT_SIGN_IN: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// The session key of when this session last signed in with Google.
+const GOOGLE_SIGNED_IN_AT: &str = "google_signed_in_at";
 
 /// "Last active" is written at most this often, so reading pages does not turn every
 /// request into a database write. Inactivity expiry is therefore exact to a minute.
@@ -73,6 +92,18 @@ pub async fn begin(
     .await
     .map(|done| done.rows_affected()))?;
     Ok(())
+}
+
+/// Notes that this session has just signed in with Google (after [`begin`]).
+pub async fn note_google_sign_in(session: &Session) -> Result<()> {
+    session.insert(GOOGLE_SIGNED_IN_AT, db::now()).await?;
+    Ok(())
+}
+
+/// Whether this session signed in with Google within [`RECENT_SIGN_IN`].
+pub async fn signed_in_with_google_recently(session: &Session) -> Result<bool> {
+    let at: Option<i64> = session.get(GOOGLE_SIGNED_IN_AT).await?;
+    Ok(at.is_some_and(|at| db::now() - at <= RECENT_SIGN_IN.as_secs() as i64))
 }
 
 /// The person signed in on this session, if any. Ends sessions past the absolute
@@ -144,7 +175,7 @@ pub async fn end(state: &AppState, session: &Session) -> Result<()> {
         let user = session.get::<SignIn>(SIGN_IN).await?.map(|s| s.user_id);
         tracing::info!(target: "audit", user_id = user, "signed out");
         delete_rows(&state.db, &ids).await?;
-        state.hub.close_sessions(&ids, CloseReason::SignedOut);
+        state.events.announce(Event::SessionsEnded(&ids));
     }
     session.flush().await?;
     Ok(())
@@ -178,7 +209,7 @@ pub async fn end_others(state: &AppState, user_id: i64, keep: Option<Id>) -> Res
     .fetch_all(pool)
     .await)?;
     delete_rows(&state.db, &ids).await?;
-    state.hub.close_sessions(&ids, CloseReason::SignedOut);
+    state.events.announce(Event::SessionsEnded(&ids));
     for id in &ids {
         // The row is gone, so the session is already signed out; removing the record
         // too leaves nothing behind. An id the store cannot parse has no record.
@@ -190,7 +221,7 @@ pub async fn end_others(state: &AppState, user_id: i64, keep: Option<Id>) -> Res
 }
 
 /// Deletes the rows (which ends the sessions) and records the ending, so other
-/// Hearth processes close these sessions' sockets too (see [`recently_ended`]).
+/// Hearth processes hear of it too (see the module's documentation).
 async fn delete_rows(db: &Db, ids: &[String]) -> Result<()> {
     let now = db::now();
     let notify = db.is_postgres();
@@ -208,7 +239,7 @@ async fn delete_rows(db: &Db, ids: &[String]) -> Result<()> {
                 .await?;
             if notify {
                 sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(crate::chat::bus::SESSIONS)
+                    .bind(ENDED_CHANNEL)
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
@@ -219,10 +250,24 @@ async fn delete_rows(db: &Db, ids: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Sessions that ended in the last few seconds, anywhere. Polled once a second; a
-/// window rather than "after the last id" because concurrent writers can commit ids
-/// out of order, and closing a socket twice is harmless.
-pub async fn recently_ended(db: &Db) -> Result<Vec<String>> {
+/// Announces, once a second, the sessions that ended in the last few seconds in
+/// any process, until the process ends.
+pub async fn announce_ended_elsewhere(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        match recently_ended(&state.db).await {
+            Ok(ended) if !ended.is_empty() => state.events.announce(Event::SessionsEnded(&ended)),
+            Ok(_) => {}
+            Err(err) => tracing::warn!("could not read ended sessions: {err}"),
+        }
+    }
+}
+
+/// Sessions that ended in the last few seconds, anywhere. A window rather than
+/// "after the last id" because concurrent writers can commit ids out of order, and
+/// hearing of an ending twice is harmless.
+async fn recently_ended(db: &Db) -> Result<Vec<String>> {
     let ids = on_db!(db, pool => sqlx::query_scalar(
         "SELECT session_id FROM ended_sessions WHERE ended_at >= $1",
     )

@@ -39,6 +39,18 @@ pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<User>> {
     Ok(user)
 }
 
+/// The OpenID issuers whose identities can sign in to this account, oldest first
+/// (the identities themselves are made by `google::identities`).
+pub async fn identity_issuers(db: &Db, user_id: i64) -> Result<Vec<String>> {
+    let issuers = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT issuer FROM identities WHERE user_id = $1 ORDER BY created_at",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await)?;
+    Ok(issuers)
+}
+
 /// Everyone, by name.
 pub async fn all(db: &Db) -> Result<Vec<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users u ORDER BY u.name, u.id");
@@ -121,8 +133,23 @@ pub async fn create(
 /// Serialises account creation on PostgreSQL (a `pg_advisory_xact_lock` key).
 const FIRST_ACCOUNT_LOCK: i64 = 0x6865_6172_7468_0001;
 
-/// Deactivates (or reactivates) an account. Ending its sessions is the caller's job.
-pub async fn set_deactivated(db: &Db, user_id: i64, deactivated: bool) -> Result<()> {
+/// Deactivates an account: sign-in is refused from now on and every session ends
+/// (and with them the chat sockets, on every instance). Returns how many ended.
+pub async fn deactivate(state: &AppState, user: &User) -> Result<usize> {
+    set_deactivated(&state.db, user.id, true).await?;
+    let ended = super::sessions::end_others(state, user.id, None).await?;
+    tracing::info!(target: "audit", user_id = user.id, ended, "account deactivated");
+    Ok(ended)
+}
+
+/// Lets a deactivated account sign in again.
+pub async fn reactivate(state: &AppState, user: &User) -> Result<()> {
+    set_deactivated(&state.db, user.id, false).await?;
+    tracing::info!(target: "audit", user_id = user.id, "account reactivated");
+    Ok(())
+}
+
+async fn set_deactivated(db: &Db, user_id: i64, deactivated: bool) -> Result<()> {
     let at = deactivated.then(db::now);
     on_db!(db, pool => sqlx::query("UPDATE users SET deactivated_at = $1 WHERE id = $2")
         .bind(at)

@@ -10,13 +10,12 @@ use poem::{FromRequest, Request, RequestBody, Route, get, handler, post};
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::accounts::{User, invites, sessions, users};
+use crate::accounts::{User, invites, users};
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::web::CurrentUser;
+use crate::web::flash::{self, Flash};
 use crate::web::layout::page;
-
-const NOTICE: &str = "admin_notice";
 
 pub fn routes(route: Route) -> Route {
     route
@@ -41,7 +40,7 @@ async fn show(
     Data(session): Data<&Session>,
     Admin(admin): Admin,
 ) -> Result<Markup> {
-    let notice: Option<String> = crate::web::session::take(session, NOTICE).await?;
+    let notice = flash::take(session, Flash::Admin).await?;
     let people = people::all(&state.db).await?;
     let invite = match state.config.signup.as_str() {
         "invite" => Some(
@@ -86,7 +85,7 @@ async fn reset_invite(
 ) -> Result<Redirect> {
     invites::reset(&state.db).await?;
     tracing::info!(target: "audit", admin_id = admin.id, "invite link reset");
-    session.insert(NOTICE, "There is a new invite link; the old one no longer works.").await?;
+    flash::set(session, Flash::Admin, "There is a new invite link; the old one no longer works.").await?;
     Ok(Redirect::see_other("/admin"))
 }
 
@@ -104,12 +103,11 @@ async fn act(
         "deactivate" if person.id == admin.id => "You cannot deactivate yourself.".to_owned(),
         "deactivate" if last_admin => "Hearth needs at least one administrator.".to_owned(),
         "deactivate" => {
-            users::set_deactivated(&state.db, person.id, true).await?;
-            let ended = sessions::end_others(&state, person.id, None).await?;
+            let ended = users::deactivate(&state, &person).await?;
             format!("{} is deactivated; {ended} session(s) ended.", person.name)
         }
         "reactivate" => {
-            users::set_deactivated(&state.db, person.id, false).await?;
+            users::reactivate(&state, &person).await?;
             format!("{} can sign in again.", person.name)
         }
         "promote" => {
@@ -124,6 +122,6 @@ async fn act(
         _ => return Err(AppError::NotFound),
     };
     tracing::info!(target: "audit", admin_id = admin.id, user_id = person.id, action, "administrator action");
-    session.insert(NOTICE, notice).await?;
+    flash::set(session, Flash::Admin, notice).await?;
     Ok(Redirect::see_other("/admin"))
 }

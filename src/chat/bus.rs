@@ -14,13 +14,13 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgListener, PgPool};
 
-use super::hub::CloseReason;
 use crate::AppState;
+use crate::accounts::sessions::ENDED_CHANNEL as ENDED_SESSIONS;
+use crate::events::Event;
 use crate::db::Db;
 use crate::on_db;
 
 pub const MESSAGES: &str = "hearth_messages";
-pub const SESSIONS: &str = "hearth_sessions";
 pub const TYPING: &str = "hearth_typing";
 pub const PRESENCE: &str = "hearth_presence";
 
@@ -103,7 +103,7 @@ pub async fn listen(state: AppState, pool: PgPool) {
 
 async fn connect(pool: &PgPool) -> sqlx::Result<PgListener> {
     let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen_all([MESSAGES, SESSIONS, TYPING, PRESENCE]).await?;
+    listener.listen_all([MESSAGES, ENDED_SESSIONS, TYPING, PRESENCE]).await?;
     Ok(listener)
 }
 
@@ -116,7 +116,8 @@ async fn dispatch(state: &AppState, instance: &str, channel: &str, payload: &str
                 state.feed.announced(room, seq).await;
             }
         }
-        SESSIONS => state.hub.close_sessions(&[payload.to_owned()], CloseReason::SignedOut),
+        // Announced here as if it ended here: the chat hears it as it hears any.
+        ENDED_SESSIONS => state.events.announce(Event::SessionsEnded(&[payload.to_owned()])),
         PRESENCE => {
             if let Ok(p) = serde_json::from_str::<Presence>(payload)
                 && p.instance != instance

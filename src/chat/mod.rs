@@ -15,12 +15,16 @@ pub mod rooms;
 pub mod socket;
 pub mod views;
 
+use std::sync::Arc;
+
 use poem::{Route, get, post};
 
 use self::body::MessageBody;
+use self::hub::{CloseReason, Hub};
 use crate::AppState;
 use crate::accounts::User;
 use crate::error::{AppError, Result};
+use crate::events::{Event, Events};
 
 pub fn routes(route: Route) -> Route {
     route
@@ -34,6 +38,15 @@ pub fn routes(route: Route) -> Route {
         .at("/people/:id", get(people::show))
         .at("/people/:id/message", post(people::message))
         .at("/ws", get(socket::upgrade))
+}
+
+/// What the chat does when others announce: a socket belongs to its session, so
+/// when sessions end, their sockets close.
+pub fn listen(events: &Events, hub: &Arc<Hub>) {
+    let hub = hub.clone();
+    events.subscribe(move |event| match event {
+        Event::SessionsEnded(ids) => hub.close_sessions(ids, CloseReason::SignedOut),
+    });
 }
 
 /// `user_id` joined `room_id`: their open sockets start receiving it.

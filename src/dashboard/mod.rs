@@ -10,27 +10,11 @@ use poem::{Route, get, handler, post};
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::accounts::{User, sessions};
+use crate::accounts::{User, sessions, users};
 use crate::chat::rooms;
 use crate::error::Result;
-use crate::google::{self, identities};
 use crate::web::CurrentUser;
-
-/// Session key for a one-time message shown on the next dashboard visit.
-const NOTICE: &str = "dashboard_notice";
-
-/// Whether this session signed in with Google in the last ten minutes: the proof
-/// needed to set a password on an account that has none.
-async fn may_set_password(session: &Session) -> Result<bool> {
-    let at: Option<i64> = session.get(google::SIGNED_IN_AT).await?;
-    Ok(at.is_some_and(|at| crate::db::now() - at <= 600))
-}
-
-/// Shows `text` once, on the next dashboard visit.
-pub async fn notify(session: &Session, text: &str) -> Result<()> {
-    session.insert(NOTICE, text).await?;
-    Ok(())
-}
+use crate::web::flash::{self, Flash};
 
 pub fn routes(route: Route) -> Route {
     route
@@ -47,7 +31,7 @@ async fn show(
     Data(session): Data<&Session>,
     CurrentUser(user): CurrentUser,
 ) -> Result<maud::Markup> {
-    let notice: Option<String> = crate::web::session::take(session, NOTICE).await?;
+    let notice = flash::take(session, Flash::Dashboard).await?;
     let new_token = crate::web::session::take(session, tokens::NEW_TOKEN).await?;
     render(&state, session, &user, notice.as_deref(), new_token, views::PasswordProblems::default())
         .await
@@ -69,8 +53,8 @@ async fn render(
         this_session: session.id().map(|id| id.to_string()),
         notice,
         problems,
-        identities: identities::of_user(&state.db, user.id).await?,
-        may_set_password: may_set_password(session).await?,
+        identities: users::identity_issuers(&state.db, user.id).await?,
+        may_set_password: sessions::signed_in_with_google_recently(session).await?,
         tokens: &crate::accounts::tokens::list(&state.db, user.id).await?,
         new_token,
     };
@@ -90,6 +74,6 @@ async fn end_other_sessions(
         1 => "Signed out 1 other session.".to_owned(),
         n => format!("Signed out {n} other sessions."),
     };
-    session.insert(NOTICE, notice).await?;
+    flash::set(session, Flash::Dashboard, notice).await?;
     Ok(Redirect::see_other("/dashboard"))
 }

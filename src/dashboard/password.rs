@@ -7,11 +7,12 @@ use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::NOTICE;
 use super::views::PasswordProblems;
 use crate::AppState;
 use crate::accounts::fields::NewPassword;
-use crate::accounts::{sessions, users};
+use crate::accounts::passwords::{self, ChangedBy};
+use crate::accounts::sessions;
+use crate::web::flash::{self, Flash};
 use crate::error::Result;
 use crate::web::{CurrentUser, Form};
 
@@ -31,7 +32,7 @@ pub async fn change(
 ) -> Result<Response> {
     // Guessing the current password here is as rate-limited as at sign-in.
     state.limits.attempt_on(&user.email)?;
-    let may_set = super::may_set_password(session).await?;
+    let may_set = sessions::signed_in_with_google_recently(session).await?;
     let current = match &user.password_hash {
         Some(hash) => state
             .passwords
@@ -49,13 +50,8 @@ pub async fn change(
         let page = super::render(&state, session, &user, None, None, problems).await?;
         return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());
     };
-    let hash = state.passwords.hash(&new).await?;
-    users::set_password_hash(&state, user.id, &hash).await?;
-    let ended = sessions::end_others(&state, user.id, session.id()).await?;
-    crate::accounts::tokens::revoke_all(&state.db, user.id).await?;
-    tracing::info!(target: "audit", user_id = user.id, ended, "password changed");
-    session
-        .insert(NOTICE, "Your password was changed, and your other sessions were signed out.")
-        .await?;
+    passwords::replace(&state, &user, &new, session.id(), ChangedBy::Themselves).await?;
+    let notice = "Your password was changed, and your other sessions were signed out.";
+    flash::set(session, Flash::Dashboard, notice).await?;
     Ok(Redirect::see_other("/dashboard").into_response())
 }

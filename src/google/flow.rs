@@ -19,15 +19,15 @@ use crate::AppState;
 use crate::accounts::{invites, sessions};
 use crate::db;
 use crate::error::Result;
+use crate::web::flash::{self, Flash};
 use crate::web::layout::page;
 use crate::web::redirect::safe_next;
 use crate::web::{ClientAddr, UserAgent};
 
 /// Session key of a sign-in under way.
 const PENDING: &str = "google_pending";
-/// Session key of when this session last signed in with Google (for setting a password).
-pub const SIGNED_IN_AT: &str = "google_signed_in_at";
-const PENDING_FOR_SECS: i64 = 600;
+/// How long a sign-in may take at the provider before its pending state expires.
+const PENDING_FOR_SECS: i64 = 10 * 60;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Pending {
@@ -174,9 +174,9 @@ pub async fn callback(
         }
     };
     sessions::begin(&state, session, &user, &agent).await?;
-    session.insert(SIGNED_IN_AT, db::now()).await?;
+    sessions::note_google_sign_in(session).await?;
     if let Some(notice) = notice {
-        crate::dashboard::notify(session, notice).await?;
+        flash::set(session, Flash::Dashboard, notice).await?;
     }
     metrics::counter!("hearth_signins_total", "method" => "google", "result" => "success")
         .increment(1);

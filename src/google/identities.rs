@@ -161,14 +161,3 @@ async fn link(db: &Db, user: &User, claims: &Claims, picture: Option<&str>) -> R
     }.await)?;
     Ok(())
 }
-
-/// The issuers a user can sign in with, for the dashboard.
-pub async fn of_user(db: &Db, user_id: i64) -> Result<Vec<String>> {
-    let issuers = on_db!(db, pool => sqlx::query_scalar(
-        "SELECT issuer FROM identities WHERE user_id = $1 ORDER BY created_at",
-    )
-    .bind(user_id)
-    .fetch_all(pool)
-    .await)?;
-    Ok(issuers)
-}

@@ -8,8 +8,6 @@
 mod flow;
 pub mod identities;
 
-pub use flow::SIGNED_IN_AT;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod boost;
 pub mod client;
 pub mod errors;
+pub mod flash;
 pub mod form;
 pub mod layout;
 pub mod limits;

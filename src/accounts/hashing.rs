@@ -1,4 +1,4 @@
-//! Password hashing: bcrypt over a SHA-256 pre-hash, on a bounded blocking pool.
+//! Password hashing: bcrypt over a SHA-256 pre-hash, on a bounded pool of threads.
 //!
 //! bcrypt reads only the first 72 bytes of its input, so a long passphrase would be
 //! silently cut. Hashing the password with SHA-256 first (base64, 44 bytes) lets every
