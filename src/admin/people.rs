@@ -5,6 +5,7 @@ use maud::{Markup, html};
 use crate::db::Db;
 use crate::error::Result;
 use crate::on_db;
+use crate::web::time::ago;
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct Person {
@@ -101,12 +102,4 @@ fn methods(p: &Person) -> String {
         methods.push("Google");
     }
     if methods.is_empty() { "nothing".into() } else { methods.join(", ") }
-}
-
-fn ago(now: i64, then: i64) -> String {
-    match (now - then).max(0) {
-        0..3600 => "within the hour".into(),
-        secs @ 3600..86_400 => format!("{} hours ago", secs / 3600),
-        secs => format!("{} days ago", secs / 86_400),
-    }
 }

@@ -8,6 +8,7 @@ use crate::accounts::tokens::Token;
 use crate::chat::rooms::MyRoom;
 use crate::db;
 use crate::web::layout::{Field, avatar, page};
+use crate::web::time::{ago, date};
 
 #[derive(Default)]
 pub struct PasswordProblems {
@@ -222,28 +223,6 @@ fn describe_agent(agent: &str) -> String {
     }
 }
 
-fn ago(now: i64, then: i64) -> String {
-    let secs = (now - then).max(0);
-    match secs {
-        0..60 => "just now".into(),
-        60..3600 => plural(secs / 60, "minute"),
-        3600..86_400 => plural(secs / 3600, "hour"),
-        _ => plural(secs / 86_400, "day"),
-    }
-}
-
-fn plural(n: i64, unit: &str) -> String {
-    if n == 1 { format!("1 {unit} ago") } else { format!("{n} {unit}s ago") }
-}
-
-fn date(unix: i64) -> String {
-    let format = time::macros::format_description!("[day] [month repr:long] [year]");
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(format).ok())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,12 +233,5 @@ mod tests {
         assert_eq!(describe_agent(chrome), "Chrome on Linux");
         assert_eq!(describe_agent(""), "Unknown browser");
         assert_eq!(describe_agent("bot"), "bot");
-    }
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(ago(1000, 1000), "just now");
-        assert_eq!(ago(4000, 400), "1 hour ago");
-        assert_eq!(ago(200_000, 0), "2 days ago");
     }
 }

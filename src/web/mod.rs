@@ -14,6 +14,7 @@ pub mod log;
 pub mod protect;
 pub mod redirect;
 pub mod session;
+pub mod time;
 
 use std::sync::Arc;
 
