@@ -47,38 +47,3 @@ fn render(hub: Data<&Arc<Hub>>) -> String {
     metrics::gauge!("hearth_chat_sockets").set(hub.connections() as f64);
     handle().map(PrometheusHandle::render).unwrap_or_default()
 }
-
-/// A bounded label for a request path: ids and names become placeholders.
-pub fn route_label(path: &str) -> String {
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match parts.as_slice() {
-        [""] => "/".into(),
-        ["chat", _] => "/chat/:room".into(),
-        ["chat", _, action @ ("messages" | "join" | "leave")] => format!("/chat/:room/{action}"),
-        ["people", _] => "/people/:id".into(),
-        ["people", _, "message"] => "/people/:id/message".into(),
-        ["assets", _] => "/assets/:name".into(),
-        [one] if KNOWN.contains(one) => format!("/{one}"),
-        ["auth", "google"] | ["auth", "google", "callback"] | ["api", "me"] => path.into(),
-        ["dashboard", "password"] | ["dashboard", "sessions", "end-others"] => path.into(),
-        _ => "other".into(),
-    }
-}
-
-const KNOWN: &[&str] =
-    &["signup", "login", "logout", "dashboard", "chat", "rooms", "people", "ws", "healthz"];
-
-#[cfg(test)]
-mod tests {
-    use super::route_label;
-
-    #[test]
-    fn labels_stay_few() {
-        assert_eq!(route_label("/chat/book-club"), "/chat/:room");
-        assert_eq!(route_label("/chat/dm-1-2/messages"), "/chat/:room/messages");
-        assert_eq!(route_label("/people/42"), "/people/:id");
-        assert_eq!(route_label("/"), "/");
-        assert_eq!(route_label("/wp-admin/install.php"), "other");
-        assert_eq!(route_label("/login"), "/login");
-    }
-}

@@ -3,7 +3,7 @@
 use maud::html;
 use poem::http::{StatusCode, header};
 use poem::web::Json;
-use poem::{Endpoint, IntoResponse, Request, Response};
+use poem::{Endpoint, IntoResponse, PathPattern, Request, Response};
 
 use tower_sessions::Session;
 
@@ -23,6 +23,10 @@ pub async fn render(next: Next, req: Request) -> poem::Result<Response> {
     Ok(match next.call(req).await {
         Ok(resp) => resp,
         Err(err) => {
+            // The route that raised it, for the request metrics (see `web::log`); an
+            // error no route raised (none matched, or a middleware refused) is
+            // labelled as such here, before an enclosing `nest` labels it as its own.
+            let pattern = err.data::<PathPattern>().cloned().unwrap_or_else(unrouted);
             let err = AppError::from_poem(err);
             let viewer = match (&err, asking.flatten()) {
                 (AppError::SignInRequired { .. } | AppError::Internal(_), _) | (_, None) => None,
@@ -30,9 +34,16 @@ pub async fn render(next: Next, req: Request) -> poem::Result<Response> {
                     sessions::current(&state, &session).await.ok().flatten()
                 }
             };
-            respond_to(err, api, viewer.as_ref())
+            let mut resp = respond_to(err, api, viewer.as_ref());
+            resp.set_data(pattern);
+            resp
         }
     })
+}
+
+/// The route label of a response that no route gave.
+fn unrouted() -> PathPattern {
+    PathPattern("other".into())
 }
 
 pub fn respond(err: AppError, api: bool) -> Response {

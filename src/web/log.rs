@@ -1,9 +1,13 @@
 //! One log line per request: method, path, status and latency. The query string is
 //! left out, because it can carry codes (the OpenID callback), and so are headers.
+//!
+//! The metrics are labelled with the route that answered (`/chat/:room`), as poem's
+//! router records it on the response, so the labels stay few whatever paths
+//! clients make up; a path no route matched is `other`.
 
 use std::time::Instant;
 
-use poem::{Endpoint, Request, Response};
+use poem::{Endpoint, PathPattern, Request, Response};
 
 use super::Next;
 
@@ -11,11 +15,11 @@ pub async fn requests(next: Next, req: Request) -> poem::Result<Response> {
     let started = Instant::now();
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let result = next.call(req).await;
-    let status = match &result {
-        Ok(resp) => resp.status(),
-        Err(err) => err.status(),
+    let (status, pattern) = match &result {
+        Ok(resp) => (resp.status(), resp.data::<PathPattern>()),
+        Err(err) => (err.status(), err.data::<PathPattern>()),
     };
-    let route = crate::telemetry::route_label(&path);
+    let route = pattern.map_or_else(|| "other".to_owned(), |p| p.0.to_string());
     let elapsed = started.elapsed();
     let labels = [("route", route), ("status", status.as_u16().to_string())];
     metrics::counter!("hearth_http_requests_total", &labels).increment(1);

@@ -42,12 +42,20 @@ async fn metrics_count_requests_sockets_messages_and_sign_ins(backend: Backend) 
     let mut ws = app.live_socket(&ada, "general").await;
     ws.say("counted").await;
     ws.expect("counted", SECOND).await;
+    // Labelled by the route that answered, also when it answered with an error, and
+    // made-up paths share one label.
+    assert_eq!(ada.get("/chat/no-such-room").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.browser().get("/wp-admin/install.php").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.browser().get("/").await.status, StatusCode::OK);
 
     let url = format!("http://{}/metrics", app.metrics.expect("metrics address"));
     let text = reqwest::get(url).await.unwrap().text().await.unwrap();
     for needle in [
         r#"hearth_http_requests_total{route="/signup",status="303"}"#,
         r#"hearth_http_request_duration_seconds_bucket{route="/signup""#,
+        r#"hearth_http_requests_total{route="/chat/:room",status="404"}"#,
+        r#"hearth_http_requests_total{route="other",status="404"}"#,
+        r#"hearth_http_requests_total{route="/",status="200"}"#,
         r#"hearth_signins_total{method="password",result="failure"}"#,
         "hearth_messages_stored_total",
         "hearth_deliveries_total",
