@@ -1,7 +1,8 @@
 //! An API body: a message only from a JSON object with a string `body`.
 #![no_main]
 
-use hearth::api::{NewMessage, decode_json};
+use hearth::api::NewMessage;
+use hearth::web::form::decode_json;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|body: &[u8]| {

@@ -6,7 +6,7 @@
 
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Json, Path, Query};
-use poem::{FromRequest, IntoResponse, Request, RequestBody, Response, Route, get, handler};
+use poem::{IntoResponse, Response, Route, get, handler};
 use serde::{Deserialize, Serialize};
 
 use std::time::Duration;
@@ -17,7 +17,7 @@ use crate::chat::messages::{self, Message};
 use crate::chat::rooms::{self, MyRoom};
 use crate::error::{AppError, Result};
 use crate::web::CurrentUser;
-use crate::web::form::BODY_LIMIT;
+use crate::web::form::JsonBody;
 
 pub fn routes(route: Route) -> Route {
     route
@@ -144,39 +144,6 @@ async fn post_message(
         Err(Refused::TooFast) => Err(AppError::RateLimited { retry_after: Duration::from_secs(1) }),
         Err(Refused::NotInRoom) => Err(AppError::NotFound),
     }
-}
-
-/// A JSON body: `application/json`, at most 64 KiB, of the expected shape.
-struct JsonBody<T>(T);
-
-impl<'a, T: serde::de::DeserializeOwned> FromRequest<'a> for JsonBody<T> {
-    async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let is_json = req
-            .header(header::CONTENT_TYPE)
-            .and_then(|value| value.split(';').next())
-            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
-        if !is_json {
-            return Err(AppError::UnsupportedMediaType.into());
-        }
-        let bytes = body.take()?.into_bytes_limit(BODY_LIMIT).await.map_err(|err| match err {
-            poem::error::ReadBodyError::PayloadTooLarge => AppError::PayloadTooLarge,
-            _ => AppError::BadRequest("the body could not be read"),
-        })?;
-        Ok(JsonBody(decode_json(&bytes)?))
-    }
-}
-
-/// Tells apart a body that is not JSON (400) from JSON of the wrong shape (422).
-/// Every body the API takes is an object: serde would also fill a struct from an
-/// array (`["hi"]`), which no client means.
-pub fn decode_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|_| AppError::BadRequest("the body is not valid JSON"))?;
-    if !value.is_object() {
-        return Err(AppError::Unprocessable("the body must be a JSON object"));
-    }
-    serde_json::from_value(value)
-        .map_err(|_| AppError::Unprocessable("the JSON does not have the expected fields"))
 }
 
 #[handler]
