@@ -6,8 +6,28 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use url::Url;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// For people reading a terminal.
+    Text,
+    /// One JSON object per line, for log shipping.
+    Json,
+}
+
+/// Who may create an account once the first exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Signup {
+    /// Anyone who finds the sign-up page.
+    Open,
+    /// Holders of the administrator's current invite link.
+    Invite,
+    /// No one: accounts are made from the command line.
+    Closed,
+}
 
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -29,8 +49,8 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
 
     /// Log lines as `text` (for people) or `json` (for log shipping).
-    #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
-    pub log_format: String,
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// The public URL people use, e.g. `https://hearth.example.org`. Decides the
     /// `Secure` cookie flag and which `Origin` is this site. Defaults to `http://<BIND>`.
@@ -62,8 +82,8 @@ pub struct Config {
 
     /// Who may create an account once the first exists: `open`, `invite` (holders of
     /// the administrator's invite link) or `closed`.
-    #[arg(long, env = "SIGNUP", default_value = "invite", value_parser = ["open", "invite", "closed"])]
-    pub signup: String,
+    #[arg(long, env = "SIGNUP", value_enum, default_value_t = Signup::Invite)]
+    pub signup: Signup,
 
     /// bcrypt cost for new password hashes (4–31; every +1 doubles the work).
     #[arg(long, env = "BCRYPT_COST", default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31))]
@@ -158,13 +178,13 @@ impl Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             port: None,
             metrics_bind: None,
-            log_format: "text".into(),
+            log_format: LogFormat::Text,
             base_url: None,
             google_client_id: None,
             google_client_secret: None,
             oidc_issuer_url: "https://accounts.google.com".into(),
             avatar_origins: Vec::new(),
-            signup: "open".into(),
+            signup: Signup::Open,
             bcrypt_cost: 4,
             trust_fly_client_ip: false,
             rate_limit_per_address: 10_000,

@@ -8,6 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::AppState;
+use crate::config::Signup;
 use crate::db::Db;
 use crate::error::Result;
 use crate::on_db;
@@ -36,15 +37,15 @@ pub async fn may_sign_up(
     state: &AppState,
     invite: Option<&str>,
 ) -> Result<Result<Admission, Refusal>> {
-    if state.config.signup == "open" {
+    if state.config.signup == Signup::Open {
         return Ok(Ok(Admission::Member));
     }
     if first_account(&state.db).await? {
         return Ok(Ok(Admission::First));
     }
-    Ok(match state.config.signup.as_str() {
-        "closed" => Err("This Hearth is not taking new accounts."),
-        _ => match (invite, code(&state.db).await?) {
+    Ok(match state.config.signup {
+        Signup::Closed => Err("This Hearth is not taking new accounts."),
+        Signup::Open | Signup::Invite => match (invite, code(&state.db).await?) {
             (Some(given), Some(current)) if same(given, &current) => Ok(Admission::Member),
             (Some(_), _) => Err("This invite link is not valid any more. Ask for a new one."),
             (None, _) => {

@@ -11,6 +11,7 @@ use tower_sessions::Session;
 
 use crate::AppState;
 use crate::accounts::{User, invites, users};
+use crate::config::Signup;
 use crate::db;
 use crate::error::{AppError, Result};
 use crate::web::CurrentUser;
@@ -42,11 +43,11 @@ async fn show(
 ) -> Result<Markup> {
     let notice = flash::take(session, Flash::Admin).await?;
     let people = people::all(&state.db).await?;
-    let invite = match state.config.signup.as_str() {
-        "invite" => Some(
+    let invite = match state.config.signup {
+        Signup::Invite => Some(
             state.base_url.join(&format!("/signup?invite={}", invites::current(&state.db).await?)),
         ),
-        _ => None,
+        Signup::Open | Signup::Closed => None,
     };
     let now = db::now();
     Ok(page(
@@ -56,8 +57,8 @@ async fn show(
             @if let Some(notice) = notice { p.notice role="status" { (notice) } }
             section.card aria-labelledby="invite" {
                 h2 id="invite" { "Who can join" }
-                @match (state.config.signup.as_str(), invite) {
-                    ("invite", Some(Ok(url))) => {
+                @match (state.config.signup, invite) {
+                    (Signup::Invite, Some(Ok(url))) => {
                         p { "People join with this link. Share it with those you want here:" }
                         p { input.invite-link type="text" readonly value=(url) aria-label="Invite link"; }
                         form method="post" action="/admin/invite/reset" hx-boost="true" hx-disabled-elt="find button" {
@@ -65,7 +66,7 @@ async fn show(
                         }
                         p.hint { "A new link stops the old one from working." }
                     },
-                    ("open", _) => { p { "Anyone can create an account (SIGNUP=open)." } },
+                    (Signup::Open, _) => { p { "Anyone can create an account (SIGNUP=open)." } },
                     _ => { p { "No one can create an account (SIGNUP=closed)." } },
                 }
             }
@@ -85,7 +86,8 @@ async fn reset_invite(
 ) -> Result<Redirect> {
     invites::reset(&state.db).await?;
     tracing::info!(target: "audit", admin_id = admin.id, "invite link reset");
-    flash::set(session, Flash::Admin, "There is a new invite link; the old one no longer works.").await?;
+    flash::set(session, Flash::Admin, "There is a new invite link; the old one no longer works.")
+        .await?;
     Ok(Redirect::see_other("/admin"))
 }
 

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
+use hearth::config::Signup;
+
 use crate::on_both_databases;
 use crate::support::{Backend, Browser, TestApp};
 
@@ -22,7 +24,7 @@ on_both_databases!(
 const PASSWORD: &str = "analytical engine";
 
 async fn invite_app(backend: Backend) -> TestApp {
-    backend.spawn_with(|c| c.signup = "invite".into()).await
+    backend.spawn_with(|c| c.signup = Signup::Invite).await
 }
 
 async fn signup(browser: &Browser, email: &str, invite: &str) -> reqwest::StatusCode {
@@ -83,7 +85,7 @@ async fn of_people_racing_to_be_first_one_gets_in_and_runs_it(backend: Backend) 
 
 /// With open sign-up everyone gets in, and still only one runs the place.
 async fn of_people_racing_into_an_open_hearth_one_runs_it(backend: Backend) {
-    let app = backend.spawn_with(|c| c.signup = "open".into()).await;
+    let app = backend.spawn_with(|c| c.signup = Signup::Open).await;
     let (statuses, administrators) = race_to_be_first(&app).await;
     assert!(statuses.iter().all(|&s| s == StatusCode::SEE_OTHER), "{statuses:?}");
     assert_eq!(administrators, 1);
@@ -117,7 +119,7 @@ async fn with_invites_only_the_current_link_lets_people_in(backend: Backend) {
 }
 
 async fn closed_and_open_sign_up_do_what_they_say(backend: Backend) {
-    let closed = backend.spawn_with(|c| c.signup = "closed".into()).await;
+    let closed = backend.spawn_with(|c| c.signup = Signup::Closed).await;
     assert_eq!(
         signup(&closed.browser(), "owner@example.org", "").await,
         StatusCode::SEE_OTHER,
@@ -127,7 +129,7 @@ async fn closed_and_open_sign_up_do_what_they_say(backend: Backend) {
     assert_eq!(signup(&refused, "second@example.org", "").await, StatusCode::FORBIDDEN);
     assert!(refused.get("/signup").await.body.contains("not taking new accounts"));
 
-    let open = backend.spawn_with(|c| c.signup = "open".into()).await;
+    let open = backend.spawn_with(|c| c.signup = Signup::Open).await;
     assert_eq!(signup(&open.browser(), "owner@example.org", "").await, StatusCode::SEE_OTHER);
     assert_eq!(signup(&open.browser(), "second@example.org", "").await, StatusCode::SEE_OTHER);
 }
