@@ -2,7 +2,15 @@
 //!
 //! Hearth writes each query once, in SQL both backends understand (`$1` parameters,
 //! integers for ids and Unix-second timestamps), and [`on_db!`] runs it on whichever
-//! pool this is. The compiler checks every query against both drivers.
+//! pool this is. The compiler checks that each query's binds and result types suit
+//! both drivers; the SQL itself is checked by the tests, which run every query on
+//! both databases.
+//!
+//! Why not `sqlx::query!`, which checks SQL at compile time: it checks against one
+//! database, named by `DATABASE_URL` or its committed offline data, and keys that
+//! data by the query's text, so one query cannot be checked against both SQLite and
+//! PostgreSQL. Checking only one would leave the other to the tests anyway, and make
+//! a database (or offline files kept in step) part of every build.
 
 use std::path::Path;
 use std::str::FromStr;

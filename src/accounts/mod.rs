@@ -1,9 +1,9 @@
 //! Accounts: sign-up, sign-in, sign-out, passwords and signed-in sessions.
 
 pub mod fields;
+pub mod hashing;
 pub mod invites;
 pub mod operator;
-pub mod hashing;
 pub mod passwords;
 pub mod sessions;
 mod signin;

@@ -16,8 +16,8 @@ use sqlx::postgres::{PgListener, PgPool};
 
 use crate::AppState;
 use crate::accounts::sessions::ENDED_CHANNEL as ENDED_SESSIONS;
-use crate::events::Event;
 use crate::db::Db;
+use crate::events::Event;
 use crate::on_db;
 
 pub const MESSAGES: &str = "hearth_messages";

@@ -12,8 +12,8 @@ use crate::AppState;
 use crate::accounts::fields::NewPassword;
 use crate::accounts::passwords::{self, ChangedBy};
 use crate::accounts::sessions;
-use crate::web::flash::{self, Flash};
 use crate::error::Result;
+use crate::web::flash::{self, Flash};
 use crate::web::{CurrentUser, Form};
 
 #[derive(Debug, Default, Deserialize)]
