@@ -47,6 +47,11 @@ pub struct SignIn {
     pub user_id: i64,
     pub signed_in_at: i64,
     pub seen_at: i64,
+    /// The account's credential generation when the password (or identity) was
+    /// checked; a session from an older one is refused. Absent in sessions made
+    /// before generations existed, which were made under the first, 0.
+    #[serde(default)]
+    pub generation: i64,
 }
 
 /// One of a person's sessions, as the dashboard lists them.
@@ -73,7 +78,10 @@ pub async fn begin(
     session.clear().await;
     session.cycle_id().await?;
     let now = db::now();
-    let sign_in = SignIn { user_id: user.id, signed_in_at: now, seen_at: now };
+    // `user` was read before its credentials were checked: if they changed since,
+    // this session is of the old generation and is refused on first use.
+    let generation = user.credential_generation;
+    let sign_in = SignIn { user_id: user.id, signed_in_at: now, seen_at: now, generation };
     session.insert(SIGN_IN, sign_in).await?;
     // Saving now gives the new id, which the session list needs.
     session.save().await?;
@@ -113,19 +121,21 @@ pub async fn current(state: &AppState, session: &Session) -> Result<Option<User>
         return Ok(None);
     };
     let now = db::now();
-    if now - sign_in.signed_in_at > state.config.session_max().as_secs() as i64 {
+    if now - sign_in.signed_in_at >= state.config.session_max().as_secs() as i64 {
         end(state, session).await?;
         return Ok(None);
     }
     let key = id.to_string();
     let sql = format!(
         "SELECT {} FROM user_sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.session_id = $1 AND u.id = $2 AND u.deactivated_at IS NULL",
+         WHERE s.session_id = $1 AND u.id = $2 AND u.deactivated_at IS NULL
+           AND u.credential_generation = $3",
         super::users::COLUMNS
     );
     let user: Option<User> = on_db!(&state.db, pool => sqlx::query_as(&sql)
     .bind(&key)
     .bind(sign_in.user_id)
+    .bind(sign_in.generation)
     .fetch_optional(pool)
     .await)?;
     let Some(user) = user else {
@@ -144,6 +154,15 @@ pub async fn current(state: &AppState, session: &Session) -> Result<Option<User>
         .map(|done| done.rows_affected()))?;
     }
     Ok(Some(user))
+}
+
+/// Moves this session to the account's new credential `generation`: it is the one
+/// that made the change, so it stays signed in while the others end.
+pub async fn adopt_generation(session: &Session, generation: i64) -> Result<()> {
+    if let Some(sign_in) = session.get::<SignIn>(SIGN_IN).await? {
+        session.insert(SIGN_IN, SignIn { generation, ..sign_in }).await?;
+    }
+    Ok(())
 }
 
 /// For a long-lived connection (the chat socket): re-reads the session, so an

@@ -46,6 +46,10 @@ pub async fn form(
     view(&state, "", &next, problem).into_response()
 }
 
+/// What a failed sign-in is told, whatever the reason.
+const NO_MATCH: &str = "That email and password do not match an account. If yours was \
+                        deactivated, ask the person who runs this Hearth.";
+
 #[handler]
 pub async fn submit(
     state: Data<&AppState>,
@@ -74,18 +78,15 @@ pub async fn submit(
     let user = users::find_by_email(&state, &email).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
     let verified = state.passwords.verify(&input.password, stored).await?;
-    let Some(user) = user.filter(|_| verified) else {
+    // A deactivated account gets the same answer as a wrong password: a different
+    // one would tell a guesser that the password was right.
+    let active = user.as_ref().is_some_and(|u| u.deactivated_at.is_none());
+    let Some(user) = user.filter(|_| verified && active) else {
         metrics::counter!("hearth_signins_total", "method" => "password", "result" => "failure")
             .increment(1);
         tracing::info!(target: "audit", client = %addr, "sign-in refused");
-        let problem = "That email and password do not match an account.";
-        return Ok(reshow(&state, StatusCode::UNAUTHORIZED, &input, problem));
+        return Ok(reshow(&state, StatusCode::UNAUTHORIZED, &input, NO_MATCH));
     };
-    if user.deactivated_at.is_some() {
-        tracing::info!(target: "audit", user_id = user.id, "sign-in refused: account deactivated");
-        let problem = "This account has been deactivated. Ask the person who runs this Hearth.";
-        return Ok(reshow(&state, StatusCode::FORBIDDEN, &input, problem));
-    }
     metrics::counter!("hearth_signins_total", "method" => "password", "result" => "success")
         .increment(1);
     tracing::info!(target: "audit", user_id = user.id, client = %addr, "signed in");

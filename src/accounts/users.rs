@@ -19,6 +19,9 @@ pub struct User {
     pub deactivated_at: Option<i64>,
     /// Administrators manage people and the invite link. The first account is one.
     pub is_admin: bool,
+    /// Which credentials are current: bumped by every change of who may act for
+    /// the account, and recorded in each session made (see `sessions::begin`).
+    pub credential_generation: i64,
 }
 
 /// Why [`create`] made no account.
@@ -31,7 +34,8 @@ pub enum NotCreated {
 }
 
 /// A user's columns, for queries that name the table `u`.
-pub const COLUMNS: &str = "u.id, u.name, u.email, u.password_hash, u.avatar_url, u.created_at, u.deactivated_at, u.is_admin";
+pub const COLUMNS: &str = "u.id, u.name, u.email, u.password_hash, u.avatar_url, u.created_at, \
+                           u.deactivated_at, u.is_admin, u.credential_generation";
 
 pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users u WHERE u.id = $1");
@@ -133,12 +137,15 @@ pub async fn create(
 /// Serialises account creation on PostgreSQL (a `pg_advisory_xact_lock` key).
 const FIRST_ACCOUNT_LOCK: i64 = 0x6865_6172_7468_0001;
 
-/// Deactivates an account: sign-in is refused from now on and every session ends
-/// (and with them the chat sockets, on every instance). Returns how many ended.
+/// Deactivates an account: sign-in is refused from now on, every session ends (and
+/// with them the chat sockets, on every instance), and every API token is revoked,
+/// so reactivating the account later revives none of them. Returns how many
+/// sessions ended.
 pub async fn deactivate(state: &AppState, user: &User) -> Result<usize> {
     set_deactivated(&state.db, user.id, true).await?;
+    let revoked = super::tokens::revoke_all(&state.db, user.id).await?;
     let ended = super::sessions::end_others(state, user.id, None).await?;
-    tracing::info!(target: "audit", user_id = user.id, ended, "account deactivated");
+    tracing::info!(target: "audit", user_id = user.id, ended, revoked, "account deactivated");
     Ok(ended)
 }
 
@@ -149,9 +156,15 @@ pub async fn reactivate(state: &AppState, user: &User) -> Result<()> {
     Ok(())
 }
 
+/// Deactivating also starts a new credential generation: a sign-in under way that
+/// checked the password before this ends up with a session that is refused.
 async fn set_deactivated(db: &Db, user_id: i64, deactivated: bool) -> Result<()> {
     let at = deactivated.then(db::now);
-    on_db!(db, pool => sqlx::query("UPDATE users SET deactivated_at = $1 WHERE id = $2")
+    on_db!(db, pool => sqlx::query(
+        "UPDATE users SET deactivated_at = $1,
+                credential_generation = credential_generation + CASE WHEN $1 IS NULL THEN 0 ELSE 1 END
+         WHERE id = $2",
+    )
         .bind(at)
         .bind(user_id)
         .execute(pool)
@@ -160,12 +173,15 @@ async fn set_deactivated(db: &Db, user_id: i64, deactivated: bool) -> Result<()>
     Ok(())
 }
 
-pub async fn set_password_hash(state: &AppState, user_id: i64, hash: &str) -> Result<()> {
-    on_db!(&state.db, pool => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(hash)
-        .bind(user_id)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))?;
-    Ok(())
+/// Stores a new password hash and starts a new credential generation; returns it.
+pub async fn set_password_hash(state: &AppState, user_id: i64, hash: &str) -> Result<i64> {
+    let generation = on_db!(&state.db, pool => sqlx::query_scalar(
+        "UPDATE users SET password_hash = $1, credential_generation = credential_generation + 1
+         WHERE id = $2 RETURNING credential_generation",
+    )
+    .bind(hash)
+    .bind(user_id)
+    .fetch_one(pool)
+    .await)?;
+    Ok(generation)
 }

@@ -50,7 +50,7 @@ pub async fn change(
         let page = super::render(&state, session, &user, None, None, problems).await?;
         return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());
     };
-    passwords::replace(&state, &user, &new, session.id(), ChangedBy::Themselves).await?;
+    passwords::replace(&state, &user, &new, Some(session), ChangedBy::Themselves).await?;
     let notice = "Your password was changed, and your other sessions were signed out.";
     flash::set(session, Flash::Dashboard, notice).await?;
     Ok(Redirect::see_other("/dashboard").into_response())

@@ -152,7 +152,13 @@ async fn link(db: &Db, user: &User, claims: &Claims, picture: Option<&str>) -> R
             .bind(&claims.subject)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE users SET password_hash = NULL, avatar_url = COALESCE(avatar_url, $2) WHERE id = $1")
+        // A new credential generation: a sign-in with the old password that is
+        // under way gets a session that is refused.
+        sqlx::query(
+            "UPDATE users SET password_hash = NULL, avatar_url = COALESCE(avatar_url, $2),
+                    credential_generation = credential_generation + 1
+             WHERE id = $1",
+        )
             .bind(user.id)
             .bind(picture)
             .execute(&mut *tx)

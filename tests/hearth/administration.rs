@@ -17,6 +17,7 @@ on_both_databases!(
     with_invites_only_the_current_link_lets_people_in,
     closed_and_open_sign_up_do_what_they_say,
     deactivation_ends_a_live_socket_and_refuses_sign_in,
+    a_sign_in_racing_a_deactivation_gets_no_session,
     the_last_administrator_cannot_be_demoted,
     people_who_are_not_administrators_get_404,
 );
@@ -148,12 +149,19 @@ async fn deactivation_ends_a_live_socket_and_refuses_sign_in(backend: Backend) {
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     assert_eq!(ws.expect_close(Duration::from_secs(1)).await, Some(1008));
     assert!(owner.get("/admin").await.body.contains("Member is deactivated"));
+    // The right password gets exactly the answer a wrong one gets: no one learns
+    // from a deactivated account whether they guessed right.
     let again = app
         .browser()
         .post_form("/login", &[("email", "member@example.org"), ("password", PASSWORD)])
         .await;
-    assert_eq!(again.status, StatusCode::FORBIDDEN);
+    let wrong = app
+        .browser()
+        .post_form("/login", &[("email", "member@example.org"), ("password", "not it at all")])
+        .await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
     assert!(again.body.contains("deactivated"));
+    assert_eq!((again.status, strip_value(&again.body)), (wrong.status, strip_value(&wrong.body)));
 
     owner.post_form(&format!("/admin/people/{member_id}/reactivate"), &[]).await;
     let back = app
@@ -199,4 +207,46 @@ async fn people_who_are_not_administrators_get_404(backend: Backend) {
         StatusCode::NOT_FOUND
     );
     assert!(!member.get("/dashboard").await.body.contains(r#"href="/admin""#));
+}
+
+/// A page with the email field's value blanked (both answers echo what was typed).
+fn strip_value(body: &str) -> String {
+    body.replace(r#"value="member@example.org""#, r#"value="""#)
+}
+
+/// A sign-in that checked the password just before the account was deactivated
+/// (and reactivated) must not end up with a working session: its credentials were
+/// of the generation that deactivation ended.
+async fn a_sign_in_racing_a_deactivation_gets_no_session(backend: Backend) {
+    // Slow hashing, so the sign-in is still checking the password while the
+    // administrator acts.
+    let app = backend.spawn_with(|c| c.bcrypt_cost = 13).await;
+    let owner = app.signed_up("Owner", "owner@example.org", PASSWORD).await;
+    let member = app.signed_up("Member", "member@example.org", PASSWORD).await;
+    let me: serde_json::Value = serde_json::from_str(&member.get("/api/me").await.body).unwrap();
+    let member_id = me["id"].as_i64().unwrap();
+
+    let racer = std::sync::Arc::new(app.browser());
+    let signing_in = {
+        let racer = racer.clone();
+        tokio::spawn(async move {
+            racer
+                .post_form("/login", &[("email", "member@example.org"), ("password", PASSWORD)])
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    owner.post_form(&format!("/admin/people/{member_id}/deactivate"), &[]).await;
+    owner.post_form(&format!("/admin/people/{member_id}/reactivate"), &[]).await;
+    let answer = signing_in.await.unwrap();
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "the password was right when checked");
+    assert_eq!(
+        racer.get("/dashboard").await.status,
+        StatusCode::SEE_OTHER,
+        "the session made with the old generation is refused"
+    );
+    // Signing in again now works as usual.
+    let again = app.browser();
+    again.post_form("/login", &[("email", "member@example.org"), ("password", PASSWORD)]).await;
+    assert_eq!(again.get("/dashboard").await.status, StatusCode::OK);
 }

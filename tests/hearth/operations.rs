@@ -121,7 +121,7 @@ async fn the_command_line_creates_resets_and_deactivates_people(backend: Backend
     assert_eq!(ws.expect_close(3 * SECOND).await, Some(1008));
     assert_eq!(ada.get("/dashboard").await.status, StatusCode::SEE_OTHER);
     let (refused, _) = login("engine room key").await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "as for a wrong password");
     assert!(refused.body.contains("deactivated"));
 
     assert!(cli(&app, &["user", "reactivate", "--email", "ada@example.org"], "").await.0);
