@@ -44,6 +44,8 @@ pub struct Shared {
     /// The Content-Security-Policy header, built once from the settings.
     pub csp: poem::http::HeaderValue,
     pub cookie: CookieSettings,
+    /// The names requests may be addressed to (see [`protect::Hosts`]).
+    pub hosts: protect::Hosts,
     /// Hearth's public URL, and its origin (`scheme://host[:port]`) for Origin checks.
     pub base_url: Url,
     pub origin: String,
@@ -80,6 +82,7 @@ impl AppState {
             hub,
             google: Google::new(&config, &base_url)?,
             csp: protect::content_security_policy(&config.avatar_origins),
+            hosts: protect::Hosts::new(&base_url, config.base_url.is_some(), &config.allowed_hosts),
             config,
             db,
             sessions,

@@ -93,6 +93,18 @@ pub struct Config {
     #[arg(long, env = "TRUST_FLY_CLIENT_IP", default_value_t = false)]
     pub trust_fly_client_ip: bool,
 
+    /// Proxies in front of Hearth (CIDR ranges, comma-separated, e.g.
+    /// `10.0.0.0/8,fd00::/8`): from a peer in these ranges, the client address is
+    /// read from `X-Forwarded-For`, right to left, past every address in them.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Host names besides BASE_URL's that requests may be addressed to
+    /// (comma-separated). Any other `Host` is refused, so a page whose DNS name was
+    /// pointed at this server (DNS rebinding) cannot use it.
+    #[arg(long, env = "ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
     /// Sign-in and sign-up attempts allowed per client address per minute.
     #[arg(long, env = "RATE_LIMIT_PER_ADDRESS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_per_address: u32,
@@ -187,6 +199,8 @@ impl Config {
             signup: Signup::Open,
             bcrypt_cost: 4,
             trust_fly_client_ip: false,
+            trusted_proxies: Vec::new(),
+            allowed_hosts: Vec::new(),
             rate_limit_per_address: 10_000,
             rate_limit_per_account: 10_000,
             chat_messages_per_minute: 10_000,

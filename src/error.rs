@@ -20,6 +20,9 @@ pub enum AppError {
     NotFound,
     #[error("this request came from another site")]
     CrossSite,
+    /// The request named a host this Hearth is not served as (DNS rebinding).
+    #[error("unknown host")]
+    UnknownHost,
     #[error("too many attempts")]
     RateLimited { retry_after: Duration },
     #[error("the request is too large")]
@@ -49,6 +52,9 @@ impl AppError {
             AppError::CrossSite => "This request came from another site, so Hearth refused it. \
                  Go back to Hearth and try again from there."
                 .into(),
+            AppError::UnknownHost => "This Hearth is not served at this address. Use the \
+                 address its administrator gave you."
+                .into(),
             AppError::RateLimited { retry_after } => format!(
                 "Too many attempts. Please wait {} seconds and try again.",
                 retry_after.as_secs().max(1)
@@ -73,6 +79,7 @@ impl AppError {
             AppError::SignInRequired { .. } => "unauthorized",
             AppError::NotFound => "not_found",
             AppError::CrossSite => "cross_site",
+            AppError::UnknownHost => "unknown_host",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::BadRequest(_) => "bad_request",
@@ -105,6 +112,7 @@ impl ResponseError for AppError {
             AppError::SignInRequired { .. } => StatusCode::UNAUTHORIZED,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::CrossSite => StatusCode::FORBIDDEN,
+            AppError::UnknownHost => StatusCode::MISDIRECTED_REQUEST,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,

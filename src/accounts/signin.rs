@@ -87,6 +87,7 @@ pub async fn submit(
         tracing::info!(target: "audit", client = %addr, "sign-in refused");
         return Ok(reshow(&state, StatusCode::UNAUTHORIZED, &input, NO_MATCH));
     };
+    state.limits.succeeded_on(email.as_str());
     metrics::counter!("hearth_signins_total", "method" => "password", "result" => "success")
         .increment(1);
     tracing::info!(target: "audit", user_id = user.id, client = %addr, "signed in");

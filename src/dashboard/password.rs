@@ -44,6 +44,9 @@ pub async fn change(
         None => may_set.then_some(()).ok_or("Sign in with Google again to set a password."),
     };
     let current_ok = current.is_ok();
+    if current_ok {
+        state.limits.succeeded_on(&user.email);
+    }
     let new = NewPassword::parse(&input.new_password);
     let problems = PasswordProblems { current: current.err(), new: new.as_ref().err().copied() };
     let (true, Ok(new)) = (current_ok, new) else {

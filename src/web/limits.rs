@@ -2,9 +2,11 @@
 //! guessing passwords is slow and one address cannot flood the hashers; and chat
 //! messages per person.
 
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use governor::NotUntil;
 use governor::clock::{Clock, DefaultClock, QuantaInstant};
@@ -14,7 +16,7 @@ use crate::error::AppError;
 
 pub struct Limits {
     per_address: DefaultKeyedRateLimiter<IpAddr>,
-    per_account: DefaultKeyedRateLimiter<String>,
+    per_account: Failures,
     per_sender: DefaultKeyedRateLimiter<i64>,
 }
 
@@ -26,7 +28,7 @@ impl Limits {
         );
         Self {
             per_address: RateLimiter::keyed(per_minute(config.rate_limit_per_address)),
-            per_account: RateLimiter::keyed(per_minute(config.rate_limit_per_account)),
+            per_account: Failures::new(config.rate_limit_per_account as usize, MINUTE),
             per_sender: RateLimiter::keyed(messages),
         }
     }
@@ -36,9 +38,19 @@ impl Limits {
         check(self.per_address.check_key(&addr), "address")
     }
 
-    /// Counts one attempt at the account `email` (whether or not it exists).
+    /// Counts one attempt at the account `email` (whether or not it exists) as a
+    /// failure, until [`Limits::succeeded_on`] says it was not one.
     pub fn attempt_on(&self, email: &str) -> Result<(), AppError> {
-        check(self.per_account.check_key(&email.to_owned()), "account")
+        self.per_account.reserve(email).map_err(|retry_after| {
+            metrics::counter!("hearth_rate_limited_total", "limit" => "account").increment(1);
+            AppError::RateLimited { retry_after }
+        })
+    }
+
+    /// The attempt at `email` succeeded: it does not count against the account, so
+    /// signing in on six devices in a minute is not refused.
+    pub fn succeeded_on(&self, email: &str) {
+        self.per_account.refund(email);
     }
 
     /// Counts one chat message from `user_id`.
@@ -49,8 +61,64 @@ impl Limits {
     /// Forgets keys whose limits have fully recovered, so memory stays bounded.
     pub fn forget_idle(&self) {
         self.per_address.retain_recent();
-        self.per_account.retain_recent();
+        self.per_account.forget_idle();
         self.per_sender.retain_recent();
+    }
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// At most `allowed` failures per key in any `window`. An attempt counts as a
+/// failure from the moment it starts (so a burst of guesses sent at once is
+/// limited like guesses sent one by one) until it is refunded as a success.
+///
+/// Written here rather than with governor, which can count an attempt but not
+/// give it back.
+struct Failures {
+    allowed: usize,
+    window: Duration,
+    /// When each counted failure happened, oldest first, per key.
+    by_key: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl Failures {
+    fn new(allowed: usize, window: Duration) -> Self {
+        Self { allowed: allowed.max(1), window, by_key: Mutex::default() }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
+        self.by_key.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Counts an attempt, or says how long until one is allowed.
+    fn reserve(&self, key: &str) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut by_key = self.lock();
+        let failures = by_key.entry(key.to_owned()).or_default();
+        while failures.front().is_some_and(|at| now.duration_since(*at) >= self.window) {
+            failures.pop_front();
+        }
+        if failures.len() >= self.allowed {
+            let oldest = failures.front().copied().unwrap_or(now);
+            let wait = self.window.saturating_sub(now.duration_since(oldest));
+            return Err(wait.max(Duration::from_secs(1)));
+        }
+        failures.push_back(now);
+        Ok(())
+    }
+
+    /// Takes back the newest counted attempt of `key`.
+    fn refund(&self, key: &str) {
+        if let Some(failures) = self.lock().get_mut(key) {
+            failures.pop_back();
+        }
+    }
+
+    fn forget_idle(&self) {
+        let now = Instant::now();
+        self.lock().retain(|_, failures| {
+            failures.back().is_some_and(|at| now.duration_since(*at) < self.window)
+        });
     }
 }
 

@@ -32,6 +32,17 @@ pub fn content_security_policy(avatar_origins: &[url::Url]) -> HeaderValue {
 /// POST. A request with neither did not come from a browser page, so no victim's
 /// cookies can be riding on it without their knowledge.
 pub async fn check(next: Next, req: Request) -> poem::Result<Response> {
+    // Fly's health checks (and other probes) ask by the machine's own address.
+    if req.uri().path() != "/healthz" {
+        let state = AppState::of(&req)?;
+        if !state.hosts.allow(&req) {
+            tracing::warn!(
+                host = req.header(header::HOST),
+                "refused a request for another host (set BASE_URL, or add it to ALLOWED_HOSTS)"
+            );
+            return Err(AppError::UnknownHost.into());
+        }
+    }
     let too_large = req
         .header(header::CONTENT_LENGTH)
         .and_then(|len| len.parse::<usize>().ok())
@@ -49,6 +60,34 @@ pub async fn check(next: Next, req: Request) -> poem::Result<Response> {
     next.call(req).await
 }
 
+/// The host names requests may be addressed to: `BASE_URL`'s, those in
+/// `ALLOWED_HOSTS`, and, when no `BASE_URL` is set (a local install), the loopback
+/// names. A DNS-rebinding page reaches Hearth under its own name, and is refused.
+#[derive(Debug)]
+pub struct Hosts(Vec<String>);
+
+impl Hosts {
+    pub fn new(base_url: &url::Url, configured: bool, extra: &[String]) -> Self {
+        let mut names: Vec<String> = extra.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+        names.extend(base_url.host_str().map(str::to_ascii_lowercase));
+        if !configured {
+            names.extend(["localhost", "127.0.0.1", "[::1]"].map(String::from));
+        }
+        Hosts(names)
+    }
+
+    /// Whether `req` names one of these hosts (any port: the port is the listener's).
+    pub fn allow(&self, req: &Request) -> bool {
+        let authority = req.uri().authority().map(|a| a.as_str()).or(req.header(header::HOST));
+        let Some(authority) = authority else { return false };
+        let host = match authority.rsplit_once(':') {
+            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+            _ => authority,
+        };
+        self.0.iter().any(|name| name.eq_ignore_ascii_case(host))
+    }
+}
+
 /// Whether a browser-made request comes from Hearth's own pages.
 pub fn is_same_site(req: &Request, origin: &str) -> bool {
     match req.header("sec-fetch-site") {
@@ -62,6 +101,7 @@ pub fn is_same_site(req: &Request, origin: &str) -> bool {
 pub async fn headers(next: Next, req: Request) -> poem::Result<Response> {
     let state = AppState::of(&req)?;
     let (csp, https) = (state.csp.clone(), state.cookie.secure);
+    let api = req.uri().path().starts_with("/api/");
     let mut resp = next.call(req).await?;
     let h = resp.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, csp);
@@ -82,7 +122,8 @@ pub async fn headers(next: Next, req: Request) -> poem::Result<Response> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if is_html {
+    // Pages show who is signed in, and API answers are theirs alone.
+    if is_html || api {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     Ok(resp)

@@ -10,8 +10,12 @@ on_both_databases!(
     a_body_over_64_kib_gets_413,
     malformed_requests_get_a_clear_4xx_never_a_500,
     repeated_sign_in_attempts_on_one_account_are_slowed_down,
+    signing_in_on_many_devices_is_not_slowed_down,
     one_address_cannot_flood_sign_in_and_sign_up,
     unknown_pages_get_a_friendly_404,
+    requests_for_another_host_are_refused,
+    behind_a_trusted_proxy_each_client_has_its_own_limit,
+    api_answers_are_not_cached,
 );
 
 const PASSWORD: &str = "analytical engine";
@@ -71,7 +75,11 @@ async fn the_session_cookie_is_http_only_lax_and_secure_over_https(backend: Back
     assert!(!cookie.contains("Secure"), "no Secure flag over plain http");
 
     let https = backend
-        .spawn_with(|config| config.base_url = Some("https://hearth.example".parse().unwrap()))
+        .spawn_with(|config| {
+            config.base_url = Some("https://hearth.example".parse().unwrap());
+            // The test talks to it directly, not through hearth.example.
+            config.allowed_hosts = vec!["127.0.0.1".into()];
+        })
         .await;
     let resp = https
         .browser()
@@ -176,6 +184,37 @@ async fn repeated_sign_in_attempts_on_one_account_are_slowed_down(backend: Backe
     assert_eq!(other.status, StatusCode::UNAUTHORIZED);
 }
 
+/// The per-account limit is for guesses: right passwords do not use it up.
+async fn signing_in_on_many_devices_is_not_slowed_down(backend: Backend) {
+    let app = backend
+        .spawn_with(|config| {
+            config.rate_limit_per_account = 5;
+            config.rate_limit_per_address = 100;
+        })
+        .await;
+    app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    for device in 0..8 {
+        let resp = app
+            .browser()
+            .post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)])
+            .await;
+        assert_eq!(resp.status, StatusCode::SEE_OTHER, "device {device}");
+    }
+    // Guesses still count: after five, even the right password must wait.
+    for _ in 0..5 {
+        let resp = app
+            .browser()
+            .post_form("/login", &[("email", "ada@example.org"), ("password", "guess guess")])
+            .await;
+        assert_eq!(resp.status, StatusCode::UNAUTHORIZED);
+    }
+    let limited = app
+        .browser()
+        .post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
 async fn one_address_cannot_flood_sign_in_and_sign_up(backend: Backend) {
     let app = backend
         .spawn_with(|config| {
@@ -206,4 +245,81 @@ async fn unknown_pages_get_a_friendly_404(backend: Backend) {
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(page.body.contains("There is nothing at this address."));
     assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+}
+
+/// A page on a DNS name that an attacker pointed at this server (DNS rebinding) must
+/// not be able to use it: say, to create the first, administrator account.
+async fn requests_for_another_host_are_refused(backend: Backend) {
+    let app = backend.spawn().await;
+    let client = reqwest::Client::new();
+    let as_host = |path: &str, host: &'static str| {
+        let request = client.get(app.browser().url(path)).header("host", host);
+        async move { read(request.send().await).await }
+    };
+    let rebound = as_host("/signup", "attacker.example:3000").await;
+    assert_eq!(rebound.status, StatusCode::MISDIRECTED_REQUEST);
+    assert!(rebound.body.contains("not served at this address"));
+    let signup = client
+        .post(app.browser().url("/signup"))
+        .header("host", "attacker.example")
+        .form(&[("name", "Eve"), ("email", "eve@example.org"), ("password", PASSWORD)])
+        .send()
+        .await;
+    assert_eq!(read(signup).await.status, StatusCode::MISDIRECTED_REQUEST);
+    assert_eq!(as_host("/login", "localhost:1234").await.status, StatusCode::OK);
+    // Health checks ask by whatever address reaches the machine.
+    assert_eq!(as_host("/healthz", "fdaa:0:1::3").await.status, StatusCode::OK);
+
+    let extra = backend.spawn_with(|c| c.allowed_hosts = vec!["chat.example".into()]).await;
+    let page = client.get(extra.browser().url("/login")).header("host", "chat.example");
+    assert_eq!(read(page.send().await).await.status, StatusCode::OK);
+    let page = client.get(extra.browser().url("/login")).header("host", "evil.example");
+    assert_eq!(read(page.send().await).await.status, StatusCode::MISDIRECTED_REQUEST);
+}
+
+/// Behind a proxy every request comes from the proxy's address; the proxy says who
+/// the client is in `X-Forwarded-For`, and only what it appended counts.
+async fn behind_a_trusted_proxy_each_client_has_its_own_limit(backend: Backend) {
+    let limited = |trusted: bool| {
+        backend.spawn_with(move |config| {
+            config.rate_limit_per_address = 2;
+            config.rate_limit_per_account = 100;
+            if trusted {
+                config.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+            }
+        })
+    };
+    let attempt = |app: &crate::support::TestApp, forwarded: &'static str| {
+        let request = reqwest::Client::new()
+            .post(app.browser().url("/login"))
+            .header("x-forwarded-for", forwarded)
+            .form(&[("email", "nobody@example.org"), ("password", "guess guess")]);
+        async move { read(request.send().await).await.status }
+    };
+    let app = limited(true).await;
+    assert_eq!(attempt(&app, "203.0.113.5").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt(&app, "203.0.113.5").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt(&app, "203.0.113.5").await, StatusCode::TOO_MANY_REQUESTS);
+    // Another client behind the same proxy is not limited by the first.
+    assert_eq!(attempt(&app, "198.51.100.9").await, StatusCode::UNAUTHORIZED);
+    // Writing a different address in front does not make the first someone else.
+    assert_eq!(attempt(&app, "192.0.2.1, 203.0.113.5").await, StatusCode::TOO_MANY_REQUESTS);
+
+    // Without the setting the header is the client's say-so, and ignored.
+    let app = limited(false).await;
+    assert_eq!(attempt(&app, "203.0.113.5").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt(&app, "198.51.100.9").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt(&app, "192.0.2.1").await, StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn api_answers_are_not_cached(backend: Backend) {
+    let app = backend.spawn().await;
+    let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    for path in ["/api/me", "/api/rooms", "/api/rooms/general/messages"] {
+        let resp = ada.get(path).await;
+        assert_eq!(resp.status, StatusCode::OK, "{path}");
+        assert_eq!(resp.headers["cache-control"], "no-store", "{path}");
+    }
+    let signed_out = app.browser().get("/api/me").await;
+    assert_eq!(signed_out.headers["cache-control"], "no-store");
 }
