@@ -526,3 +526,55 @@ pub async fn postgres_available() -> bool {
     }
     *AVAILABLE.get_or_init(|| available)
 }
+
+/// The audit log (target `audit`) of what this test's Hearth does, as the JSON lines
+/// it writes in production with `LOG_FORMAT=json`. Captured on this test's thread,
+/// which is where `#[tokio::test]` runs the app's tasks too; stops when dropped.
+pub struct AuditLog {
+    lines: Arc<std::sync::Mutex<Vec<u8>>>,
+    _capturing: tracing::subscriber::DefaultGuard,
+}
+
+impl AuditLog {
+    pub fn capture() -> Self {
+        let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("audit=info"))
+            .with_writer(move || AuditSink(sink.clone()))
+            .finish();
+        AuditLog { lines, _capturing: tracing::subscriber::set_default(subscriber) }
+    }
+
+    /// The fields of the one event logged with `message`; panics if there is not
+    /// exactly one.
+    pub fn the(&self, message: &str) -> serde_json::Value {
+        let events = self.events();
+        let mut found = events.iter().filter(|e| e["fields"]["message"] == message);
+        match (found.next(), found.next()) {
+            (Some(event), None) => event["fields"].clone(),
+            _ => panic!("not exactly one {message:?} in the audit log: {events:#?}"),
+        }
+    }
+
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        let bytes = self.lines.lock().unwrap().clone();
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("audit lines are JSON"))
+            .collect()
+    }
+}
+
+struct AuditSink(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for AuditSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
