@@ -503,15 +503,19 @@ impl Drop for TestDb {
     }
 }
 
-/// Whether PostgreSQL tests can run. When it cannot be reached they are skipped with a
-/// loud message, unless `HEARTH_REQUIRE_POSTGRES=1` (as in CI), which makes it a failure.
+/// Whether PostgreSQL tests can run; a test that gets `false` returns at once and is
+/// counted as skipped ([`skipped`]). With `HEARTH_REQUIRE_POSTGRES=1` (as in CI) an
+/// unreachable PostgreSQL is a failure instead.
 pub async fn postgres_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    if let Some(available) = AVAILABLE.get() {
-        return *available;
-    }
-    use sqlx::Connection;
-    let available = sqlx::PgConnection::connect(&admin_url()).await.is_ok();
+    let available = match AVAILABLE.get() {
+        Some(available) => *available,
+        None => {
+            use sqlx::Connection;
+            let reached = sqlx::PgConnection::connect(&admin_url()).await.is_ok();
+            *AVAILABLE.get_or_init(|| reached)
+        }
+    };
     if !available {
         if std::env::var("HEARTH_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
             panic!(
@@ -519,12 +523,42 @@ pub async fn postgres_available() -> bool {
                 admin_url()
             );
         }
-        eprintln!(
-            "\n*** PostgreSQL at {} is unreachable: the PostgreSQL half of the tests was SKIPPED ***\n",
+        skipped(format!(
+            "PostgreSQL at {} is unreachable (start it, point HEARTH_TEST_POSTGRES at one, \
+             or set HEARTH_REQUIRE_POSTGRES=1 to make this a failure)",
             admin_url()
+        ));
+    }
+    available
+}
+
+/// Counts a test that returns without doing its work, for `reason`. libtest reports such
+/// a test as passed and swallows what it prints, so the count is said at process exit
+/// instead: after libtest's own summary, written straight to stderr, which libtest
+/// does not capture (only `print!` and `eprint!` inside a test are).
+pub fn skipped(reason: String) {
+    static SAY_AT_EXIT: std::sync::Once = std::sync::Once::new();
+    // SAFETY: `say_skips` is an `extern "C" fn` that never unwinds.
+    SAY_AT_EXIT.call_once(|| unsafe {
+        libc::atexit(say_skips);
+    });
+    *SKIPS.lock().unwrap_or_else(|e| e.into_inner()).entry(reason).or_default() += 1;
+}
+
+static SKIPS: std::sync::Mutex<std::collections::BTreeMap<String, usize>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+extern "C" fn say_skips() {
+    use std::io::Write;
+    let skips = SKIPS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut stderr = std::io::stderr().lock();
+    for (reason, count) in skips.iter() {
+        let tests = if *count == 1 { "test was" } else { "tests were" };
+        let _ = writeln!(
+            stderr,
+            "\n*** SKIPPED: {count} {tests} reported ok but did not run: {reason} ***"
         );
     }
-    *AVAILABLE.get_or_init(|| available)
 }
 
 /// The audit log (target `audit`) of what this test's Hearth does, as the JSON lines
