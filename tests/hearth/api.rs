@@ -85,6 +85,9 @@ async fn every_route_answers_the_session_and_a_token_the_same_way(backend: Backe
     assert_eq!((status, me["email"].as_str()), (StatusCode::OK, Some("ada@example.org")));
     let by_session: Value = serde_json::from_str(&ada.get("/api/me").await.body).unwrap();
     assert_eq!(by_session, me);
+    assert_eq!(me["name"], "Ada");
+    assert!(me["id"].as_i64().is_some());
+    assert!(me["avatar_url"].is_null(), "no picture without Google");
 
     let (status, rooms) = api(&app, "GET", "/api/rooms", Some(&token), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -119,9 +122,15 @@ async fn every_route_answers_the_session_and_a_token_the_same_way(backend: Backe
     let error: Value = cross_site.json().await.unwrap();
     assert_eq!(error["error"], "cross_site");
 
+    // Without a token or session, a script and a browser alike get JSON, not a page.
     for path in ["/api/me", "/api/rooms", "/api/rooms/general/messages"] {
         let (status, error) = api(&app, "GET", path, None, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(error["error"], "unauthorized");
+        let page = app.browser().get(path).await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(page.headers["content-type"].to_str().unwrap().starts_with("application/json"));
+        let error: Value = serde_json::from_str(&page.body).unwrap();
         assert_eq!(error["error"], "unauthorized");
     }
 }
