@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use hearth::{App, AppState, Config};
+
+pub mod openapi;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{StatusCode, redirect};
 
