@@ -203,6 +203,7 @@ async fn verified_claims(
     let verifier = client.id_token_verifier();
     let claims = id_token
         .claims(&verifier, &Nonce::new(pending.nonce.clone()))
+        .inspect_err(|err| tracing::warn!(target: "audit", error = ?err, "Google ID token refused"))
         .map_err(|_| "ID token invalid")?;
     if let Some(expected) = claims.access_token_hash() {
         let alg = id_token.signing_alg().map_err(|_| "ID token algorithm")?;

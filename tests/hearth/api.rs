@@ -6,7 +6,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::on_both_databases;
-use crate::support::{Backend, Browser, TestApp, read};
+use crate::support::openapi::OpenApi;
+use crate::support::{Backend, Browser, Page, TestApp, read};
 
 on_both_databases!(
     a_script_with_a_token_posts_and_a_browser_sees_it_live,
@@ -32,6 +33,8 @@ async fn make_token(browser: &Browser, name: &str) -> String {
     token
 }
 
+/// The API as a script calls it. Every answer is checked against the OpenAPI document
+/// Hearth serves, so an answer that drifts from the document fails the story.
 async fn api(
     app: &TestApp,
     method: &str,
@@ -49,7 +52,18 @@ async fn api(
         request = request.json(&body);
     }
     let page = read(request.send().await).await;
-    (page.status, serde_json::from_str(&page.body).unwrap_or(Value::Null))
+    let body = serde_json::from_str(&page.body).unwrap_or(Value::Null);
+    documented(app, method, path, &page, &body).await;
+    (page.status, body)
+}
+
+/// Panics unless `page`, the answer to `method path`, has the shape the document gives.
+async fn documented(app: &TestApp, method: &str, path: &str, page: &Page, body: &Value) {
+    let content_type = page.headers.get("content-type").and_then(|v| v.to_str().ok());
+    let doc = OpenApi::served(&app.base).await;
+    if let Err(why) = doc.check(method, path, page.status.as_u16(), content_type, body) {
+        panic!("{method} {path} answered {} {}: {why}", page.status, page.body);
+    }
 }
 
 async fn a_script_with_a_token_posts_and_a_browser_sees_it_live(backend: Backend) {
@@ -83,8 +97,13 @@ async fn every_route_answers_the_session_and_a_token_the_same_way(backend: Backe
 
     let (status, me) = api(&app, "GET", "/api/me", Some(&token), None).await;
     assert_eq!((status, me["email"].as_str()), (StatusCode::OK, Some("ada@example.org")));
-    let by_session: Value = serde_json::from_str(&ada.get("/api/me").await.body).unwrap();
+    let page = ada.get("/api/me").await;
+    let by_session: Value = serde_json::from_str(&page.body).unwrap();
+    documented(&app, "GET", "/api/me", &page, &by_session).await;
     assert_eq!(by_session, me);
+    assert_eq!(me["name"], "Ada");
+    assert!(me["id"].as_i64().is_some());
+    assert!(me["avatar_url"].is_null(), "no picture without Google");
 
     let (status, rooms) = api(&app, "GET", "/api/rooms", Some(&token), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -98,30 +117,34 @@ async fn every_route_answers_the_session_and_a_token_the_same_way(backend: Backe
     assert_eq!((status, older), (StatusCode::OK, json!([])));
 
     // The session posts too, from a same-site page; a cross-site page cannot.
-    let same_site = ada
-        .client
-        .post(ada.url("/api/rooms/general/messages"))
-        .header("sec-fetch-site", "same-origin")
-        .json(&json!({"body": "from the page"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(same_site.status(), StatusCode::CREATED);
-    let cross_site = ada
-        .client
-        .post(ada.url("/api/rooms/general/messages"))
-        .header("sec-fetch-site", "cross-site")
-        .json(&json!({"body": "forged"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
-    let error: Value = cross_site.json().await.unwrap();
+    let messages = "/api/rooms/general/messages";
+    let from_page = |site: &'static str, body: &'static str| {
+        ada.client
+            .post(ada.url(messages))
+            .header("sec-fetch-site", site)
+            .json(&json!({ "body": body }))
+            .send()
+    };
+    let same_site = read(from_page("same-origin", "from the page").await).await;
+    assert_eq!(same_site.status, StatusCode::CREATED);
+    let message: Value = serde_json::from_str(&same_site.body).unwrap();
+    documented(&app, "POST", messages, &same_site, &message).await;
+    let cross_site = read(from_page("cross-site", "forged").await).await;
+    assert_eq!(cross_site.status, StatusCode::FORBIDDEN);
+    let error: Value = serde_json::from_str(&cross_site.body).unwrap();
+    documented(&app, "POST", messages, &cross_site, &error).await;
     assert_eq!(error["error"], "cross_site");
 
+    // Without a token or session, a script and a browser alike get JSON, not a page.
     for path in ["/api/me", "/api/rooms", "/api/rooms/general/messages"] {
         let (status, error) = api(&app, "GET", path, None, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(error["error"], "unauthorized");
+        let page = app.browser().get(path).await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(page.headers["content-type"].to_str().unwrap().starts_with("application/json"));
+        let error: Value = serde_json::from_str(&page.body).unwrap();
+        documented(&app, "GET", path, &page, &error).await;
         assert_eq!(error["error"], "unauthorized");
     }
 }
@@ -216,9 +239,10 @@ async fn bad_api_input_gets_the_right_json_error(backend: Backend) {
         ),
     ];
     for (body, content_type, status, code) in cases {
-        let resp = post(body, content_type).await.unwrap();
-        assert_eq!(resp.status(), status, "{code}");
-        let error: Value = resp.json().await.unwrap();
+        let resp = read(post(body, content_type).await).await;
+        assert_eq!(resp.status, status, "{code}");
+        let error: Value = serde_json::from_str(&resp.body).unwrap();
+        documented(&app, "POST", "/api/rooms/general/messages", &resp, &error).await;
         assert_eq!(error["error"], code);
         assert!(error["detail"].as_str().is_some_and(|d| !d.is_empty()));
     }
@@ -255,6 +279,7 @@ async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
+    let schemas = OpenApi::new(doc.clone());
     assert_eq!(paths.len(), 4);
     for (path, operations) in paths {
         let path = path.replace("{room}", "general");
@@ -262,7 +287,15 @@ async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
             operations.as_object().unwrap().iter().filter(|(m, _)| *m != "parameters")
         {
             let body = (method == "post").then(|| json!({"body": "from the spec"}));
-            let (status, _) = api(&app, &method.to_uppercase(), &path, Some(&token), body).await;
+            let method = method.to_uppercase();
+            let (status, body) = api(&app, &method, &path, Some(&token), body).await;
+            // api() checked the shape; every JSON answer had a schema to check it against.
+            let checked =
+                schemas.check(&method, &path, status.as_u16(), Some("application/json"), &body);
+            assert!(
+                checked == Ok(true) || path == "/api/openapi.json",
+                "{method} {path}: {checked:?}"
+            );
             let documented = spec["responses"].as_object().unwrap();
             assert!(
                 documented.contains_key(status.as_str()),

@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 
 use crate::on_both_databases;
-use crate::support::{Backend, Seen, TestApp, message_numbers};
+use crate::support::{Backend, Browser, Seen, TestApp, message_numbers};
 
 on_both_databases!(
     a_message_reaches_everyone_in_the_room_and_resets_the_senders_composer,
@@ -27,8 +27,12 @@ on_both_databases!(
 const SECOND: Duration = Duration::from_secs(1);
 const PASSWORD: &str = "analytical engine";
 
-async fn two_people(app: &TestApp) -> (crate::support::Browser, crate::support::Browser) {
-    let ada = app.signed_up("Ada Lovelace", "ada@example.org", PASSWORD).await;
+async fn ada(app: &TestApp) -> Browser {
+    app.signed_up("Ada Lovelace", "ada@example.org", PASSWORD).await
+}
+
+async fn two_people(app: &TestApp) -> (Browser, Browser) {
+    let ada = ada(app).await;
     let grace = app.signed_up("Grace Hopper", "grace@example.org", PASSWORD).await;
     (ada, grace)
 }
@@ -135,14 +139,14 @@ async fn a_direct_message_is_seen_by_its_two_people_only(backend: Backend) {
     assert_eq!(app.try_socket(&bob, &dm, Some(&app.base)).await.err(), Some(404));
 }
 
-async fn grace_id(grace: &crate::support::Browser) -> i64 {
+async fn grace_id(grace: &Browser) -> i64 {
     let me: serde_json::Value = serde_json::from_str(&grace.get("/api/me").await.body).unwrap();
     me["id"].as_i64().unwrap()
 }
 
 async fn unauthenticated_and_cross_site_sockets_are_refused(backend: Backend) {
     let app = backend.spawn().await;
-    let (ada, _) = two_people(&app).await;
+    let ada = ada(&app).await;
     let stranger = app.browser();
     assert_eq!(app.try_socket(&stranger, "general", Some(&app.base)).await.err(), Some(401));
     assert_eq!(
@@ -154,7 +158,7 @@ async fn unauthenticated_and_cross_site_sockets_are_refused(backend: Backend) {
 
 async fn signing_out_closes_the_socket_within_a_second(backend: Backend) {
     let app = backend.spawn().await;
-    let (ada, _) = two_people(&app).await;
+    let ada = ada(&app).await;
     let mut ws = app.live_socket(&ada, "general").await;
     ws.drain(Duration::from_millis(200)).await;
 
@@ -166,11 +170,9 @@ async fn signing_out_closes_the_socket_within_a_second(backend: Backend) {
 
 async fn ending_other_sessions_or_changing_the_password_closes_their_sockets(backend: Backend) {
     let app = backend.spawn().await;
-    let (laptop, _) = two_people(&app).await;
+    let laptop = ada(&app).await;
     let phone = app.browser();
     phone.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
-    let tablet = app.browser();
-    tablet.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
     let mut phone_ws = app.live_socket(&phone, "general").await;
     let mut laptop_ws = app.live_socket(&laptop, "general").await;
     laptop_ws.drain(Duration::from_millis(1500)).await;
@@ -288,7 +290,7 @@ async fn a_client_that_stops_reading_is_dropped_and_others_keep_receiving(backen
 
 async fn bad_messages_are_explained_in_the_composer(backend: Backend) {
     let app = backend.spawn().await;
-    let (ada, _) = two_people(&app).await;
+    let ada = ada(&app).await;
     let mut ws = app.live_socket(&ada, "general").await;
 
     ws.say("   \n  ").await;
@@ -344,7 +346,7 @@ async fn protocol_abuse_closes_only_that_socket(backend: Backend) {
 
 async fn sending_too_fast_is_slowed_down(backend: Backend) {
     let app = backend.spawn_with(|config| config.chat_messages_per_minute = 6).await;
-    let (ada, _) = two_people(&app).await;
+    let ada = ada(&app).await;
     let mut ws = app.live_socket(&ada, "general").await;
     let mut refused = 0;
     for i in 0..5 {

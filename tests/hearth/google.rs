@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::google_provider::{Token, fake_provider};
 use crate::on_both_databases;
-use crate::support::{Backend, Browser, TestApp, bind};
+use crate::support::{AuditLog, Backend, Browser, Page, TestApp, bind};
 
 on_both_databases!(
     a_first_google_sign_in_creates_the_account_and_honours_next,
@@ -135,6 +135,7 @@ async fn an_unverified_email_that_has_an_account_is_refused(backend: Backend) {
     let refused = stranger.google_sign_in("g-unverified", "/dashboard").await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert!(refused.body.contains("has not verified"));
+    assert!(refused.body.contains("Sign in with your password instead"));
     assert_eq!(stranger.get("/dashboard").await.status, StatusCode::SEE_OTHER);
     assert_eq!(owner.get("/dashboard").await.status, StatusCode::OK, "the owner is untouched");
 
@@ -143,6 +144,7 @@ async fn an_unverified_email_that_has_an_account_is_refused(backend: Backend) {
     let refused = newcomer.google_sign_in("g-unverified-new", "/dashboard").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("has not verified"));
+    assert!(refused.body.contains("cannot make an account with it"));
     assert_eq!(newcomer.get("/dashboard").await.status, StatusCode::SEE_OTHER);
 }
 
@@ -157,10 +159,12 @@ async fn cancelling_at_google_returns_to_sign_in_with_a_message(backend: Backend
 
 async fn a_missing_wrong_or_reused_state_is_refused_and_changes_nothing(backend: Backend) {
     let app = backend.spawn_with_google(accounts()).await;
+    let audit = AuditLog::capture();
     let browser = app.browser();
     for path in ["/auth/google/callback?code=abc", "/auth/google/callback?code=abc&state=wrong"] {
         let page = browser.get(path).await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(page.body.contains("This sign-in link is not valid any more"), "{path}");
         assert!(page.set_cookies().is_empty(), "no session change");
     }
     let callback = browser.google_until_callback("g-ada", "/dashboard").await.ok().unwrap();
@@ -169,12 +173,19 @@ async fn a_missing_wrong_or_reused_state_is_refused_and_changes_nothing(backend:
     let cookie = browser.session_cookie();
     let reused = crate::support::read(browser.client.get(&callback).send().await).await;
     assert_eq!(reused.status, StatusCode::BAD_REQUEST);
+    assert!(reused.body.contains("This sign-in link is not valid any more"));
     assert_eq!(browser.session_cookie(), cookie, "still the same session");
     assert_eq!(browser.get("/dashboard").await.status, StatusCode::OK);
+    let refusals = audit
+        .events()
+        .into_iter()
+        .filter(|e| e["fields"]["message"] == "Google sign-in refused: unknown state");
+    assert_eq!(refusals.count(), 3, "missing, wrong and reused: each refused for its state");
 }
 
 async fn a_replayed_code_is_refused(backend: Backend) {
     let app = backend.spawn_with_google(accounts()).await;
+    let audit = AuditLog::capture();
     let browser = app.browser();
     let first = browser.google_until_callback("g-ada", "/dashboard").await.ok().unwrap();
     crate::support::read(browser.client.get(&first).send().await).await;
@@ -199,6 +210,8 @@ async fn a_replayed_code_is_refused(backend: Backend) {
     let refused = crate::support::read(browser.client.get(replay.as_str()).send().await).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.body.contains("could not verify this sign-in"));
+    // The provider would not trade the used code again (not some later check).
+    assert_eq!(audit.the("Google sign-in refused")["why"], "code exchange refused");
 }
 
 async fn without_credentials_there_is_no_google_button(backend: Backend) {
@@ -233,39 +246,46 @@ async fn with_fake_provider(backend: Backend, token: Token) -> (TestApp, Page) {
     (app, page)
 }
 
-use crate::support::Page;
-
-async fn refused(backend: Backend, token: Token) {
+/// Signs in through the fake provider with a token broken as `token`: Hearth refuses
+/// it, and its audit log names the check that did (`reason` starts the verifier's
+/// error), so a refusal for some other cause does not pass.
+async fn refused(backend: Backend, token: Token, reason: &str) {
+    let audit = AuditLog::capture();
     let (_app, page) = with_fake_provider(backend, token).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{token:?} was accepted");
     assert!(page.body.contains("could not verify this sign-in"), "{token:?}");
+    let error = audit.the("Google ID token refused")["error"].as_str().unwrap_or("").to_owned();
+    assert!(error.starts_with(reason), "{token:?} was refused for {error:?}, not {reason:?}");
+    assert_eq!(audit.the("Google sign-in refused")["why"], "ID token invalid");
 }
 
 async fn a_valid_token_from_the_fake_provider_signs_in(backend: Backend) {
+    let audit = AuditLog::capture();
     let (_app, page) = with_fake_provider(backend, Token::Valid).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    audit.the("signed in with Google");
 }
 
 async fn a_token_signed_with_an_unpublished_key_is_refused(backend: Backend) {
-    refused(backend, Token::Forged).await;
+    refused(backend, Token::Forged, "SignatureVerification(CryptoError(").await;
 }
 
 async fn an_unsigned_token_is_refused(backend: Backend) {
-    refused(backend, Token::Unsigned).await;
+    refused(backend, Token::Unsigned, "SignatureVerification(NoSignature)").await;
 }
 
 async fn a_token_for_another_audience_is_refused(backend: Backend) {
-    refused(backend, Token::WrongAudience).await;
+    refused(backend, Token::WrongAudience, "InvalidAudience(").await;
 }
 
 async fn a_token_from_another_issuer_is_refused(backend: Backend) {
-    refused(backend, Token::WrongIssuer).await;
+    refused(backend, Token::WrongIssuer, "InvalidIssuer(").await;
 }
 
 async fn an_expired_token_is_refused(backend: Backend) {
-    refused(backend, Token::Expired).await;
+    refused(backend, Token::Expired, "Expired(").await;
 }
 
 async fn a_token_with_the_wrong_nonce_is_refused(backend: Backend) {
-    refused(backend, Token::WrongNonce).await;
+    refused(backend, Token::WrongNonce, "InvalidNonce(").await;
 }

@@ -31,6 +31,9 @@ pub struct OidcProvider {
 
 impl OidcProvider {
     pub async fn start(redirect_uri: &str, accounts: &serde_json::Value) -> Self {
+        if let Err(why) = PACKAGES.get_or_init(install_packages).await {
+            panic!("{why}");
+        }
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc/provider.mjs");
         let mut node = tokio::process::Command::new("node")
             .arg(script)
@@ -39,19 +42,87 @@ impl OidcProvider {
             .env("REDIRECT_URI", redirect_uri)
             .env("ACCOUNTS", accounts.to_string())
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .expect("node runs tests/oidc/provider.mjs (run `npm ci` in tests/oidc)");
+            .unwrap_or_else(|err| panic!("node runs tests/oidc/provider.mjs: {err}\n{NEEDS_NODE}"));
+        // Its warnings (development keys, the Node version) are noise in a passing run:
+        // they are shown only if it does not start.
+        let mut stderr = node.stderr.take().expect("stderr");
+        let warnings = tokio::spawn(async move {
+            let mut text = String::new();
+            let _ = tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut text).await;
+            text
+        });
         let stdout = node.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let line = lines.next_line().await.expect("provider starts").unwrap_or_default();
         // Keep reading, so a later write by the provider never meets a closed pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let ready: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|_| panic!("provider said {line:?}"));
+        let Ok(ready) = serde_json::from_str::<serde_json::Value>(&line) else {
+            let _ = node.start_kill();
+            let wait = std::time::Duration::from_secs(5);
+            let said = tokio::time::timeout(wait, warnings).await.ok().and_then(Result::ok);
+            panic!("the provider did not start: it said {line:?}\n{}", said.unwrap_or_default());
+        };
         let issuer = ready["issuer"].as_str().expect("issuer").to_owned();
         OidcProvider { issuer, _node: node }
     }
+}
+
+const OIDC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc");
+const NEEDS_NODE: &str = "The Google sign-in tests run a local OpenID provider (tests/oidc) \
+     with Node.js 20 or later and npm: install them (https://nodejs.org/, or your system's \
+     `nodejs` and `npm` packages) and run `cargo test` again.";
+
+/// Whether tests/oidc/node_modules is in place, installed by the first test that needs it.
+static PACKAGES: tokio::sync::OnceCell<Result<(), String>> = tokio::sync::OnceCell::const_new();
+
+/// Installs the provider's locked packages if they are missing, so that `cargo test` on
+/// a fresh clone needs no set-up step. `npm ci` runs in a folder of its own, moved into
+/// place when done: another `cargo test` doing the same at the same time cannot see a
+/// half-made node_modules, and whichever finishes second keeps the first one's.
+async fn install_packages() -> Result<(), String> {
+    let oidc = std::path::Path::new(OIDC);
+    let installed = oidc.join("node_modules");
+    if installed.join("oidc-provider/package.json").exists() {
+        return Ok(());
+    }
+    let work = oidc.join(format!(".install-{}-{:08x}", std::process::id(), rand::random::<u32>()));
+    let result = npm_ci(oidc, &work).await.and_then(|()| {
+        match std::fs::rename(work.join("node_modules"), &installed) {
+            Ok(()) => Ok(()),
+            Err(_) if installed.join("oidc-provider/package.json").exists() => Ok(()),
+            Err(err) => {
+                Err(format!("could not move the packages into {}: {err}", installed.display()))
+            }
+        }
+    });
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+async fn npm_ci(oidc: &std::path::Path, work: &std::path::Path) -> Result<(), String> {
+    let copy = |name: &str| std::fs::copy(oidc.join(name), work.join(name)).map(|_| ());
+    std::fs::create_dir_all(work)
+        .and_then(|()| copy("package.json"))
+        .and_then(|()| copy("package-lock.json"))
+        .map_err(|err| format!("could not prepare {}: {err}", work.display()))?;
+    let out = tokio::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+        .arg(work)
+        .output()
+        .await
+        .map_err(|err| format!("npm could not be run ({err}). {NEEDS_NODE}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`npm ci --prefix tests/oidc` failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
 }
 
 /// How the fake provider's ID token is wrong.

@@ -8,7 +8,6 @@ mod api;
 mod chat;
 mod google;
 mod google_provider;
-mod health_and_api;
 mod operations;
 mod protection;
 mod rooms;

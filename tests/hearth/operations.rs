@@ -1,4 +1,5 @@
-//! Running Hearth: metrics, the command line, SIGTERM, and the deploy files.
+//! Running Hearth: the health check, its embedded assets, metrics, the command line,
+//! SIGTERM, and the deploy files.
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -11,6 +12,8 @@ use crate::on_both_databases;
 use crate::support::{Backend, Seen, TestApp, message_numbers};
 
 on_both_databases!(
+    healthz_is_200_with_a_database_and_503_without,
+    assets_are_embedded_and_cached_by_version,
     metrics_count_requests_sockets_messages_and_sign_ins,
     the_command_line_creates_resets_and_deactivates_people,
 );
@@ -31,6 +34,39 @@ fn running_as_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+async fn healthz_is_200_with_a_database_and_503_without(backend: Backend) {
+    let app = backend.spawn().await;
+    let browser = app.browser();
+    let up = browser.get("/healthz").await;
+    assert_eq!(up.status, StatusCode::OK);
+
+    app.state.db.close().await;
+    let down = browser.get("/healthz").await;
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+async fn assets_are_embedded_and_cached_by_version(backend: Backend) {
+    let app = backend.spawn().await;
+    let browser = app.browser();
+    let landing = browser.get("/").await;
+    let href = landing
+        .body
+        .split('"')
+        .find(|part| part.starts_with("/assets/hearth.css?v="))
+        .expect("versioned stylesheet link")
+        .replace("&amp;", "&");
+    let css = browser.get(&href).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.headers["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert!(css.headers["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(css.body.contains(":root"));
+
+    let js = browser.get("/assets/htmx.min.js").await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(js.body.contains("htmx"));
+    assert_eq!(browser.get("/assets/nope.js").await.status, StatusCode::NOT_FOUND);
 }
 
 async fn metrics_count_requests_sockets_messages_and_sign_ins(backend: Backend) {

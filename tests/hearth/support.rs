@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use hearth::{App, AppState, Config};
+
+pub mod openapi;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{StatusCode, redirect};
 
@@ -503,15 +505,19 @@ impl Drop for TestDb {
     }
 }
 
-/// Whether PostgreSQL tests can run. When it cannot be reached they are skipped with a
-/// loud message, unless `HEARTH_REQUIRE_POSTGRES=1` (as in CI), which makes it a failure.
+/// Whether PostgreSQL tests can run; a test that gets `false` returns at once and is
+/// counted as skipped ([`skipped`]). With `HEARTH_REQUIRE_POSTGRES=1` (as in CI) an
+/// unreachable PostgreSQL is a failure instead.
 pub async fn postgres_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    if let Some(available) = AVAILABLE.get() {
-        return *available;
-    }
-    use sqlx::Connection;
-    let available = sqlx::PgConnection::connect(&admin_url()).await.is_ok();
+    let available = match AVAILABLE.get() {
+        Some(available) => *available,
+        None => {
+            use sqlx::Connection;
+            let reached = sqlx::PgConnection::connect(&admin_url()).await.is_ok();
+            *AVAILABLE.get_or_init(|| reached)
+        }
+    };
     if !available {
         if std::env::var("HEARTH_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
             panic!(
@@ -519,10 +525,92 @@ pub async fn postgres_available() -> bool {
                 admin_url()
             );
         }
-        eprintln!(
-            "\n*** PostgreSQL at {} is unreachable: the PostgreSQL half of the tests was SKIPPED ***\n",
+        skipped(format!(
+            "PostgreSQL at {} is unreachable (start it, point HEARTH_TEST_POSTGRES at one, \
+             or set HEARTH_REQUIRE_POSTGRES=1 to make this a failure)",
             admin_url()
+        ));
+    }
+    available
+}
+
+/// Counts a test that returns without doing its work, for `reason`. libtest reports such
+/// a test as passed and swallows what it prints, so the count is said at process exit
+/// instead: after libtest's own summary, written straight to stderr, which libtest
+/// does not capture (only `print!` and `eprint!` inside a test are).
+pub fn skipped(reason: String) {
+    static SAY_AT_EXIT: std::sync::Once = std::sync::Once::new();
+    // SAFETY: `say_skips` is an `extern "C" fn` that never unwinds.
+    SAY_AT_EXIT.call_once(|| unsafe {
+        libc::atexit(say_skips);
+    });
+    *SKIPS.lock().unwrap_or_else(|e| e.into_inner()).entry(reason).or_default() += 1;
+}
+
+static SKIPS: std::sync::Mutex<std::collections::BTreeMap<String, usize>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+extern "C" fn say_skips() {
+    use std::io::Write;
+    let skips = SKIPS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut stderr = std::io::stderr().lock();
+    for (reason, count) in skips.iter() {
+        let tests = if *count == 1 { "test was" } else { "tests were" };
+        let _ = writeln!(
+            stderr,
+            "\n*** SKIPPED: {count} {tests} reported ok but did not run: {reason} ***"
         );
     }
-    *AVAILABLE.get_or_init(|| available)
+}
+
+/// The audit log (target `audit`) of what this test's Hearth does, as the JSON lines
+/// it writes in production with `LOG_FORMAT=json`. Captured on this test's thread,
+/// which is where `#[tokio::test]` runs the app's tasks too; stops when dropped.
+pub struct AuditLog {
+    lines: Arc<std::sync::Mutex<Vec<u8>>>,
+    _capturing: tracing::subscriber::DefaultGuard,
+}
+
+impl AuditLog {
+    pub fn capture() -> Self {
+        let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("audit=info"))
+            .with_writer(move || AuditSink(sink.clone()))
+            .finish();
+        AuditLog { lines, _capturing: tracing::subscriber::set_default(subscriber) }
+    }
+
+    /// The fields of the one event logged with `message`; panics if there is not
+    /// exactly one.
+    pub fn the(&self, message: &str) -> serde_json::Value {
+        let events = self.events();
+        let mut found = events.iter().filter(|e| e["fields"]["message"] == message);
+        match (found.next(), found.next()) {
+            (Some(event), None) => event["fields"].clone(),
+            _ => panic!("not exactly one {message:?} in the audit log: {events:#?}"),
+        }
+    }
+
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        let bytes = self.lines.lock().unwrap().clone();
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("audit lines are JSON"))
+            .collect()
+    }
+}
+
+struct AuditSink(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for AuditSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
