@@ -41,7 +41,16 @@ impl Email {
     }
 }
 
-/// A display name: trimmed, 1 to 80 characters, no control characters.
+/// Whether `c` overrides or isolates the direction of the text around it (U+202A to
+/// U+202E, U+2066 to U+2069, and the invisible marks U+200E, U+200F, U+061C). In a
+/// name these let someone show as someone else ("Ada" followed by reversed text),
+/// so names of people and rooms refuse them.
+pub fn changes_text_direction(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// A display name: trimmed, 1 to 80 characters, no control characters and nothing
+/// that reorders text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Name(String);
 
@@ -56,6 +65,9 @@ impl Name {
         }
         if name.chars().any(char::is_control) {
             return Err("Names cannot contain control characters.");
+        }
+        if name.chars().any(changes_text_direction) {
+            return Err("Names cannot contain characters that change the direction of text.");
         }
         Ok(Self(name.to_owned()))
     }

@@ -32,8 +32,7 @@ async fn show(
     CurrentUser(user): CurrentUser,
 ) -> Result<maud::Markup> {
     let notice = flash::take(session, Flash::Dashboard).await?;
-    let new_token = crate::web::session::take(session, tokens::NEW_TOKEN).await?;
-    render(&state, session, &user, notice.as_deref(), new_token, views::PasswordProblems::default())
+    render(&state, session, &user, notice.as_deref(), None, views::PasswordProblems::default())
         .await
 }
 

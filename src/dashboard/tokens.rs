@@ -10,29 +10,28 @@ use crate::accounts::tokens;
 use crate::error::{AppError, Result};
 use crate::web::{CurrentUser, Form};
 
-/// Session key for a token just made: shown on the next dashboard visit, then gone.
-pub const NEW_TOKEN: &str = "dashboard_new_token";
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct NewToken {
     name: String,
 }
 
+/// Makes a token and shows it in the answer itself, once: it is never stored
+/// anywhere readable, not even in the session until the next page (a page that
+/// is `no-store`, so the browser keeps no copy either).
 #[handler]
 pub async fn create(
     state: Data<&AppState>,
     Data(session): Data<&Session>,
     CurrentUser(user): CurrentUser,
     Form(input): Form<NewToken>,
-) -> Result<Redirect> {
+) -> Result<maud::Markup> {
     let name = input.name.trim();
     let name = if name.is_empty() { "Unnamed token" } else { name };
     let name: String = name.chars().take(80).collect();
     let token = tokens::create(&state.db, user.id, &name).await?;
     tracing::info!(target: "audit", user_id = user.id, "API token made");
-    session.insert(NEW_TOKEN, token).await?;
-    Ok(Redirect::see_other("/dashboard#tokens"))
+    super::render(&state, session, &user, None, Some(token), Default::default()).await
 }
 
 #[handler]

@@ -85,8 +85,7 @@ async fn a_verified_email_links_the_password_account_and_turns_its_password_off(
     // Someone registered Ada's address with a password before she ever came.
     let squatter = app.signed_up("Squatter", "ada@example.org", "i got here first").await;
     let account_id = me(&squatter).await["id"].clone();
-    squatter.post_form("/dashboard/tokens", &[("name", "kept for later")]).await;
-    let page = squatter.get("/dashboard").await.body;
+    let page = squatter.post_form("/dashboard/tokens", &[("name", "kept for later")]).await.body;
     let token: String = page[page.find("hearth_").unwrap()..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || "_-".contains(*c))

@@ -349,8 +349,7 @@ async fn authentication_events_are_logged_without_secrets() {
         &[("current_password", password), ("new_password", "a second passphrase")],
     )
     .await;
-    ada.post_form("/dashboard/tokens", &[("name", "bot")]).await;
-    let token_page = ada.get("/dashboard").await.body;
+    let token_page = ada.post_form("/dashboard/tokens", &[("name", "bot")]).await.body;
     let token: String = token_page[token_page.find("hearth_").unwrap()..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || "_-".contains(*c))

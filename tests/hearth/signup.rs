@@ -63,8 +63,10 @@ async fn each_bad_sign_up_input_is_explained_and_what_was_typed_is_kept(backend:
     let app = backend.spawn().await;
     let browser = app.browser();
     let long_name = "n".repeat(81);
-    let cases: [(&str, &str, &str, &str); 7] = [
+    let cases: [(&str, &str, &str, &str); 8] = [
         ("", "ada@example.org", "analytical engine", "Enter your name."),
+        // Shown as "Ada" followed by whatever comes after, reversed.
+        ("Ada\u{202E}nimda", "ada@example.org", "analytical engine", "change the direction"),
         (&long_name, "ada@example.org", "analytical engine", "Names can be at most 80 characters."),
         ("Ada", "", "analytical engine", "Enter your email address."),
         ("Ada", "ada.example.org", "analytical engine", "Enter an email address like"),
