@@ -10,6 +10,7 @@ pub mod hub;
 pub mod messages;
 mod pages;
 mod people;
+pub mod protocol;
 pub mod read_marks;
 pub mod rooms;
 pub mod socket;

@@ -17,9 +17,7 @@ use std::time::Duration;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use poem::http::StatusCode;
-use poem::web::websocket::{
-    CloseCode, Message as Frame, WebSocket, WebSocketConfig, WebSocketStream,
-};
+use poem::web::websocket::{CloseCode, Message as Frame, WebSocket, WebSocketStream};
 use poem::web::{Data, Query};
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
@@ -29,6 +27,7 @@ use tower_sessions::Session;
 use tower_sessions::session::Id;
 
 use super::hub::{CloseReason, Outbound};
+use super::protocol::{self, Incoming, Received, websocket_config};
 use super::read_marks::Position;
 use super::rooms::{self, MyRoom};
 use super::{messages, views};
@@ -37,16 +36,11 @@ use crate::accounts::{User, sessions};
 use crate::error::Result;
 use crate::web::MaybeUser;
 
-/// Largest frame a client may send; a composer message is at most 4,000 characters.
-pub const MAX_FRAME: usize = 16 * 1024;
-/// What the WebSocket layer reads at most before giving up on a frame. Frames between
-/// the two limits are read whole and refused with 1009 cleanly; a bigger one breaks
-/// the connection off mid-frame.
-const HARD_FRAME_LIMIT: usize = 256 * 1024;
+/// How long a client may take to accept a frame before it counts as gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long to wait for the client's side of the closing handshake.
 /// The most missed messages replayed one by one on (re)connect.
 const CATCH_UP: i64 = 500;
+/// How long to wait for the client's side of the closing handshake.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 const LINGER: Duration = Duration::from_millis(500);
 const PING_EVERY: Duration = Duration::from_secs(25);
@@ -104,55 +98,6 @@ pub async fn upgrade(
         .config(websocket_config())
         .on_upgrade(move |stream| connection.run(stream))
         .into_response())
-}
-
-/// What a client may send, parsed once at the edge by [`Incoming::parse`].
-#[derive(Debug, PartialEq, Eq)]
-pub enum Incoming {
-    /// Send everything after this room message number, then go live.
-    Resume {
-        after: i64,
-    },
-    Send {
-        body: String,
-    },
-    Typing,
-}
-
-/// The frame as htmx sends it: the form's fields, all strings, plus its headers.
-#[derive(Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-enum Wire {
-    Resume { after: String },
-    Send { body: String },
-    Typing {},
-}
-
-impl Incoming {
-    /// A text frame's content, or why it breaks the protocol.
-    pub fn parse(text: &str) -> Result<Self, &'static str> {
-        match serde_json::from_str::<Wire>(text).map_err(|_| "malformed frame")? {
-            Wire::Resume { after } => match after.trim().parse::<i64>() {
-                Ok(after) if after >= 0 => Ok(Self::Resume { after }),
-                _ => Err("malformed resume position"),
-            },
-            Wire::Send { body } => Ok(Self::Send { body }),
-            Wire::Typing {} => Ok(Self::Typing),
-        }
-    }
-}
-
-/// The WebSocket limits chat sockets are served with (also what `just fuzz` feeds).
-pub fn websocket_config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .max_message_size(Some(HARD_FRAME_LIMIT))
-        .max_frame_size(Some(HARD_FRAME_LIMIT))
-        // tungstenite's default 128 KiB read buffer is zero-filled before every read
-        // and stays resident per socket; composer frames are small (the buffer still
-        // grows for a large one). Measured in docs/benchmarks.md: 128 → 4 KiB made
-        // CPU per delivery about a third lower and memory per socket 145 → 19 KiB;
-        // 4 → 1 KiB saves another 3 KiB per idle socket.
-        .read_buffer_size(1024)
 }
 
 /// How a connection ends, from the server's side.
@@ -303,23 +248,12 @@ impl Socket {
         &mut self,
         frame: Option<std::io::Result<Frame>>,
     ) -> Result<Vec<Frame>, Ending> {
-        let text = match frame {
-            None | Some(Ok(Frame::Close(_))) => return Err(Ending::Gone),
-            Some(Ok(Frame::Text(text))) if text.len() > MAX_FRAME => {
-                return Err(Ending::Abuse(CloseCode::Size, "frame too large"));
-            }
-            Some(Ok(Frame::Text(text))) => text,
-            Some(Ok(Frame::Binary(_))) => {
-                return Err(Ending::Abuse(
-                    CloseCode::Unsupported,
-                    "binary frames are not accepted",
-                ));
-            }
-            Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => return Ok(Vec::new()),
-            Some(Err(err)) => return Err(transport_error(&err)),
+        let incoming = match protocol::read(frame) {
+            Received::Incoming(incoming) => incoming,
+            Received::Nothing => return Ok(Vec::new()),
+            Received::Gone => return Err(Ending::Gone),
+            Received::Broken(code, why) => return Err(Ending::Abuse(code, why)),
         };
-        let incoming =
-            Incoming::parse(&text).map_err(|why| Ending::Abuse(CloseCode::Policy, why))?;
         let result = match incoming {
             // htmx sends one per connection; more is someone making the server read.
             Incoming::Resume { .. } if self.sent_up_to.is_some() => {
@@ -436,45 +370,5 @@ async fn closed(mut close: watch::Receiver<Option<CloseReason>>) -> Option<Close
             return Some(reason);
         }
         close.changed().await.ok()?;
-    }
-}
-
-/// poem reports tungstenite's protocol errors as text; these are the ones a client
-/// can cause on purpose.
-fn transport_error(err: &std::io::Error) -> Ending {
-    let text = err.to_string();
-    if err.kind() != std::io::ErrorKind::Other {
-        Ending::Gone
-    } else if text.contains("too long") || text.contains("Space limit") {
-        Ending::Abuse(CloseCode::Size, "frame too large")
-    } else if text.to_lowercase().contains("utf-8") {
-        Ending::Abuse(CloseCode::Invalid, "invalid UTF-8")
-    } else {
-        Ending::Abuse(CloseCode::Protocol, "protocol error")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Incoming;
-
-    #[test]
-    fn frames_as_htmx_sends_them_are_understood() {
-        let resume = r#"{"kind":"resume","after":" 42 ","HEADERS":{"HX-Request":"true"}}"#;
-        assert_eq!(Incoming::parse(resume), Ok(Incoming::Resume { after: 42 }));
-        let send = r#"{"kind":"send","body":"hi <b>","HEADERS":{}}"#;
-        assert_eq!(Incoming::parse(send), Ok(Incoming::Send { body: "hi <b>".into() }));
-        assert_eq!(Incoming::parse(r#"{"kind":"typing","body":"h"}"#), Ok(Incoming::Typing));
-    }
-
-    #[test]
-    fn anything_else_is_refused_with_a_reason() {
-        for frame in ["", "null", "[]", r#"{"kind":"explode"}"#, r#"{"body":"no kind"}"#] {
-            assert_eq!(Incoming::parse(frame), Err("malformed frame"), "{frame}");
-        }
-        for after in ["-1", "x", "", "9223372036854775808"] {
-            let frame = format!(r#"{{"kind":"resume","after":"{after}"}}"#);
-            assert_eq!(Incoming::parse(&frame), Err("malformed resume position"), "{frame}");
-        }
     }
 }
