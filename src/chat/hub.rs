@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
 
-use super::views;
+use super::views::{self, Oob};
 
 /// How long "X is typing…" lasts after the last keystroke.
 const TYPING_FOR: Duration = Duration::from_secs(4);
@@ -356,7 +356,7 @@ impl Hub {
                     .collect();
                 online.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
                 online.dedup_by_key(|(id, _)| *id);
-                Arc::<str>::from(views::presence(&online).into_string())
+                Arc::<str>::from(views::presence(&online, Oob::Yes).into_string())
             });
             for conn in viewers {
                 if let Some(typing) = &typing {

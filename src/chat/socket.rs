@@ -27,10 +27,11 @@ use tower_sessions::Session;
 use tower_sessions::session::Id;
 
 use super::hub::{CloseReason, Outbound};
+use super::messages;
 use super::protocol::{self, Incoming, Received, websocket_config};
 use super::read_marks::Position;
 use super::rooms::{self, MyRoom};
-use super::{messages, views};
+use super::views::{self, Oob};
 use crate::AppState;
 use crate::accounts::{User, sessions};
 use crate::error::Result;
@@ -289,12 +290,9 @@ impl Socket {
         self.read_mark.moved_to(from);
         let rooms = rooms::mine(&self.state.db, self.user.id).await?;
         self.unread = rooms.iter().map(|r| (r.id, r.unread())).collect();
-        let sidebar = views::sidebar(&rooms, &self.room.slug).into_string();
-        frames.push(Frame::Text(sidebar.replacen("<nav ", r#"<nav hx-swap-oob="true" "#, 1)));
-        frames.push(Frame::Text(
-            r#"<p class="status" id="connection-status" role="status" hx-swap-oob="true"></p>"#
-                .into(),
-        ));
+        frames.push(Frame::Text(views::sidebar(&rooms, &self.room.slug, Oob::Yes).into_string()));
+        // Last, so a client can take the cleared status as "caught up" (the tests do).
+        frames.push(Frame::Text(views::connection_status(Oob::Yes).into_string()));
         Ok(frames)
     }
 
@@ -309,7 +307,8 @@ impl Socket {
             .map(super::Refused::message);
         let kept = if problem.is_some() { body } else { "" };
         let composer = views::Composer { body: kept, problem };
-        Ok(vec![Frame::Text(views::composer_oob(&self.room.slug, &self.room.title, &composer))])
+        let html = views::composer(&self.room.slug, &self.room.title, &composer, Oob::Yes);
+        Ok(vec![Frame::Text(html.into_string())])
     }
 
     fn on_outbound(&mut self, out: Outbound) -> Vec<Frame> {
@@ -325,7 +324,7 @@ impl Socket {
             Outbound::Message(m) => {
                 let count = self.unread.entry(m.room_id).or_default();
                 *count = if m.author_id == self.user.id { 0 } else { *count + 1 };
-                vec![Frame::Text(views::unread_badge_oob(m.room_id, *count))]
+                vec![Frame::Text(views::unread_badge(m.room_id, *count, Oob::Yes).into_string())]
             }
             Outbound::Typing(typers) => {
                 let names: Vec<&str> = typers
@@ -333,7 +332,7 @@ impl Socket {
                     .filter(|(id, _)| *id != self.user.id)
                     .map(|(_, name)| name.as_str())
                     .collect();
-                vec![Frame::Text(views::typing_line(&names).into_string())]
+                vec![Frame::Text(views::typing_line(&names, Oob::Yes).into_string())]
             }
             Outbound::Presence(html) => vec![Frame::Text(html.to_string())],
         }

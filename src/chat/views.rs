@@ -7,6 +7,22 @@ use super::rooms::MyRoom;
 use crate::accounts::User;
 use crate::web::layout::{avatar_for, page};
 
+/// Whether a fragment is pushed over the socket to replace the element with its id
+/// (an htmx out-of-band swap), or is part of a page or of an answer htmx swaps in
+/// where it asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Oob {
+    No,
+    Yes,
+}
+
+impl Oob {
+    /// The value of `hx-swap-oob`, when there is one.
+    fn swap(self) -> Option<&'static str> {
+        (self == Oob::Yes).then_some("true")
+    }
+}
+
 /// What the composer shows: what was typed (kept when it was refused) and why.
 #[derive(Default)]
 pub struct Composer<'a> {
@@ -34,12 +50,12 @@ pub fn room_page(p: &RoomPage<'_>) -> Markup {
         Some(p.viewer),
         html! {
             div.chat id="chat" hx-ext="ws" ws-connect=(format!("/ws?room={slug}")) {
-                (sidebar(p.rooms, slug))
+                (sidebar(p.rooms, slug, Oob::No))
                 section.room aria-labelledby="room-title" {
                     header.room-head {
                         div {
                             h1 id="room-title" { @if !p.room.is_direct() { "#" } (p.room.title) }
-                            (presence(&[]))
+                            (presence(&[], Oob::No))
                         }
                         @if slug != "general" {
                             form method="post" action=(format!("/chat/{slug}/leave")) {
@@ -61,14 +77,14 @@ pub fn room_page(p: &RoomPage<'_>) -> Markup {
                             (message(m))
                         }
                     }
-                    (typing_line(&[]))
-                    (composer(slug, &p.room.title, &p.composer))
+                    (typing_line(&[], Oob::No))
+                    (composer(slug, &p.room.title, &p.composer, Oob::No))
                     // Sent by htmx on every (re)connect: "I have everything up to N".
                     // Each pushed message moves N forward (see `delivery_html`).
                     form id="resume" hidden ws-send hx-trigger="htmx:wsOpen from:#chat" hx-vals=r#"{"kind":"resume"}"# {
                         (resume_input(newest))
                     }
-                    p.status id="connection-status" role="status" {}
+                    (connection_status(Oob::No))
                 }
             }
         },
@@ -143,10 +159,10 @@ pub fn history_fragment(slug: &str, messages: &[Message]) -> Markup {
 
 /// The composer. The same form posts without JavaScript and is sent over the
 /// socket with it; after a send the server replaces it (reset, or with the problem).
-pub fn composer(slug: &str, title: &str, c: &Composer<'_>) -> Markup {
+pub fn composer(slug: &str, title: &str, c: &Composer<'_>, oob: Oob) -> Markup {
     html! {
         form.composer id="composer" method="post" action=(format!("/chat/{slug}/messages"))
-            ws-send hx-vals=r#"{"kind":"send"}"# {
+            ws-send hx-vals=r#"{"kind":"send"}"# hx-swap-oob=[oob.swap()] {
             label.visually-hidden for="composer-body" { "Message " (title) }
             textarea id="composer-body" name="body" rows="2" maxlength="4000" required
                 placeholder=(format!("Message {title}"))
@@ -161,15 +177,11 @@ pub fn composer(slug: &str, title: &str, c: &Composer<'_>) -> Markup {
     }
 }
 
-pub fn composer_oob(slug: &str, title: &str, c: &Composer<'_>) -> String {
-    // The same form, marked to replace the one on the page.
-    composer(slug, title, c).into_string().replacen("<form ", r#"<form hx-swap-oob="true" "#, 1)
-}
-
-pub fn sidebar(rooms: &[MyRoom], current: &str) -> Markup {
+/// The rooms and direct messages of the person, with their unread counts.
+pub fn sidebar(rooms: &[MyRoom], current: &str, oob: Oob) -> Markup {
     let (public, direct): (Vec<&MyRoom>, Vec<&MyRoom>) = rooms.iter().partition(|r| !r.is_direct());
     html! {
-        nav.sidebar id="sidebar" aria-label="Rooms" {
+        nav.sidebar id="sidebar" aria-label="Rooms" hx-swap-oob=[oob.swap()] {
             h2 { "Rooms" }
             ul { @for r in &public { (room_link(r, current)) } }
             p.more { a href="/rooms" { "Browse or create rooms" } }
@@ -186,29 +198,26 @@ fn room_link(r: &MyRoom, current: &str) -> Markup {
         li {
             a href=(format!("/chat/{}", r.slug)) aria-current=[(r.slug == current).then_some("page")] {
                 span.room-name { @if !r.is_direct() { "#" } (r.title) }
-                (unread_badge(r.id, if r.slug == current { 0 } else { r.unread() }))
+                (unread_badge(r.id, if r.slug == current { 0 } else { r.unread() }, Oob::No))
             }
         }
     }
 }
 
-pub fn unread_badge(room_id: i64, count: i64) -> Markup {
+/// A room's unread count in the sidebar; empty when there is nothing new.
+pub fn unread_badge(room_id: i64, count: i64, oob: Oob) -> Markup {
     html! {
-        span.unread id=(format!("unread-{room_id}")) {
+        span.unread id=(format!("unread-{room_id}")) hx-swap-oob=[oob.swap()] {
             @if count > 0 { (count) span.visually-hidden { " unread" } }
         }
     }
 }
 
-pub fn unread_badge_oob(room_id: i64, count: i64) -> String {
-    unread_badge(room_id, count).into_string().replacen("<span ", r#"<span hx-swap-oob="true" "#, 1)
-}
-
 /// "Online here": everyone in the room with a socket open, shown to its viewers.
-pub fn presence(online: &[(i64, &str)]) -> Markup {
+pub fn presence(online: &[(i64, &str)], oob: Oob) -> Markup {
     const SHOWN: usize = 12;
     html! {
-        p.online id="online" hx-swap-oob="true" {
+        p.online id="online" hx-swap-oob=[oob.swap()] {
             @if !online.is_empty() {
                 span.dot aria-hidden="true" {}
                 (online.len()) " online: "
@@ -223,9 +232,9 @@ pub fn presence(online: &[(i64, &str)]) -> Markup {
 }
 
 /// "Ada is typing…", without the viewer themself.
-pub fn typing_line(names: &[&str]) -> Markup {
+pub fn typing_line(names: &[&str], oob: Oob) -> Markup {
     html! {
-        p.typing id="typing" hx-swap-oob="true" aria-live="polite" {
+        p.typing id="typing" hx-swap-oob=[oob.swap()] aria-live="polite" {
             @match names {
                 [] => {},
                 [one] => { (one) " is typing…" },
@@ -236,6 +245,13 @@ pub fn typing_line(names: &[&str]) -> Markup {
     }
 }
 
+/// The connection's status line, empty while the socket is connected; the page's
+/// script fills it in while it is not.
+pub fn connection_status(oob: Oob) -> Markup {
+    html! { p.status id="connection-status" role="status" hx-swap-oob=[oob.swap()] {} }
+}
+
+/// The status line once the session has ended: the socket closes for good after it.
 pub fn signed_out_notice(slug: &str) -> String {
     html! {
         p.status.alert id="connection-status" role="status" hx-swap-oob="true" {
