@@ -1,6 +1,6 @@
 //! The chat's HTML: the room page, and the fragments the socket pushes.
 
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, Render, html};
 
 use super::messages::{Message, PAGE};
 use super::rooms::MyRoom;
@@ -264,26 +264,48 @@ pub fn signed_out_notice(slug: &str) -> String {
 
 /// Text with its web addresses made into links; everything else escaped by maud.
 pub fn linkify(text: &str) -> Markup {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = find_link(rest) {
-        out.push_str(&escape(&rest[..start]));
-        let tail = &rest[start..];
-        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
-        let mut url = &tail[..end];
-        while let Some(stripped) =
-            url.strip_suffix(['.', ',', ';', ':', '!', '?', ')', ']', '\'', '"'])
-        {
-            url = stripped;
+    html! {
+        @for (plain, link) in pieces(text) {
+            (Text(plain))
+            @if let Some(url) = link {
+                a href=(Text(url)) rel="nofollow noopener noreferrer" target="_blank" { (Text(url)) }
+            }
         }
-        out.push_str(&format!(
-            r#"<a href="{0}" rel="nofollow noopener noreferrer" target="_blank">{0}</a>"#,
-            escape(url)
-        ));
-        rest = &tail[url.len()..];
     }
-    out.push_str(&escape(rest));
-    PreEscaped(out)
+}
+
+/// Text as maud escapes it, and apostrophes too: a message then never holds a quote
+/// of either kind, whichever way an attribute it ends up in is quoted.
+struct Text<'a>(&'a str);
+
+impl Render for Text<'_> {
+    fn render_to(&self, buffer: &mut String) {
+        for (i, part) in self.0.split('\'').enumerate() {
+            if i > 0 {
+                buffer.push_str("&#39;");
+            }
+            part.render_to(buffer);
+        }
+    }
+}
+
+/// The text split at its web addresses: each piece is the text up to an address,
+/// and the address (`None` for the text after the last one).
+fn pieces(text: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        let Some(start) = find_link(text) else {
+            rest = None;
+            return Some((text, None));
+        };
+        let (plain, tail) = text.split_at(start);
+        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        // Punctuation after an address usually ends the sentence, not the address.
+        let url = tail[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '\'', '"']);
+        rest = Some(&tail[url.len()..]);
+        Some((plain, Some(url)))
+    })
 }
 
 fn find_link(text: &str) -> Option<usize> {
@@ -292,21 +314,6 @@ fn find_link(text: &str) -> Option<usize> {
         let after = text[i..].trim_start_matches("https://").trim_start_matches("http://");
         after.chars().next().is_some_and(|c| c.is_alphanumeric())
     })
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
