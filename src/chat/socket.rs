@@ -35,7 +35,7 @@ use super::views::{self, Oob};
 use crate::AppState;
 use crate::accounts::{User, sessions};
 use crate::error::Result;
-use crate::web::MaybeUser;
+use crate::web::{MaybeUser, protect};
 
 /// How long a client may take to accept a frame before it counts as gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,7 +63,7 @@ pub async fn upgrade(
     Query(params): Query<Params>,
 ) -> Result<Response> {
     // A page on another site must not open a socket with this person's cookie.
-    if req.header("origin").is_some_and(|origin| origin != state.origin) {
+    if !protect::is_same_origin_socket(req, &state.origin) {
         tracing::warn!("refused a cross-site WebSocket");
         return Ok(StatusCode::FORBIDDEN.into_response());
     }
