@@ -10,22 +10,27 @@
 //! then the live ones, skipping any it already sent: nothing is missed between the
 //! page render and the socket, across a network drop, or across a server restart,
 //! and nothing is shown twice.
+//!
+//! This file has the upgrade and the connection's loop; how a connection ends is in
+//! `ending`, and keeping its session alive in `keep_alive`.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use poem::http::StatusCode;
 use poem::web::websocket::{CloseCode, Message as Frame, WebSocket, WebSocketStream};
 use poem::web::{Data, Query};
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
-use tokio::sync::watch;
 use tokio::time::{Instant, interval, sleep_until, timeout};
 use tower_sessions::Session;
 use tower_sessions::session::Id;
 
+mod ending;
+mod keep_alive;
+
+use self::ending::{Ending, closed};
 use super::hub::{CloseReason, Outbound};
 use super::messages;
 use super::protocol::{self, Incoming, Received, websocket_config};
@@ -41,18 +46,18 @@ use crate::web::{MaybeUser, protect};
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most missed messages replayed one by one on (re)connect.
 const CATCH_UP: i64 = 500;
-/// How long to wait for the client's side of the closing handshake.
-const CLOSE_WAIT: Duration = Duration::from_secs(2);
-const LINGER: Duration = Duration::from_millis(500);
+/// How often the socket is pinged, so it is never quiet for long (proxies close
+/// connections that are).
 const PING_EVERY: Duration = Duration::from_secs(25);
-/// How often sending a message refreshes the session's "last active".
-const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(30);
 
+/// The query string: the room the page shows (`general` without one).
 #[derive(Deserialize)]
 pub struct Params {
     room: Option<String>,
 }
 
+/// Upgrades a request from one of Hearth's pages, signed in and in the room, to a
+/// chat socket.
 #[handler]
 pub async fn upgrade(
     req: &Request,
@@ -101,15 +106,7 @@ pub async fn upgrade(
         .into_response())
 }
 
-/// How a connection ends, from the server's side.
-enum Ending {
-    /// The client went away or the transport failed: nothing more to send.
-    Gone,
-    Closed(CloseReason),
-    /// The client broke the protocol: close with this code, log it once.
-    Abuse(CloseCode, &'static str),
-}
-
+/// One open chat socket: whose, the room it shows, and how far its client is.
 struct Socket {
     state: AppState,
     session: Id,
@@ -117,6 +114,7 @@ struct Socket {
     expires: Instant,
     user: User,
     room: MyRoom,
+    /// Every room of the person: the socket receives them all.
     room_ids: Vec<i64>,
     /// Unread counts of the rooms not on screen, for the sidebar badges.
     unread: HashMap<i64, i64>,
@@ -126,6 +124,7 @@ struct Socket {
     /// How far the person has read the room on screen; the batched saves read it
     /// too (see read_marks.rs).
     read_mark: Position,
+    /// When sending last kept the session alive.
     kept_alive: Instant,
 }
 
@@ -189,62 +188,7 @@ impl Socket {
         Box::pin(self.finish(ending, sink, incoming)).await;
     }
 
-    /// Saves where the person was and closes the connection, saying why.
-    async fn finish(
-        &mut self,
-        ending: Ending,
-        mut sink: SplitSink<WebSocketStream, Frame>,
-        mut incoming: SplitStream<WebSocketStream>,
-    ) {
-        // At once rather than with the next batch: the page this person opens next
-        // counts unread messages from it.
-        let read_up_to = self.read_mark.get();
-        if read_up_to > self.room.last_read_seq {
-            let (db, user_id, room_id) = (&self.state.db, self.user.id, self.room.id);
-            let _ = rooms::mark_read(db, user_id, room_id, read_up_to).await;
-        }
-        let close = match ending {
-            Ending::Gone => None,
-            Ending::Closed(reason) => {
-                if reason == CloseReason::SignedOut {
-                    let notice = views::signed_out_notice(&self.room.slug);
-                    let _ = timeout(WRITE_TIMEOUT, sink.send(Frame::Text(notice))).await;
-                }
-                Some((CloseCode::from(reason.code()), ""))
-            }
-            Ending::Abuse(code, why) => {
-                tracing::warn!(
-                    user_id = self.user.id,
-                    why,
-                    "closed a chat socket for a protocol error"
-                );
-                Some((code, why))
-            }
-        };
-        if let Some((code, why)) = close
-            && timeout(WRITE_TIMEOUT, sink.send(Frame::close_with(code, why))).await.is_ok()
-        {
-            // Finish the closing handshake: read until the client's close frame, so
-            // the connection is not reset while it still has our close frame unread.
-            let _ = timeout(CLOSE_WAIT, async {
-                loop {
-                    match incoming.next().await {
-                        Some(Ok(Frame::Close(_))) => break,
-                        Some(Ok(_)) => continue,
-                        // After a protocol error the reader has stopped: linger a
-                        // moment instead, so the client reads our close frame first.
-                        _ => {
-                            tokio::time::sleep(LINGER).await;
-                            break;
-                        }
-                    }
-                }
-            })
-            .await;
-        }
-        let _ = timeout(WRITE_TIMEOUT, sink.close()).await;
-    }
-
+    /// Acts on what the client sent; the frames are the answer to it.
     async fn on_frame(
         &mut self,
         frame: Option<std::io::Result<Frame>>,
@@ -296,11 +240,10 @@ impl Socket {
         Ok(frames)
     }
 
+    /// Sends a message from the composer; the answer is the composer, emptied, or
+    /// with what was typed and why it was not sent.
     async fn send(&mut self, body: &str) -> Result<Vec<Frame>> {
-        if self.kept_alive.elapsed() > KEEP_ALIVE_EVERY {
-            self.kept_alive = Instant::now();
-            self.keep_alive().await?;
-        }
+        self.keep_session_alive().await?;
         let problem = super::send(&self.state, &self.user, self.room.id, body)
             .await?
             .err()
@@ -311,6 +254,7 @@ impl Socket {
         Ok(vec![Frame::Text(html.into_string())])
     }
 
+    /// What the hub pushed, as the frames this client needs of it.
     fn on_outbound(&mut self, out: Outbound) -> Vec<Frame> {
         match out {
             Outbound::Message(m) if m.room_id == self.room.id => {
@@ -336,38 +280,5 @@ impl Socket {
             }
             Outbound::Presence(html) => vec![Frame::Text(html.to_string())],
         }
-    }
-
-    /// Keeps the session alive while the person is chatting, and notices when it
-    /// ended elsewhere.
-    async fn keep_alive(&mut self) -> Result<()> {
-        let session = crate::web::session::reopen(&self.state, self.session);
-        if sessions::keep_alive(&self.state, &session).await?.is_none() {
-            self.state.hub.close_sessions(&[self.session.to_string()], CloseReason::SignedOut);
-        }
-        Ok(())
-    }
-
-    /// At the deadline: the session may have been kept alive by another tab.
-    async fn expiry_check(&mut self) -> Option<Instant> {
-        let session = crate::web::session::reopen(&self.state, self.session);
-        match sessions::keep_alive(&self.state, &session).await {
-            Ok(Some(_)) => {
-                let left = sessions::deadline(&self.state, &session).await.unwrap_or_default();
-                Some(Instant::now() + left)
-            }
-            Ok(None) => None,
-            Err(_) => Some(Instant::now() + Duration::from_secs(30)),
-        }
-    }
-}
-
-/// Resolves when the hub tells this connection to close (`None`: the hub let go of it).
-async fn closed(mut close: watch::Receiver<Option<CloseReason>>) -> Option<CloseReason> {
-    loop {
-        if let Some(reason) = *close.borrow_and_update() {
-            return Some(reason);
-        }
-        close.changed().await.ok()?;
     }
 }
