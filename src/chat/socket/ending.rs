@@ -15,13 +15,15 @@ use crate::chat::{rooms, views};
 
 /// How long to wait for the client's side of the closing handshake.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
-/// How long to wait before closing when the client cannot answer our close frame.
+/// When the client's close frame cannot be read (the reader stopped at a protocol
+/// error), how long to wait instead, so the client reads ours before the connection goes.
 const LINGER: Duration = Duration::from_millis(500);
 
 /// How a connection ends, from the server's side.
 pub(super) enum Ending {
     /// The client went away or the transport failed: nothing more to send.
     Gone,
+    /// The server ends it, for this reason.
     Closed(CloseReason),
     /// The client broke the protocol: close with this code, log it once.
     Abuse(CloseCode, &'static str),
