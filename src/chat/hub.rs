@@ -107,6 +107,13 @@ struct Inner {
     remote: HashMap<i64, HashMap<String, (Instant, Online)>>,
 }
 
+/// Someone joined or left a room: [`Hub::joined`] and [`Hub::left`] share one update.
+#[derive(Clone, Copy)]
+enum Membership {
+    Joined,
+    Left,
+}
+
 /// People (id, name) online in a room.
 pub type Online = Vec<(i64, String)>;
 
@@ -203,33 +210,35 @@ impl Hub {
 
     /// `user_id` joined `room_id`: their open sockets start receiving it.
     pub fn joined(&self, user_id: i64, room_id: i64) {
-        let mut inner = self.lock();
-        let ids: Vec<ConnId> =
-            inner.conns.iter().filter(|(_, c)| c.user_id == user_id).map(|(id, _)| *id).collect();
-        for id in &ids {
-            if let Some(conn) = inner.conns.get_mut(id) {
-                conn.rooms.insert(room_id);
-            }
-        }
-        let room = inner.rooms.entry(room_id).or_default();
-        room.members.extend(ids);
-        room.presence_changed = true;
+        self.change_membership(user_id, room_id, Membership::Joined);
     }
 
     /// `user_id` left `room_id`: nothing more from it reaches their sockets.
     pub fn left(&self, user_id: i64, room_id: i64) {
-        let mut inner = self.lock();
-        let ids: Vec<ConnId> =
-            inner.conns.iter().filter(|(_, c)| c.user_id == user_id).map(|(id, _)| *id).collect();
-        for id in &ids {
-            if let Some(conn) = inner.conns.get_mut(id) {
-                conn.rooms.remove(&room_id);
+        self.change_membership(user_id, room_id, Membership::Left);
+    }
+
+    /// Adds the room to, or takes it from, every socket of `user_id`.
+    fn change_membership(&self, user_id: i64, room_id: i64, change: Membership) {
+        let mut guard = self.lock();
+        let Inner { conns, rooms, .. } = &mut *guard;
+        let mut room = match change {
+            Membership::Joined => Some(rooms.entry(room_id).or_default()),
+            Membership::Left => rooms.get_mut(&room_id),
+        };
+        for (id, conn) in conns.iter_mut().filter(|(_, conn)| conn.user_id == user_id) {
+            match change {
+                Membership::Joined => conn.rooms.insert(room_id),
+                Membership::Left => conn.rooms.remove(&room_id),
+            };
+            if let Some(room) = room.as_mut() {
+                match change {
+                    Membership::Joined => room.members.insert(*id),
+                    Membership::Left => room.members.remove(id),
+                };
             }
         }
-        if let Some(room) = inner.rooms.get_mut(&room_id) {
-            for id in &ids {
-                room.members.remove(id);
-            }
+        if let Some(room) = room {
             room.presence_changed = true;
         }
     }
