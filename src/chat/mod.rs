@@ -46,6 +46,11 @@ pub async fn joined(state: &AppState, user_id: i64, room_id: i64) -> Result<()> 
     Ok(())
 }
 
+/// `user_id` left `room_id`: nothing more from it reaches their open sockets.
+pub fn left(state: &AppState, user_id: i64, room_id: i64) {
+    state.hub.left(user_id, room_id);
+}
+
 /// Why a message was not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
