@@ -116,6 +116,7 @@ enum Membership {
 /// People (id, name) online in a room.
 pub type Online = Vec<(i64, String)>;
 
+/// Every open socket of this instance and the rooms they receive.
 pub struct Hub {
     inner: Mutex<Inner>,
     /// Frames a connection may have waiting before it counts as not reading.

@@ -23,6 +23,7 @@ use crate::AppState;
 use crate::accounts::User;
 use crate::error::{AppError, Result};
 
+/// The chat's pages and its socket.
 pub fn routes(route: Route) -> Route {
     route
         .at("/chat", get(pages::general))

@@ -12,7 +12,9 @@ use crate::web::layout::{avatar_for, page};
 /// where it asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Oob {
+    /// Rendered in place.
     No,
+    /// Swapped in by id, wherever the element is on the page.
     Yes,
 }
 
@@ -30,6 +32,7 @@ pub struct Composer<'a> {
     pub problem: Option<&'a str>,
 }
 
+/// Everything the room page shows.
 pub struct RoomPage<'a> {
     pub viewer: &'a User,
     pub rooms: &'a [MyRoom],
@@ -40,6 +43,8 @@ pub struct RoomPage<'a> {
     pub composer: Composer<'a>,
 }
 
+/// A room: the sidebar, its newest messages, who is online, the composer, and the
+/// socket that keeps it live.
 pub fn room_page(p: &RoomPage<'_>) -> Markup {
     let slug = &p.room.slug;
     let newest = p.messages.last().map_or(0, |m| m.seq);
@@ -116,6 +121,7 @@ pub fn messages_replacement(slug: &str, latest: &[Message]) -> String {
     .into_string()
 }
 
+/// One message, with its author and time.
 pub fn message(m: &Message) -> Markup {
     let at = time::OffsetDateTime::from_unix_timestamp(m.created_at)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);

@@ -18,7 +18,7 @@ const RETRY: Duration = Duration::from_secs(30);
 
 impl Socket {
     /// The person is chatting: keeps the session alive, at most every
-    /// [`KEEP_ALIVE_EVERY`], and notices when it ended elsewhere.
+    /// `KEEP_ALIVE_EVERY`, and notices when it ended elsewhere.
     pub(super) async fn keep_session_alive(&mut self) -> Result<()> {
         if self.kept_alive.elapsed() <= KEEP_ALIVE_EVERY {
             return Ok(());
