@@ -1,7 +1,7 @@
 //! A chat socket's text frame: understood, or refused with a reason; never a panic.
 #![no_main]
 
-use hearth::chat::socket::Incoming;
+use hearth::chat::protocol::Incoming;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|frame: &str| {

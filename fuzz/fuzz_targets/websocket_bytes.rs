@@ -3,7 +3,7 @@
 #![no_main]
 
 use futures_util::StreamExt;
-use hearth::chat::socket::{Incoming, websocket_config};
+use hearth::chat::protocol::{Incoming, websocket_config};
 use libfuzzer_sys::fuzz_target;
 use tokio::io::AsyncWriteExt;
 use tokio_tungstenite::WebSocketStream;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::AppState;
 use crate::chat::Refused;
 use crate::chat::messages::{self, Message};
-use crate::chat::rooms::{self, MyRoom};
+use crate::chat::rooms::{self, MyRoom, RoomKind};
 use crate::error::{AppError, Result};
 use crate::web::CurrentUser;
 use crate::web::form::JsonBody;
@@ -45,18 +45,13 @@ async fn me(CurrentUser(user): CurrentUser) -> Json<Me> {
 struct RoomOut {
     slug: String,
     title: String,
-    kind: String,
+    kind: RoomKind,
     unread: i64,
 }
 
 impl From<&MyRoom> for RoomOut {
     fn from(r: &MyRoom) -> Self {
-        RoomOut {
-            slug: r.slug.clone(),
-            title: r.title.clone(),
-            kind: r.kind.clone(),
-            unread: r.unread(),
-        }
+        RoomOut { slug: r.slug.clone(), title: r.title.clone(), kind: r.kind, unread: r.unread() }
     }
 }
 

@@ -8,18 +8,16 @@
 //! across an `.await`.
 //!
 //! Presence ("who is online here") and typing notices are batched: changes mark a
-//! room, and [`Hub::tick`] (once a second) sends each marked room one update.
+//! room, and [`Hub::tick`] (once a second) sends each marked room one update (see
+//! `presence`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::sync::{mpsc, watch};
 
-use super::views;
-
-/// How long "X is typing…" lasts after the last keystroke.
-const TYPING_FOR: Duration = Duration::from_secs(4);
+mod presence;
 
 pub type ConnId = u64;
 
@@ -71,7 +69,8 @@ pub struct Connection {
 
 struct Conn {
     user_id: i64,
-    name: String,
+    /// Shared, so listing who is online copies no names while the lock is held.
+    name: Arc<str>,
     session_id: String,
     viewing: i64,
     rooms: HashSet<i64>,
@@ -107,12 +106,17 @@ struct Inner {
     remote: HashMap<i64, HashMap<String, (Instant, Online)>>,
 }
 
+/// Someone joined or left a room: [`Hub::joined`] and [`Hub::left`] share one update.
+#[derive(Clone, Copy)]
+enum Membership {
+    Joined,
+    Left,
+}
+
 /// People (id, name) online in a room.
 pub type Online = Vec<(i64, String)>;
 
-/// Another instance's announcement is trusted this long; they repeat it more often.
-const REMOTE_PRESENCE_FOR: Duration = Duration::from_secs(30);
-
+/// Every open socket of this instance and the rooms they receive.
 pub struct Hub {
     inner: Mutex<Inner>,
     /// Frames a connection may have waiting before it counts as not reading.
@@ -154,7 +158,7 @@ impl Hub {
             id,
             Conn {
                 user_id,
-                name: name.to_owned(),
+                name: Arc::from(name),
                 session_id: session_id.to_owned(),
                 viewing,
                 rooms: rooms.iter().copied().collect(),
@@ -203,60 +207,36 @@ impl Hub {
 
     /// `user_id` joined `room_id`: their open sockets start receiving it.
     pub fn joined(&self, user_id: i64, room_id: i64) {
-        let mut inner = self.lock();
-        let ids: Vec<ConnId> =
-            inner.conns.iter().filter(|(_, c)| c.user_id == user_id).map(|(id, _)| *id).collect();
-        for id in &ids {
-            if let Some(conn) = inner.conns.get_mut(id) {
-                conn.rooms.insert(room_id);
-            }
-        }
-        let room = inner.rooms.entry(room_id).or_default();
-        room.members.extend(ids);
-        room.presence_changed = true;
+        self.change_membership(user_id, room_id, Membership::Joined);
     }
 
     /// `user_id` left `room_id`: nothing more from it reaches their sockets.
     pub fn left(&self, user_id: i64, room_id: i64) {
-        let mut inner = self.lock();
-        let ids: Vec<ConnId> =
-            inner.conns.iter().filter(|(_, c)| c.user_id == user_id).map(|(id, _)| *id).collect();
-        for id in &ids {
-            if let Some(conn) = inner.conns.get_mut(id) {
-                conn.rooms.remove(&room_id);
-            }
-        }
-        if let Some(room) = inner.rooms.get_mut(&room_id) {
-            for id in &ids {
-                room.members.remove(id);
-            }
-            room.presence_changed = true;
-        }
+        self.change_membership(user_id, room_id, Membership::Left);
     }
 
-    /// Someone is typing in `room_id`.
-    pub fn typing(&self, room_id: i64, user_id: i64, name: &str) {
-        let mut inner = self.lock();
-        let Some(room) = inner.rooms.get_mut(&room_id) else {
-            return;
+    /// Adds the room to, or takes it from, every socket of `user_id`.
+    fn change_membership(&self, user_id: i64, room_id: i64, change: Membership) {
+        let mut guard = self.lock();
+        let Inner { conns, rooms, .. } = &mut *guard;
+        let mut room = match change {
+            Membership::Joined => Some(rooms.entry(room_id).or_default()),
+            Membership::Left => rooms.get_mut(&room_id),
         };
-        let until = Instant::now() + TYPING_FOR;
-        match room.typing.iter_mut().find(|(id, _, _)| *id == user_id) {
-            Some(entry) => entry.2 = until,
-            None => {
-                room.typing.push((user_id, name.to_owned(), until));
-                room.typing_changed = true;
+        for (id, conn) in conns.iter_mut().filter(|(_, conn)| conn.user_id == user_id) {
+            match change {
+                Membership::Joined => conn.rooms.insert(room_id),
+                Membership::Left => conn.rooms.remove(&room_id),
+            };
+            if let Some(room) = room.as_mut() {
+                match change {
+                    Membership::Joined => room.members.insert(*id),
+                    Membership::Left => room.members.remove(id),
+                };
             }
         }
-    }
-
-    /// Someone sent their message, so they are no longer typing.
-    pub fn stopped_typing(&self, room_id: i64, user_id: i64) {
-        let mut inner = self.lock();
-        if let Some(room) = inner.rooms.get_mut(&room_id) {
-            let before = room.typing.len();
-            room.typing.retain(|(id, _, _)| *id != user_id);
-            room.typing_changed |= room.typing.len() != before;
+        if let Some(room) = room {
+            room.presence_changed = true;
         }
     }
 
@@ -275,100 +255,7 @@ impl Hub {
         }
     }
 
-    /// Who is online in each room with sockets on this instance (for other instances).
-    pub fn local_online(&self) -> Vec<(i64, Online)> {
-        let inner = self.lock();
-        inner
-            .rooms
-            .iter()
-            .map(|(room, r)| {
-                let mut online: Online = r
-                    .members
-                    .iter()
-                    .filter_map(|id| inner.conns.get(id))
-                    .map(|c| (c.user_id, c.name.clone()))
-                    .collect();
-                online.sort();
-                online.dedup_by_key(|(id, _)| *id);
-                (*room, online)
-            })
-            .collect()
-    }
-
-    /// Another instance says who is online in `room` there.
-    pub fn remote_online(&self, instance: &str, room: i64, online: Online) {
-        let mut inner = self.lock();
-        let changed =
-            inner.remote.get(&room).and_then(|r| r.get(instance)).map(|(_, o)| o) != Some(&online);
-        inner.remote.entry(room).or_default().insert(instance.to_owned(), (Instant::now(), online));
-        if changed && let Some(r) = inner.rooms.get_mut(&room) {
-            r.presence_changed = true;
-        }
-    }
-
     pub fn connections(&self) -> usize {
         self.lock().conns.len()
-    }
-
-    /// Sends the batched typing and presence changes; run once a second.
-    pub fn tick(&self) {
-        let now = Instant::now();
-        let mut guard = self.lock();
-        let Inner { conns, rooms, remote, .. } = &mut *guard;
-        for (room_id, instances) in remote.iter_mut() {
-            let before = instances.len();
-            instances.retain(|_, (at, _)| at.elapsed() < REMOTE_PRESENCE_FOR);
-            if instances.len() != before
-                && let Some(room) = rooms.get_mut(room_id)
-            {
-                room.presence_changed = true;
-            }
-        }
-        remote.retain(|_, instances| !instances.is_empty());
-        for (room_id, room) in rooms.iter_mut() {
-            let before = room.typing.len();
-            room.typing.retain(|(_, _, until)| *until > now);
-            room.typing_changed |= room.typing.len() != before;
-            if !(room.typing_changed || room.presence_changed) {
-                continue;
-            }
-            let viewers = room
-                .members
-                .iter()
-                .filter_map(|id| conns.get(id))
-                .filter(|conn| conn.viewing == *room_id);
-            let typing = room.typing_changed.then(|| {
-                Arc::new(
-                    room.typing.iter().map(|(id, name, _)| (*id, name.clone())).collect::<Vec<_>>(),
-                )
-            });
-            let presence = room.presence_changed.then(|| {
-                let mut online: Vec<(i64, &str)> = room
-                    .members
-                    .iter()
-                    .filter_map(|id| conns.get(id))
-                    .map(|conn| (conn.user_id, conn.name.as_str()))
-                    .chain(remote.get(room_id).into_iter().flat_map(|instances| {
-                        instances
-                            .values()
-                            .flat_map(|(_, users)| users.iter().map(|(id, n)| (*id, n.as_str())))
-                    }))
-                    .collect();
-                online.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
-                online.dedup_by_key(|(id, _)| *id);
-                Arc::<str>::from(views::presence(&online).into_string())
-            });
-            for conn in viewers {
-                if let Some(typing) = &typing {
-                    conn.push(Outbound::Typing(typing.clone()));
-                }
-                if let Some(presence) = &presence {
-                    conn.push(Outbound::Presence(presence.clone()));
-                }
-            }
-            room.typing_changed = false;
-            room.presence_changed = false;
-        }
-        rooms.retain(|_, room| !room.members.is_empty() || !room.typing.is_empty());
     }
 }

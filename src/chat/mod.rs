@@ -10,6 +10,7 @@ pub mod hub;
 pub mod messages;
 mod pages;
 mod people;
+pub mod protocol;
 pub mod read_marks;
 pub mod rooms;
 pub mod socket;
@@ -26,6 +27,7 @@ use crate::accounts::User;
 use crate::error::{AppError, Result};
 use crate::events::{Event, Events};
 
+/// The chat's pages and its socket.
 pub fn routes(route: Route) -> Route {
     route
         .at("/chat", get(pages::general))
@@ -56,6 +58,11 @@ pub async fn joined(state: &AppState, user_id: i64, room_id: i64) -> Result<()> 
     state.feed.subscribe(room_id, newest).await;
     state.hub.joined(user_id, room_id);
     Ok(())
+}
+
+/// `user_id` left `room_id`: nothing more from it reaches their open sockets.
+pub fn left(state: &AppState, user_id: i64, room_id: i64) {
+    state.hub.left(user_id, room_id);
 }
 
 /// Why a message was not sent.

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::body::RoomName;
 use super::messages;
 use super::rooms::{self, MyRoom};
-use super::views::{self, Composer, RoomPage};
+use super::views::{self, Composer, Oob, RoomPage};
 use crate::AppState;
 use crate::accounts::User;
 use crate::error::{AppError, Result};
@@ -86,7 +86,7 @@ pub async fn post_message(
             let kept = if problem.is_some() { input.body.as_str() } else { "" };
             let status =
                 if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-            Ok(views::composer(&slug, &room.title, &Composer { body: kept, problem })
+            Ok(views::composer(&slug, &room.title, &Composer { body: kept, problem }, Oob::No)
                 .with_status(status)
                 .into_response())
         }
@@ -157,7 +157,7 @@ pub async fn leave(
 ) -> Result<Redirect> {
     let room = member_of(&state, &user, &slug).await?;
     if rooms::leave(&state.db, user.id, room.id).await? {
-        state.hub.left(user.id, room.id);
+        super::left(&state, user.id, room.id);
     }
     Ok(Redirect::see_other("/chat"))
 }

@@ -5,12 +5,48 @@ use crate::db::{self, Db};
 use crate::error::Result;
 use crate::on_db;
 
+/// What a room is; stored as its lowercase name in `rooms.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoomKind {
+    /// Anyone can find and join it.
+    Public,
+    /// Two people's conversation.
+    Direct,
+}
+
+/// A `rooms.kind` that is neither (the table's CHECK allows no other).
+#[derive(Debug)]
+pub struct UnknownRoomKind(String);
+
+impl std::fmt::Display for UnknownRoomKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown room kind {:?}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownRoomKind {}
+
+/// Decoded from the column as text, the same on SQLite and PostgreSQL.
+impl TryFrom<String> for RoomKind {
+    type Error = UnknownRoomKind;
+
+    fn try_from(kind: String) -> Result<Self, Self::Error> {
+        match kind.as_str() {
+            "public" => Ok(RoomKind::Public),
+            "direct" => Ok(RoomKind::Direct),
+            _ => Err(UnknownRoomKind(kind)),
+        }
+    }
+}
+
 /// A room as one of its members sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MyRoom {
     pub id: i64,
     pub slug: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: RoomKind,
     /// The room's name, or for a direct message the other person's name.
     pub title: String,
     pub last_seq: i64,
@@ -23,7 +59,7 @@ impl MyRoom {
     }
 
     pub fn is_direct(&self) -> bool {
-        self.kind == "direct"
+        self.kind == RoomKind::Direct
     }
 }
 

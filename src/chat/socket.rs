@@ -10,54 +10,54 @@
 //! then the live ones, skipping any it already sent: nothing is missed between the
 //! page render and the socket, across a network drop, or across a server restart,
 //! and nothing is shown twice.
+//!
+//! This file has the upgrade and the connection's loop; how a connection ends is in
+//! `ending`, and keeping its session alive in `keep_alive`.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use poem::http::StatusCode;
-use poem::web::websocket::{
-    CloseCode, Message as Frame, WebSocket, WebSocketConfig, WebSocketStream,
-};
+use poem::web::websocket::{CloseCode, Message as Frame, WebSocket, WebSocketStream};
 use poem::web::{Data, Query};
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
-use tokio::sync::watch;
 use tokio::time::{Instant, interval, sleep_until, timeout};
 use tower_sessions::Session;
 use tower_sessions::session::Id;
 
+mod ending;
+mod keep_alive;
+
+use self::ending::{Ending, closed};
 use super::hub::{CloseReason, Outbound};
+use super::messages;
+use super::protocol::{self, Incoming, Received, websocket_config};
 use super::read_marks::Position;
 use super::rooms::{self, MyRoom};
-use super::{messages, views};
+use super::views::{self, Oob};
 use crate::AppState;
 use crate::accounts::{User, sessions};
 use crate::error::Result;
-use crate::web::MaybeUser;
+use crate::web::{MaybeUser, protect};
 
-/// Largest frame a client may send; a composer message is at most 4,000 characters.
-pub const MAX_FRAME: usize = 16 * 1024;
-/// What the WebSocket layer reads at most before giving up on a frame. Frames between
-/// the two limits are read whole and refused with 1009 cleanly; a bigger one breaks
-/// the connection off mid-frame.
-const HARD_FRAME_LIMIT: usize = 256 * 1024;
+/// How long a client may take to accept a frame before it counts as gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long to wait for the client's side of the closing handshake.
 /// The most missed messages replayed one by one on (re)connect.
 const CATCH_UP: i64 = 500;
-const CLOSE_WAIT: Duration = Duration::from_secs(2);
-const LINGER: Duration = Duration::from_millis(500);
+/// How often the socket is pinged, so it is never quiet for long (proxies close
+/// connections that are).
 const PING_EVERY: Duration = Duration::from_secs(25);
-/// How often sending a message refreshes the session's "last active".
-const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(30);
 
+/// The query string: the room the page shows (`general` without one).
 #[derive(Deserialize)]
 pub struct Params {
     room: Option<String>,
 }
 
+/// Upgrades a request from one of Hearth's pages, signed in and in the room, to a
+/// chat socket.
 #[handler]
 pub async fn upgrade(
     req: &Request,
@@ -68,7 +68,7 @@ pub async fn upgrade(
     Query(params): Query<Params>,
 ) -> Result<Response> {
     // A page on another site must not open a socket with this person's cookie.
-    if req.header("origin").is_some_and(|origin| origin != state.origin) {
+    if !protect::is_same_origin_socket(req, &state.origin) {
         tracing::warn!("refused a cross-site WebSocket");
         return Ok(StatusCode::FORBIDDEN.into_response());
     }
@@ -106,64 +106,7 @@ pub async fn upgrade(
         .into_response())
 }
 
-/// What a client may send, parsed once at the edge by [`Incoming::parse`].
-#[derive(Debug, PartialEq, Eq)]
-pub enum Incoming {
-    /// Send everything after this room message number, then go live.
-    Resume {
-        after: i64,
-    },
-    Send {
-        body: String,
-    },
-    Typing,
-}
-
-/// The frame as htmx sends it: the form's fields, all strings, plus its headers.
-#[derive(Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-enum Wire {
-    Resume { after: String },
-    Send { body: String },
-    Typing {},
-}
-
-impl Incoming {
-    /// A text frame's content, or why it breaks the protocol.
-    pub fn parse(text: &str) -> Result<Self, &'static str> {
-        match serde_json::from_str::<Wire>(text).map_err(|_| "malformed frame")? {
-            Wire::Resume { after } => match after.trim().parse::<i64>() {
-                Ok(after) if after >= 0 => Ok(Self::Resume { after }),
-                _ => Err("malformed resume position"),
-            },
-            Wire::Send { body } => Ok(Self::Send { body }),
-            Wire::Typing {} => Ok(Self::Typing),
-        }
-    }
-}
-
-/// The WebSocket limits chat sockets are served with (also what `just fuzz` feeds).
-pub fn websocket_config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .max_message_size(Some(HARD_FRAME_LIMIT))
-        .max_frame_size(Some(HARD_FRAME_LIMIT))
-        // tungstenite's default 128 KiB read buffer is zero-filled before every read
-        // and stays resident per socket; composer frames are small (the buffer still
-        // grows for a large one). Measured in docs/benchmarks.md: 128 → 4 KiB made
-        // CPU per delivery about a third lower and memory per socket 145 → 19 KiB;
-        // 4 → 1 KiB saves another 3 KiB per idle socket.
-        .read_buffer_size(1024)
-}
-
-/// How a connection ends, from the server's side.
-enum Ending {
-    /// The client went away or the transport failed: nothing more to send.
-    Gone,
-    Closed(CloseReason),
-    /// The client broke the protocol: close with this code, log it once.
-    Abuse(CloseCode, &'static str),
-}
-
+/// One open chat socket: whose, the room it shows, and how far its client is.
 struct Socket {
     state: AppState,
     session: Id,
@@ -171,6 +114,7 @@ struct Socket {
     expires: Instant,
     user: User,
     room: MyRoom,
+    /// Every room of the person: the socket receives them all.
     room_ids: Vec<i64>,
     /// Unread counts of the rooms not on screen, for the sidebar badges.
     unread: HashMap<i64, i64>,
@@ -180,6 +124,7 @@ struct Socket {
     /// How far the person has read the room on screen; the batched saves read it
     /// too (see read_marks.rs).
     read_mark: Position,
+    /// When sending last kept the session alive.
     kept_alive: Instant,
 }
 
@@ -243,83 +188,17 @@ impl Socket {
         Box::pin(self.finish(ending, sink, incoming)).await;
     }
 
-    /// Saves where the person was and closes the connection, saying why.
-    async fn finish(
-        &mut self,
-        ending: Ending,
-        mut sink: SplitSink<WebSocketStream, Frame>,
-        mut incoming: SplitStream<WebSocketStream>,
-    ) {
-        // At once rather than with the next batch: the page this person opens next
-        // counts unread messages from it.
-        let read_up_to = self.read_mark.get();
-        if read_up_to > self.room.last_read_seq {
-            let (db, user_id, room_id) = (&self.state.db, self.user.id, self.room.id);
-            let _ = rooms::mark_read(db, user_id, room_id, read_up_to).await;
-        }
-        let close = match ending {
-            Ending::Gone => None,
-            Ending::Closed(reason) => {
-                if reason == CloseReason::SignedOut {
-                    let notice = views::signed_out_notice(&self.room.slug);
-                    let _ = timeout(WRITE_TIMEOUT, sink.send(Frame::Text(notice))).await;
-                }
-                Some((CloseCode::from(reason.code()), ""))
-            }
-            Ending::Abuse(code, why) => {
-                tracing::warn!(
-                    user_id = self.user.id,
-                    why,
-                    "closed a chat socket for a protocol error"
-                );
-                Some((code, why))
-            }
-        };
-        if let Some((code, why)) = close
-            && timeout(WRITE_TIMEOUT, sink.send(Frame::close_with(code, why))).await.is_ok()
-        {
-            // Finish the closing handshake: read until the client's close frame, so
-            // the connection is not reset while it still has our close frame unread.
-            let _ = timeout(CLOSE_WAIT, async {
-                loop {
-                    match incoming.next().await {
-                        Some(Ok(Frame::Close(_))) => break,
-                        Some(Ok(_)) => continue,
-                        // After a protocol error the reader has stopped: linger a
-                        // moment instead, so the client reads our close frame first.
-                        _ => {
-                            tokio::time::sleep(LINGER).await;
-                            break;
-                        }
-                    }
-                }
-            })
-            .await;
-        }
-        let _ = timeout(WRITE_TIMEOUT, sink.close()).await;
-    }
-
+    /// Acts on what the client sent; the frames are the answer to it.
     async fn on_frame(
         &mut self,
         frame: Option<std::io::Result<Frame>>,
     ) -> Result<Vec<Frame>, Ending> {
-        let text = match frame {
-            None | Some(Ok(Frame::Close(_))) => return Err(Ending::Gone),
-            Some(Ok(Frame::Text(text))) if text.len() > MAX_FRAME => {
-                return Err(Ending::Abuse(CloseCode::Size, "frame too large"));
-            }
-            Some(Ok(Frame::Text(text))) => text,
-            Some(Ok(Frame::Binary(_))) => {
-                return Err(Ending::Abuse(
-                    CloseCode::Unsupported,
-                    "binary frames are not accepted",
-                ));
-            }
-            Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => return Ok(Vec::new()),
-            Some(Err(err)) => return Err(transport_error(&err)),
+        let incoming = match protocol::read(frame) {
+            Received::Incoming(incoming) => incoming,
+            Received::Nothing => return Ok(Vec::new()),
+            Received::Gone => return Err(Ending::Gone),
+            Received::Broken(code, why) => return Err(Ending::Abuse(code, why)),
         };
-        let incoming =
-            Incoming::parse(&text).map_err(|why| Ending::Abuse(CloseCode::Policy, why))?;
         let result = match incoming {
             // htmx sends one per connection; more is someone making the server read.
             Incoming::Resume { .. } if self.sent_up_to.is_some() => {
@@ -355,29 +234,27 @@ impl Socket {
         self.read_mark.moved_to(from);
         let rooms = rooms::mine(&self.state.db, self.user.id).await?;
         self.unread = rooms.iter().map(|r| (r.id, r.unread())).collect();
-        let sidebar = views::sidebar(&rooms, &self.room.slug).into_string();
-        frames.push(Frame::Text(sidebar.replacen("<nav ", r#"<nav hx-swap-oob="true" "#, 1)));
-        frames.push(Frame::Text(
-            r#"<p class="status" id="connection-status" role="status" hx-swap-oob="true"></p>"#
-                .into(),
-        ));
+        frames.push(Frame::Text(views::sidebar(&rooms, &self.room.slug, Oob::Yes).into_string()));
+        // Last, so a client can take the cleared status as "caught up" (the tests do).
+        frames.push(Frame::Text(views::connection_status(Oob::Yes).into_string()));
         Ok(frames)
     }
 
+    /// Sends a message from the composer; the answer is the composer, emptied, or
+    /// with what was typed and why it was not sent.
     async fn send(&mut self, body: &str) -> Result<Vec<Frame>> {
-        if self.kept_alive.elapsed() > KEEP_ALIVE_EVERY {
-            self.kept_alive = Instant::now();
-            self.keep_alive().await?;
-        }
+        self.keep_session_alive().await?;
         let problem = super::send(&self.state, &self.user, self.room.id, body)
             .await?
             .err()
             .map(super::Refused::message);
         let kept = if problem.is_some() { body } else { "" };
         let composer = views::Composer { body: kept, problem };
-        Ok(vec![Frame::Text(views::composer_oob(&self.room.slug, &self.room.title, &composer))])
+        let html = views::composer(&self.room.slug, &self.room.title, &composer, Oob::Yes);
+        Ok(vec![Frame::Text(html.into_string())])
     }
 
+    /// What the hub pushed, as the frames this client needs of it.
     fn on_outbound(&mut self, out: Outbound) -> Vec<Frame> {
         match out {
             Outbound::Message(m) if m.room_id == self.room.id => {
@@ -391,7 +268,7 @@ impl Socket {
             Outbound::Message(m) => {
                 let count = self.unread.entry(m.room_id).or_default();
                 *count = if m.author_id == self.user.id { 0 } else { *count + 1 };
-                vec![Frame::Text(views::unread_badge_oob(m.room_id, *count))]
+                vec![Frame::Text(views::unread_badge(m.room_id, *count, Oob::Yes).into_string())]
             }
             Outbound::Typing(typers) => {
                 let names: Vec<&str> = typers
@@ -399,82 +276,9 @@ impl Socket {
                     .filter(|(id, _)| *id != self.user.id)
                     .map(|(_, name)| name.as_str())
                     .collect();
-                vec![Frame::Text(views::typing_line(&names).into_string())]
+                vec![Frame::Text(views::typing_line(&names, Oob::Yes).into_string())]
             }
             Outbound::Presence(html) => vec![Frame::Text(html.to_string())],
-        }
-    }
-
-    /// Keeps the session alive while the person is chatting, and notices when it
-    /// ended elsewhere.
-    async fn keep_alive(&mut self) -> Result<()> {
-        let session = crate::web::session::reopen(&self.state, self.session);
-        if sessions::keep_alive(&self.state, &session).await?.is_none() {
-            self.state.hub.close_sessions(&[self.session.to_string()], CloseReason::SignedOut);
-        }
-        Ok(())
-    }
-
-    /// At the deadline: the session may have been kept alive by another tab.
-    async fn expiry_check(&mut self) -> Option<Instant> {
-        let session = crate::web::session::reopen(&self.state, self.session);
-        match sessions::keep_alive(&self.state, &session).await {
-            Ok(Some(_)) => {
-                let left = sessions::deadline(&self.state, &session).await.unwrap_or_default();
-                Some(Instant::now() + left)
-            }
-            Ok(None) => None,
-            Err(_) => Some(Instant::now() + Duration::from_secs(30)),
-        }
-    }
-}
-
-/// Resolves when the hub tells this connection to close (`None`: the hub let go of it).
-async fn closed(mut close: watch::Receiver<Option<CloseReason>>) -> Option<CloseReason> {
-    loop {
-        if let Some(reason) = *close.borrow_and_update() {
-            return Some(reason);
-        }
-        close.changed().await.ok()?;
-    }
-}
-
-/// poem reports tungstenite's protocol errors as text; these are the ones a client
-/// can cause on purpose.
-fn transport_error(err: &std::io::Error) -> Ending {
-    let text = err.to_string();
-    if err.kind() != std::io::ErrorKind::Other {
-        Ending::Gone
-    } else if text.contains("too long") || text.contains("Space limit") {
-        Ending::Abuse(CloseCode::Size, "frame too large")
-    } else if text.to_lowercase().contains("utf-8") {
-        Ending::Abuse(CloseCode::Invalid, "invalid UTF-8")
-    } else {
-        Ending::Abuse(CloseCode::Protocol, "protocol error")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Incoming;
-
-    #[test]
-    fn frames_as_htmx_sends_them_are_understood() {
-        let resume = r#"{"kind":"resume","after":" 42 ","HEADERS":{"HX-Request":"true"}}"#;
-        assert_eq!(Incoming::parse(resume), Ok(Incoming::Resume { after: 42 }));
-        let send = r#"{"kind":"send","body":"hi <b>","HEADERS":{}}"#;
-        assert_eq!(Incoming::parse(send), Ok(Incoming::Send { body: "hi <b>".into() }));
-        assert_eq!(Incoming::parse(r#"{"kind":"typing","body":"h"}"#), Ok(Incoming::Typing));
-    }
-
-    #[test]
-    fn anything_else_is_refused_with_a_reason() {
-        for frame in ["", "null", "[]", r#"{"kind":"explode"}"#, r#"{"body":"no kind"}"#] {
-            assert_eq!(Incoming::parse(frame), Err("malformed frame"), "{frame}");
-        }
-        for after in ["-1", "x", "", "9223372036854775808"] {
-            let frame = format!(r#"{{"kind":"resume","after":"{after}"}}"#);
-            assert_eq!(Incoming::parse(&frame), Err("malformed resume position"), "{frame}");
         }
     }
 }

@@ -1,11 +1,29 @@
 //! The chat's HTML: the room page, and the fragments the socket pushes.
 
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, Render, html};
 
 use super::messages::{Message, PAGE};
 use super::rooms::MyRoom;
 use crate::accounts::User;
 use crate::web::layout::{avatar_for, page};
+
+/// Whether a fragment is pushed over the socket to replace the element with its id
+/// (an htmx out-of-band swap), or is part of a page or of an answer htmx swaps in
+/// where it asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Oob {
+    /// Rendered in place.
+    No,
+    /// Swapped in by id, wherever the element is on the page.
+    Yes,
+}
+
+impl Oob {
+    /// The value of `hx-swap-oob`, when there is one.
+    fn swap(self) -> Option<&'static str> {
+        (self == Oob::Yes).then_some("true")
+    }
+}
 
 /// What the composer shows: what was typed (kept when it was refused) and why.
 #[derive(Default)]
@@ -14,6 +32,7 @@ pub struct Composer<'a> {
     pub problem: Option<&'a str>,
 }
 
+/// Everything the room page shows.
 pub struct RoomPage<'a> {
     pub viewer: &'a User,
     pub rooms: &'a [MyRoom],
@@ -24,6 +43,8 @@ pub struct RoomPage<'a> {
     pub composer: Composer<'a>,
 }
 
+/// A room: the sidebar, its newest messages, who is online, the composer, and the
+/// socket that keeps it live.
 pub fn room_page(p: &RoomPage<'_>) -> Markup {
     let slug = &p.room.slug;
     let newest = p.messages.last().map_or(0, |m| m.seq);
@@ -34,12 +55,12 @@ pub fn room_page(p: &RoomPage<'_>) -> Markup {
         Some(p.viewer),
         html! {
             div.chat id="chat" hx-ext="ws" ws-connect=(format!("/ws?room={slug}")) {
-                (sidebar(p.rooms, slug))
+                (sidebar(p.rooms, slug, Oob::No))
                 section.room aria-labelledby="room-title" {
                     header.room-head {
                         div {
                             h1 id="room-title" { @if !p.room.is_direct() { "#" } (p.room.title) }
-                            (presence(&[]))
+                            (presence(&[], Oob::No))
                         }
                         @if slug != "general" {
                             form method="post" action=(format!("/chat/{slug}/leave")) {
@@ -61,14 +82,14 @@ pub fn room_page(p: &RoomPage<'_>) -> Markup {
                             (message(m))
                         }
                     }
-                    (typing_line(&[]))
-                    (composer(slug, &p.room.title, &p.composer))
+                    (typing_line(&[], Oob::No))
+                    (composer(slug, &p.room.title, &p.composer, Oob::No))
                     // Sent by htmx on every (re)connect: "I have everything up to N".
                     // Each pushed message moves N forward (see `delivery_html`).
                     form id="resume" hidden ws-send hx-trigger="htmx:wsOpen from:#chat" hx-vals=r#"{"kind":"resume"}"# {
                         (resume_input(newest))
                     }
-                    p.status id="connection-status" role="status" {}
+                    (connection_status(Oob::No))
                 }
             }
         },
@@ -100,6 +121,7 @@ pub fn messages_replacement(slug: &str, latest: &[Message]) -> String {
     .into_string()
 }
 
+/// One message, with its author and time.
 pub fn message(m: &Message) -> Markup {
     let at = time::OffsetDateTime::from_unix_timestamp(m.created_at)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
@@ -143,10 +165,10 @@ pub fn history_fragment(slug: &str, messages: &[Message]) -> Markup {
 
 /// The composer. The same form posts without JavaScript and is sent over the
 /// socket with it; after a send the server replaces it (reset, or with the problem).
-pub fn composer(slug: &str, title: &str, c: &Composer<'_>) -> Markup {
+pub fn composer(slug: &str, title: &str, c: &Composer<'_>, oob: Oob) -> Markup {
     html! {
         form.composer id="composer" method="post" action=(format!("/chat/{slug}/messages"))
-            ws-send hx-vals=r#"{"kind":"send"}"# {
+            ws-send hx-vals=r#"{"kind":"send"}"# hx-swap-oob=[oob.swap()] {
             label.visually-hidden for="composer-body" { "Message " (title) }
             textarea id="composer-body" name="body" rows="2" maxlength="4000" required
                 placeholder=(format!("Message {title}"))
@@ -161,15 +183,11 @@ pub fn composer(slug: &str, title: &str, c: &Composer<'_>) -> Markup {
     }
 }
 
-pub fn composer_oob(slug: &str, title: &str, c: &Composer<'_>) -> String {
-    // The same form, marked to replace the one on the page.
-    composer(slug, title, c).into_string().replacen("<form ", r#"<form hx-swap-oob="true" "#, 1)
-}
-
-pub fn sidebar(rooms: &[MyRoom], current: &str) -> Markup {
+/// The rooms and direct messages of the person, with their unread counts.
+pub fn sidebar(rooms: &[MyRoom], current: &str, oob: Oob) -> Markup {
     let (public, direct): (Vec<&MyRoom>, Vec<&MyRoom>) = rooms.iter().partition(|r| !r.is_direct());
     html! {
-        nav.sidebar id="sidebar" aria-label="Rooms" {
+        nav.sidebar id="sidebar" aria-label="Rooms" hx-swap-oob=[oob.swap()] {
             h2 { "Rooms" }
             ul { @for r in &public { (room_link(r, current)) } }
             p.more { a href="/rooms" { "Browse or create rooms" } }
@@ -186,29 +204,26 @@ fn room_link(r: &MyRoom, current: &str) -> Markup {
         li {
             a href=(format!("/chat/{}", r.slug)) aria-current=[(r.slug == current).then_some("page")] {
                 span.room-name { @if !r.is_direct() { "#" } (r.title) }
-                (unread_badge(r.id, if r.slug == current { 0 } else { r.unread() }))
+                (unread_badge(r.id, if r.slug == current { 0 } else { r.unread() }, Oob::No))
             }
         }
     }
 }
 
-pub fn unread_badge(room_id: i64, count: i64) -> Markup {
+/// A room's unread count in the sidebar; empty when there is nothing new.
+pub fn unread_badge(room_id: i64, count: i64, oob: Oob) -> Markup {
     html! {
-        span.unread id=(format!("unread-{room_id}")) {
+        span.unread id=(format!("unread-{room_id}")) hx-swap-oob=[oob.swap()] {
             @if count > 0 { (count) span.visually-hidden { " unread" } }
         }
     }
 }
 
-pub fn unread_badge_oob(room_id: i64, count: i64) -> String {
-    unread_badge(room_id, count).into_string().replacen("<span ", r#"<span hx-swap-oob="true" "#, 1)
-}
-
 /// "Online here": everyone in the room with a socket open, shown to its viewers.
-pub fn presence(online: &[(i64, &str)]) -> Markup {
+pub fn presence(online: &[(i64, &str)], oob: Oob) -> Markup {
     const SHOWN: usize = 12;
     html! {
-        p.online id="online" hx-swap-oob="true" {
+        p.online id="online" hx-swap-oob=[oob.swap()] {
             @if !online.is_empty() {
                 span.dot aria-hidden="true" {}
                 (online.len()) " online: "
@@ -223,9 +238,9 @@ pub fn presence(online: &[(i64, &str)]) -> Markup {
 }
 
 /// "Ada is typing…", without the viewer themself.
-pub fn typing_line(names: &[&str]) -> Markup {
+pub fn typing_line(names: &[&str], oob: Oob) -> Markup {
     html! {
-        p.typing id="typing" hx-swap-oob="true" aria-live="polite" {
+        p.typing id="typing" hx-swap-oob=[oob.swap()] aria-live="polite" {
             @match names {
                 [] => {},
                 [one] => { (one) " is typing…" },
@@ -236,6 +251,13 @@ pub fn typing_line(names: &[&str]) -> Markup {
     }
 }
 
+/// The connection's status line, empty while the socket is connected; the page's
+/// script fills it in while it is not.
+pub fn connection_status(oob: Oob) -> Markup {
+    html! { p.status id="connection-status" role="status" hx-swap-oob=[oob.swap()] {} }
+}
+
+/// The status line once the session has ended: the socket closes for good after it.
 pub fn signed_out_notice(slug: &str) -> String {
     html! {
         p.status.alert id="connection-status" role="status" hx-swap-oob="true" {
@@ -248,26 +270,48 @@ pub fn signed_out_notice(slug: &str) -> String {
 
 /// Text with its web addresses made into links; everything else escaped by maud.
 pub fn linkify(text: &str) -> Markup {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = find_link(rest) {
-        out.push_str(&escape(&rest[..start]));
-        let tail = &rest[start..];
-        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
-        let mut url = &tail[..end];
-        while let Some(stripped) =
-            url.strip_suffix(['.', ',', ';', ':', '!', '?', ')', ']', '\'', '"'])
-        {
-            url = stripped;
+    html! {
+        @for (plain, link) in pieces(text) {
+            (Text(plain))
+            @if let Some(url) = link {
+                a href=(Text(url)) rel="nofollow noopener noreferrer" target="_blank" { (Text(url)) }
+            }
         }
-        out.push_str(&format!(
-            r#"<a href="{0}" rel="nofollow noopener noreferrer" target="_blank">{0}</a>"#,
-            escape(url)
-        ));
-        rest = &tail[url.len()..];
     }
-    out.push_str(&escape(rest));
-    PreEscaped(out)
+}
+
+/// Text as maud escapes it, and apostrophes too: a message then never holds a quote
+/// of either kind, whichever way an attribute it ends up in is quoted.
+struct Text<'a>(&'a str);
+
+impl Render for Text<'_> {
+    fn render_to(&self, buffer: &mut String) {
+        for (i, part) in self.0.split('\'').enumerate() {
+            if i > 0 {
+                buffer.push_str("&#39;");
+            }
+            part.render_to(buffer);
+        }
+    }
+}
+
+/// The text split at its web addresses: each piece is the text up to an address,
+/// and the address (`None` for the text after the last one).
+fn pieces(text: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        let Some(start) = find_link(text) else {
+            rest = None;
+            return Some((text, None));
+        };
+        let (plain, tail) = text.split_at(start);
+        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        // Punctuation after an address usually ends the sentence, not the address.
+        let url = tail[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '\'', '"']);
+        rest = Some(&tail[url.len()..]);
+        Some((plain, Some(url)))
+    })
 }
 
 fn find_link(text: &str) -> Option<usize> {
@@ -276,21 +320,6 @@ fn find_link(text: &str) -> Option<usize> {
         let after = text[i..].trim_start_matches("https://").trim_start_matches("http://");
         after.chars().next().is_some_and(|c| c.is_alphanumeric())
     })
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -96,6 +96,16 @@ pub fn is_same_site(req: &Request, origin: &str) -> bool {
     }
 }
 
+/// Whether a WebSocket handshake comes from Hearth's own pages. Browsers send
+/// `Origin` on every handshake (RFC 6455), so when there is one it decides, whatever
+/// `Sec-Fetch-Site` says; without one, the rule is [`is_same_site`]'s.
+pub fn is_same_origin_socket(req: &Request, origin: &str) -> bool {
+    match req.header(header::ORIGIN) {
+        Some(sent) => sent == origin,
+        None => is_same_site(req, origin),
+    }
+}
+
 /// Adds the security headers to every response, and keeps pages out of caches
 /// (they show who is signed in).
 pub async fn headers(next: Next, req: Request) -> poem::Result<Response> {
@@ -127,4 +137,41 @@ pub async fn headers(next: Next, req: Request) -> poem::Result<Response> {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use poem::Request;
+
+    use super::is_same_origin_socket;
+
+    const HEARTH: &str = "https://hearth.example";
+
+    fn handshake(headers: &[(&'static str, &'static str)]) -> Request {
+        headers
+            .iter()
+            .fold(Request::builder(), |req, (name, value)| req.header(*name, *value))
+            .finish()
+    }
+
+    #[test]
+    fn a_socket_opens_only_from_hearths_own_pages() {
+        let own = handshake(&[("origin", HEARTH), ("sec-fetch-site", "same-origin")]);
+        assert!(is_same_origin_socket(&own, HEARTH));
+        let not_a_browser = handshake(&[]);
+        assert!(is_same_origin_socket(&not_a_browser, HEARTH));
+        for refused in [
+            handshake(&[("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")]),
+            handshake(&[
+                ("origin", "https://chat.hearth.example"),
+                ("sec-fetch-site", "same-site"),
+            ]),
+            handshake(&[("origin", "https://evil.example")]),
+            // Whatever Sec-Fetch-Site claims, the Origin a browser sends decides.
+            handshake(&[("origin", "https://evil.example"), ("sec-fetch-site", "same-origin")]),
+            handshake(&[("sec-fetch-site", "cross-site")]),
+        ] {
+            assert!(!is_same_origin_socket(&refused, HEARTH), "{:?}", refused.headers());
+        }
+    }
 }
