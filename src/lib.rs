@@ -1,8 +1,25 @@
 //! Hearth: accounts and real-time chat for a group of people, in one process.
 //!
 //! Each capability lives in its own module with its routes, queries and views:
-//! [`accounts`] (sign-up, sign-in, passwords, sessions), [`chat`], [`dashboard`],
-//! [`api`] and [`home`]. [`web`] holds what every request passes through, [`app`] puts it together.
+//!
+//! - [`accounts`]: who people are and how they prove it: sign-up, sign-in and
+//!   sign-out, passwords (rules, hashing, replacing one), sessions, API tokens,
+//!   invitations, deactivation, and the operator's `hearth user …` commands.
+//! - [`google`]: "Sign in with Google" (OpenID Connect) and linking an identity to
+//!   an account.
+//! - [`chat`]: rooms and direct messages, the pages, the socket and its wire
+//!   protocol, the feed that orders stored messages, the hub that fans them out,
+//!   and the bus that joins several instances on one PostgreSQL.
+//! - [`dashboard`], [`admin`], [`api`] and [`home`]: the pages and the JSON API
+//!   built on those.
+//!
+//! Underneath them: [`web`] is what every request passes through (session, the
+//! signed-in person, cross-site and host checks, headers, bodies, error pages,
+//! layout, one-time notices); [`events`] is how a capability announces what
+//! happened (accounts say sessions ended; the chat closes their sockets) without
+//! reaching into another; [`db`] runs one query on either database; [`error`] is
+//! the one error type; [`config`] every setting. [`app`] puts it together, and
+//! [`cli`] starts it.
 
 pub mod accounts;
 pub mod admin;
