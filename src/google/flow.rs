@@ -135,7 +135,7 @@ pub async fn callback(
 
     let may_create = invites::may_sign_up(&state, pending.invite.as_deref()).await?;
     let (user, notice) = match identities::resolve(&state, &claims, may_create).await? {
-        Outcome::Known(user) | Outcome::Linked(user) if user.deactivated_at.is_some() => {
+        Outcome::Deactivated => {
             return Ok(problem(
                 StatusCode::FORBIDDEN,
                 "This account has been deactivated. Ask the person who runs this Hearth.",
@@ -149,6 +149,14 @@ pub async fn callback(
                           other sessions were signed out, because anyone could have set it; \
                           you can set a new password below.";
             (user, Some(notice))
+        }
+        Outcome::LinkedToAnother { user_id } => {
+            tracing::warn!(target: "audit", user_id, "Google sign-in refused: the account has another identity from this provider");
+            return Ok(problem(
+                StatusCode::CONFLICT,
+                "The Hearth account with this email is already linked to a different Google \
+                 account. Sign in with that one instead.",
+            ));
         }
         Outcome::UnverifiedEmailTaken => {
             return Ok(problem(

@@ -28,10 +28,17 @@ pub enum Outcome {
     Known(User),
     /// A new account, made from the claims.
     Created(User),
-    /// An existing account with the same, verified, email: now linked. Its password
-    /// was turned off and its other sessions must end, because whoever set that
-    /// password never proved they own the address.
+    /// An existing account with the same, verified, email and no identity from this
+    /// provider: now linked. Its password was turned off and its other sessions must
+    /// end, because whoever set that password never proved they own the address.
     Linked(User),
+    /// The account is deactivated; nothing was changed.
+    Deactivated,
+    /// The account with this email already has an identity from this provider, and it
+    /// is not this one: the address has changed hands there (a recycled Workspace
+    /// address, a re-registered domain), or the provider lets people claim addresses.
+    /// Nothing was changed.
+    LinkedToAnother { user_id: i64 },
     /// An existing account has this email, but the provider has not verified it.
     UnverifiedEmailTaken,
     /// The provider gave no usable email.
@@ -49,6 +56,9 @@ pub async fn resolve(
     may_create: Result<invites::Admission, invites::Refusal>,
 ) -> Result<Outcome> {
     if let Some(user) = user_of(&state.db, &claims.issuer, &claims.subject).await? {
+        if user.deactivated_at.is_some() {
+            return Ok(Outcome::Deactivated);
+        }
         return Ok(Outcome::Known(user));
     }
     let Some(email) = claims.email.as_deref().and_then(|e| Email::parse(e).ok()) else {
@@ -59,9 +69,14 @@ pub async fn resolve(
         if !claims.email_verified {
             return Ok(Outcome::UnverifiedEmailTaken);
         }
-        link(&state.db, &existing, claims, picture.as_deref()).await?;
-        let linked = users::find_by_id(&state.db, existing.id).await?.unwrap_or(existing);
-        return Ok(Outcome::Linked(linked));
+        return Ok(match link(&state.db, &existing, claims, picture.as_deref()).await? {
+            Linking::Done => {
+                let linked = users::find_by_id(&state.db, existing.id).await?;
+                Outcome::Linked(linked.unwrap_or(existing))
+            }
+            Linking::Deactivated => Outcome::Deactivated,
+            Linking::HasOne => Outcome::LinkedToAnother { user_id: existing.id },
+        });
     }
     let admission = match may_create {
         Ok(admission) => admission,
@@ -128,13 +143,42 @@ async fn add(db: &Db, user_id: i64, claims: &Claims) -> Result<()> {
     Ok(())
 }
 
-/// Links the identity to `user`, turns the password off, and takes the picture if
-/// the account had none, in one transaction.
-async fn link(db: &Db, user: &User, claims: &Claims, picture: Option<&str>) -> Result<()> {
-    on_db!(db, pool => async {
+/// What [`link`] did.
+enum Linking {
+    Done,
+    /// The account was deactivated; nothing changed.
+    Deactivated,
+    /// The account already has an identity from this issuer; nothing changed.
+    HasOne,
+}
+
+/// Links the identity to `user` unless the account is deactivated or already has an
+/// identity from this issuer; turns the password off, revokes the account's tokens,
+/// and takes the picture if the account had none. All in one transaction, or none.
+/// The account's other identities (from other issuers) stay: only their owner
+/// removes a way to sign in.
+async fn link(db: &Db, user: &User, claims: &Claims, picture: Option<&str>) -> Result<Linking> {
+    let linking = on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO identities (issuer, subject, user_id, email, created_at) VALUES ($1, $2, $3, $4, $5)",
+        // The account's row first: from here to the commit, PostgreSQL holds its lock
+        // (SQLite the whole database), so of two sign-ins linking to one account the
+        // second waits, then finds the first one's identity below.
+        let updated = sqlx::query(
+            "UPDATE users SET password_hash = NULL, avatar_url = COALESCE(avatar_url, $2)
+             WHERE id = $1 AND deactivated_at IS NULL",
+        )
+        .bind(user.id)
+        .bind(picture)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            // Dropped uncommitted, the transaction rolls back.
+            return Ok(Linking::Deactivated);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO identities (issuer, subject, user_id, email, created_at)
+             SELECT $1, $2, $3, $4, $5
+             WHERE NOT EXISTS (SELECT 1 FROM identities WHERE user_id = $3 AND issuer = $1)",
         )
         .bind(&claims.issuer)
         .bind(&claims.subject)
@@ -143,21 +187,14 @@ async fn link(db: &Db, user: &User, claims: &Claims, picture: Option<&str>) -> R
         .bind(db::now())
         .execute(&mut *tx)
         .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(Linking::HasOne);
+        }
         // Whatever the earlier holder of this email set up is theirs, not the
-        // owner's: their tokens and any other sign-in method go too.
+        // owner's: their tokens go too.
         sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM identities WHERE user_id = $1 AND NOT (issuer = $2 AND subject = $3)")
-            .bind(user.id)
-            .bind(&claims.issuer)
-            .bind(&claims.subject)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE users SET password_hash = NULL, avatar_url = COALESCE(avatar_url, $2) WHERE id = $1")
-            .bind(user.id)
-            .bind(picture)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(Linking::Done)
     }.await)?;
-    Ok(())
+    Ok(linking)
 }

@@ -526,3 +526,17 @@ pub async fn postgres_available() -> bool {
     }
     *AVAILABLE.get_or_init(|| available)
 }
+
+impl TestApp {
+    /// Another Hearth on this one's database, signing in with a second local OpenID
+    /// provider (another issuer) that knows `accounts`: as after `OIDC_ISSUER_URL`
+    /// changes.
+    pub async fn another_instance_with_google(&self, accounts: &serde_json::Value) -> TestApp {
+        let listener = bind().await;
+        let redirect = format!("http://{}/auth/google/callback", listener.local_addr().unwrap());
+        let provider = crate::google_provider::OidcProvider::start(&redirect, accounts).await;
+        let mut config = self.config.clone();
+        config.oidc_issuer_url = provider.issuer.clone();
+        TestApp::start(listener, config, self.db.clone(), vec![Box::new(provider)]).await
+    }
+}

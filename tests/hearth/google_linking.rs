@@ -1,0 +1,115 @@
+//! Which account a provider's sign-in reaches: linking by email only where it is
+//! safe.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::on_both_databases;
+use crate::support::{Backend, Browser};
+
+on_both_databases!(
+    a_second_identity_with_the_same_email_cannot_take_over_the_account,
+    linking_keeps_the_identities_the_account_already_has,
+    a_deactivated_account_is_refused_before_anything_changes,
+);
+
+fn accounts() -> serde_json::Value {
+    json!({
+        "g-ada": { "email": "ada@example.org", "email_verified": true, "name": "Ada Lovelace" },
+        // Another person at the provider with Ada's verified address: a recycled
+        // Workspace address, a re-registered domain.
+        "g-ada-recycled": { "email": "ada@example.org", "email_verified": true, "name": "Not Ada" },
+    })
+}
+
+async fn me(browser: &Browser) -> serde_json::Value {
+    serde_json::from_str(&browser.get("/api/me").await.body).unwrap_or_default()
+}
+
+/// Makes a personal access token on the dashboard and returns it.
+async fn new_token(browser: &Browser) -> String {
+    browser.post_form("/dashboard/tokens", &[("name", "scripts")]).await;
+    let page = browser.get("/dashboard").await.body;
+    let at = page.find("hearth_").expect("the new token is shown once");
+    page[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || "_-".contains(*c)).collect()
+}
+
+async fn token_works(base: &str, token: &str) -> bool {
+    let resp = reqwest::Client::new()
+        .get(format!("{base}/api/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request reaches Hearth");
+    resp.status() == StatusCode::OK
+}
+
+async fn a_second_identity_with_the_same_email_cannot_take_over_the_account(backend: Backend) {
+    let app = backend.spawn_with_google(accounts()).await;
+    let ada = app.browser();
+    assert_eq!(ada.google_sign_in("g-ada", "/dashboard").await.status, StatusCode::SEE_OTHER);
+    let account = me(&ada).await["id"].clone();
+
+    let newcomer = app.browser();
+    let refused = newcomer.google_sign_in("g-ada-recycled", "/dashboard").await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(refused.body.contains("already linked to a different"), "{}", refused.body);
+    assert_eq!(newcomer.get("/dashboard").await.status, StatusCode::SEE_OTHER, "not signed in");
+    assert_eq!(ada.get("/dashboard").await.status, StatusCode::OK, "Ada's session goes on");
+
+    // Ada's own identity still signs in, as a known one (not linked again).
+    let again = app.browser();
+    again.google_sign_in("g-ada", "/dashboard").await;
+    assert_eq!(me(&again).await["id"], account);
+    assert!(!again.get("/dashboard").await.body.contains("now linked"));
+}
+
+async fn linking_keeps_the_identities_the_account_already_has(backend: Backend) {
+    let first = backend.spawn_with_google(accounts()).await;
+    let ada = first.browser();
+    ada.google_sign_in("g-ada", "/dashboard").await;
+    let account = me(&ada).await["id"].clone();
+
+    // OIDC_ISSUER_URL now names another provider, where Ada has the same verified
+    // address: the account has no identity from it yet, so it is linked.
+    let second = first.another_instance_with_google(&accounts()).await;
+    let ada_there = second.browser();
+    let linked = ada_there.google_sign_in("g-ada", "/dashboard").await;
+    assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.body);
+    assert_eq!(me(&ada_there).await["id"], account);
+
+    // The first provider's identity was kept: it signs in as itself, and nothing
+    // is linked (or signed out) again.
+    let back = first.browser();
+    back.google_sign_in("g-ada", "/dashboard").await;
+    assert_eq!(me(&back).await["id"], account);
+    let dashboard = back.get("/dashboard").await.body;
+    assert!(!dashboard.contains("now linked"), "linked again");
+    for issuer in [&first.state.config.oidc_issuer_url, &second.state.config.oidc_issuer_url] {
+        assert!(dashboard.contains(&format!("OpenID ({issuer})")), "{issuer} is not listed");
+    }
+    assert_eq!(ada_there.get("/dashboard").await.status, StatusCode::OK);
+}
+
+async fn a_deactivated_account_is_refused_before_anything_changes(backend: Backend) {
+    let app = backend.spawn_with_google(accounts()).await;
+    let owner = app.signed_up("Owner", "owner@example.org", "the owner's passphrase").await;
+    let ada = app.signed_up("Ada", "ada@example.org", "analytical engine").await;
+    let ada_id = me(&ada).await["id"].as_i64().unwrap();
+    let token = new_token(&ada).await;
+    let done = owner.post_form(&format!("/admin/people/{ada_id}/deactivate"), &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+
+    let refused = app.browser().google_sign_in("g-ada", "/dashboard").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("deactivated"));
+
+    // Reactivated, the account is as it was: its password and its token still work.
+    owner.post_form(&format!("/admin/people/{ada_id}/reactivate"), &[]).await;
+    let password = app
+        .browser()
+        .post_form("/login", &[("email", "ada@example.org"), ("password", "analytical engine")])
+        .await;
+    assert_eq!(password.status, StatusCode::SEE_OTHER, "the password was turned off");
+    assert!(token_works(&app.base, &token).await, "the token was revoked");
+}
