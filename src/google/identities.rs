@@ -5,7 +5,7 @@ use url::Url;
 
 use crate::AppState;
 use crate::accounts::User;
-use crate::accounts::fields::Email;
+use crate::accounts::fields::{Email, Name};
 use crate::accounts::{invites, users};
 use crate::db::{self, Db};
 use crate::error::Result;
@@ -87,13 +87,10 @@ pub async fn resolve(
     if !claims.email_verified {
         return Ok(Outcome::UnverifiedEmail);
     }
-    let name = claims
-        .name
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("Someone"));
-    let name: String = name.chars().take(80).collect();
+    // The provider's name passes the rules a typed one does, cleaned if need be;
+    // a name with nothing left is no reason to refuse the sign-in.
+    let name =
+        claims.name.as_deref().and_then(Name::cleaned).unwrap_or_else(|| Name::from_email(&email));
     match users::create(state, &name, &email, None, picture.as_deref(), admission).await? {
         Ok(user) => {
             add(&state.db, user.id, claims).await?;

@@ -1,5 +1,5 @@
-//! Which account a provider's sign-in reaches: linking by email only where it is
-//! safe.
+//! Which account a provider's sign-in reaches, and as whom: linking by email only
+//! where it is safe, and names that meet the sign-up rules.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -11,6 +11,7 @@ on_both_databases!(
     a_second_identity_with_the_same_email_cannot_take_over_the_account,
     linking_keeps_the_identities_the_account_already_has,
     a_deactivated_account_is_refused_before_anything_changes,
+    a_name_from_the_provider_meets_the_sign_up_rules,
 );
 
 fn accounts() -> serde_json::Value {
@@ -112,4 +113,23 @@ async fn a_deactivated_account_is_refused_before_anything_changes(backend: Backe
         .await;
     assert_eq!(password.status, StatusCode::SEE_OTHER, "the password was turned off");
     assert!(token_works(&app.base, &token).await, "the token was revoked");
+}
+
+async fn a_name_from_the_provider_meets_the_sign_up_rules(backend: Backend) {
+    let app = backend
+        .spawn_with_google(json!({
+            "g-bell": { "email": "bell@example.org", "email_verified": true,
+                        "name": "Alexander\u{7} Graham\nBell" },
+            "g-blank": { "email": "babbage@example.org", "email_verified": true,
+                         "name": "\u{1b}\u{7}" },
+        }))
+        .await;
+    // Control characters are cleaned out of a name...
+    let bell = app.browser();
+    assert_eq!(bell.google_sign_in("g-bell", "/dashboard").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(me(&bell).await["name"], "Alexander Graham Bell");
+    // ...and a name with nothing left is the email's local part.
+    let blank = app.browser();
+    assert_eq!(blank.google_sign_in("g-blank", "/dashboard").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(me(&blank).await["name"], "babbage");
 }
