@@ -158,6 +158,14 @@ pub async fn callback(
                  account. Sign in with that one instead.",
             ));
         }
+        Outcome::DomainNotAllowed => {
+            tracing::warn!(target: "audit", "Google sign-in refused: domain not allowed");
+            return Ok(problem(
+                StatusCode::FORBIDDEN,
+                "This Hearth takes Google sign-in only for accounts of its organisation. \
+                 Sign in with your organisation's Google account.",
+            ));
+        }
         Outcome::UnverifiedEmailTaken => {
             return Ok(problem(
                 StatusCode::CONFLICT,
@@ -228,6 +236,7 @@ async fn verified_claims(
         email_verified: claims.email_verified() == Some(true),
         name: claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_owned()),
         picture: claims.picture().and_then(|p| p.get(None)).and_then(|p| p.as_str().parse().ok()),
+        hosted_domain: claims.additional_claims().hd.clone(),
     })
 }
 

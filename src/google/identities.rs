@@ -11,6 +11,9 @@ use crate::db::{self, Db};
 use crate::error::Result;
 use crate::on_db;
 
+/// Google's issuer, as its ID tokens may spell it.
+const GOOGLE_ISSUERS: [&str; 2] = ["https://accounts.google.com", "accounts.google.com"];
+
 /// What the verified ID token says about the person.
 #[derive(Debug, Clone)]
 pub struct Claims {
@@ -20,6 +23,8 @@ pub struct Claims {
     pub email_verified: bool,
     pub name: Option<String>,
     pub picture: Option<Url>,
+    /// Google's `hd`: the Google Workspace domain the account belongs to, if any.
+    pub hosted_domain: Option<String>,
 }
 
 #[derive(Debug)]
@@ -39,6 +44,8 @@ pub enum Outcome {
     /// address, a re-registered domain), or the provider lets people claim addresses.
     /// Nothing was changed.
     LinkedToAnother { user_id: i64 },
+    /// `GOOGLE_ALLOWED_DOMAINS` does not let this sign-in in.
+    DomainNotAllowed,
     /// An existing account has this email, but the provider has not verified it.
     UnverifiedEmailTaken,
     /// The provider gave no usable email.
@@ -55,6 +62,9 @@ pub async fn resolve(
     claims: &Claims,
     may_create: Result<invites::Admission, invites::Refusal>,
 ) -> Result<Outcome> {
+    if !domain_allowed(&state.config.google_allowed_domains, claims) {
+        return Ok(Outcome::DomainNotAllowed);
+    }
     if let Some(user) = user_of(&state.db, &claims.issuer, &claims.subject).await? {
         if user.deactivated_at.is_some() {
             return Ok(Outcome::Deactivated);
@@ -100,6 +110,28 @@ pub async fn resolve(
         Err(users::NotCreated::EmailTaken) => Ok(Outcome::UnverifiedEmailTaken),
         Err(users::NotCreated::NotFirst) => Ok(Outcome::NotInvited(invites::NOT_FIRST)),
     }
+}
+
+/// Whether `GOOGLE_ALLOWED_DOMAINS` (`allowed`; empty lets anyone in) lets this
+/// sign-in in. An `hd` claim names the Google Workspace the account belongs to, and
+/// must be allowed whatever the email says. A Google account without one is a
+/// personal account, which can carry a verified address at any domain (a former
+/// colleague's, say), so it is refused; from another provider, a token without `hd`
+/// needs a verified email at an allowed domain. Domains match exactly, in any case:
+/// a subdomain is another domain.
+fn domain_allowed(allowed: &[String], claims: &Claims) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    let is_allowed = |domain: &str| allowed.iter().any(|a| a.eq_ignore_ascii_case(domain));
+    if let Some(hosted) = &claims.hosted_domain {
+        return is_allowed(hosted);
+    }
+    if GOOGLE_ISSUERS.contains(&claims.issuer.as_str()) {
+        return false;
+    }
+    let email = claims.email.as_deref().and_then(|e| Email::parse(e).ok());
+    claims.email_verified && email.is_some_and(|email| is_allowed(email.domain()))
 }
 
 /// The provider's picture, if its origin is one the CSP allows; otherwise none
@@ -194,4 +226,45 @@ async fn link(db: &Db, user: &User, claims: &Claims, picture: Option<&str>) -> R
         Ok::<_, sqlx::Error>(Linking::Done)
     }.await)?;
     Ok(linking)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(issuer: &str, email: &str, verified: bool, hd: Option<&str>) -> Claims {
+        Claims {
+            issuer: issuer.into(),
+            subject: "s".into(),
+            email: Some(email.into()),
+            email_verified: verified,
+            name: None,
+            picture: None,
+            hosted_domain: hd.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn allowed_domains_are_judged_by_hd_and_else_by_the_verified_email() {
+        let allowed = ["example.org".to_owned()];
+        let google = "https://accounts.google.com";
+        let other = "https://id.example.net";
+        let cases = [
+            (google, "ada@example.org", true, Some("example.org"), true),
+            (google, "ada@EXAMPLE.org", true, Some("Example.ORG"), true),
+            (google, "ada@example.org", true, Some("elsewhere.org"), false),
+            // A personal Google account with an address at the domain is not a member.
+            (google, "ada@example.org", true, None, false),
+            ("accounts.google.com", "ada@example.org", true, None, false),
+            (other, "ada@example.org", true, None, true),
+            (other, "ada@example.org", false, None, false),
+            (other, "ada@mail.example.org", true, None, false),
+            (other, "ada@example.org.evil.test", true, None, false),
+        ];
+        for (issuer, email, verified, hd, expected) in cases {
+            let claims = claims(issuer, email, verified, hd);
+            assert_eq!(domain_allowed(&allowed, &claims), expected, "{claims:?}");
+            assert!(domain_allowed(&[], &claims), "no setting lets anyone in");
+        }
+    }
 }

@@ -11,11 +11,18 @@ pub mod identities;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use openidconnect::core::{CoreClient, CoreProviderMetadata};
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthPrompt, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+    CoreRevocableToken, CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
+};
 use openidconnect::{
-    ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, RedirectUrl,
+    AdditionalClaims, ClientId, ClientSecret, EmptyExtraTokenFields, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl, RedirectUrl, StandardErrorResponse,
+    StandardTokenResponse,
 };
 use poem::{Route, get};
+use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use url::Url;
 
@@ -30,9 +37,42 @@ pub fn routes(route: Route) -> Route {
 /// a key rotation at the provider is picked up.
 const REDISCOVER_AFTER: Duration = Duration::from_secs(3600);
 
-/// The client as discovery makes it: authorization endpoint known, token and
-/// user-info endpoints as the provider's metadata says.
-type Client = CoreClient<
+/// The ID token's claims beyond the standard ones that Hearth reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ExtraClaims {
+    /// Google's hosted domain: the Google Workspace the account belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hd: Option<String>,
+}
+
+impl AdditionalClaims for ExtraClaims {}
+
+type TokenResponse = StandardTokenResponse<
+    IdTokenFields<
+        ExtraClaims,
+        EmptyExtraTokenFields,
+        CoreGenderClaim,
+        CoreJweContentEncryptionAlgorithm,
+        CoreJwsSigningAlgorithm,
+    >,
+    CoreTokenType,
+>;
+
+/// `openidconnect::core::CoreClient` with [`ExtraClaims`], as discovery makes it:
+/// authorization endpoint known, token and user-info endpoints as the provider's
+/// metadata says.
+type Client = openidconnect::Client<
+    ExtraClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJsonWebKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    TokenResponse,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
     EndpointSet,
     EndpointNotSet,
     EndpointNotSet,
@@ -98,7 +138,7 @@ impl Google {
                 AppError::Unavailable("Google sign-in is not reachable right now")
             })?;
         let client = Arc::new(
-            CoreClient::from_provider_metadata(
+            Client::from_provider_metadata(
                 metadata,
                 credentials.id.clone(),
                 Some(credentials.secret.clone()),

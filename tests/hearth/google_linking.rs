@@ -1,5 +1,5 @@
 //! Which account a provider's sign-in reaches, and as whom: linking by email only
-//! where it is safe, and names that meet the sign-up rules.
+//! where it is safe, names that meet the sign-up rules, and allowed domains.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -12,6 +12,7 @@ on_both_databases!(
     linking_keeps_the_identities_the_account_already_has,
     a_deactivated_account_is_refused_before_anything_changes,
     a_name_from_the_provider_meets_the_sign_up_rules,
+    allowed_domains_are_checked_against_hd_or_the_verified_email,
 );
 
 fn accounts() -> serde_json::Value {
@@ -132,4 +133,38 @@ async fn a_name_from_the_provider_meets_the_sign_up_rules(backend: Backend) {
     let blank = app.browser();
     assert_eq!(blank.google_sign_in("g-blank", "/dashboard").await.status, StatusCode::SEE_OTHER);
     assert_eq!(me(&blank).await["name"], "babbage");
+}
+
+async fn allowed_domains_are_checked_against_hd_or_the_verified_email(backend: Backend) {
+    let accounts = json!({
+        "g-workspace": { "email": "ada@example.org", "email_verified": true, "hd": "example.org" },
+        // `hd` names the organisation; an address at an allowed domain does not help.
+        "g-other-org": { "email": "grace@example.org", "email_verified": true, "hd": "elsewhere.org" },
+        // Without `hd`, a provider other than Google is judged by the verified email.
+        "g-member": { "email": "bob@example.org", "email_verified": true },
+        "g-unverified": { "email": "carol@example.org", "email_verified": false },
+        "g-stranger": { "email": "mallory@elsewhere.org", "email_verified": true },
+    });
+    let app = backend
+        .spawn_with_google_and(accounts, |config| {
+            config.google_allowed_domains = vec!["example.org".into()];
+        })
+        .await;
+    for (who, allowed) in [
+        ("g-workspace", true),
+        ("g-other-org", false),
+        ("g-member", true),
+        ("g-unverified", false),
+        ("g-stranger", false),
+    ] {
+        let browser = app.browser();
+        let page = browser.google_sign_in(who, "/dashboard").await;
+        if allowed {
+            assert_eq!(page.status, StatusCode::SEE_OTHER, "{who}: {}", page.body);
+        } else {
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{who} was let in");
+            assert!(page.body.contains("only for accounts of its organisation"), "{who}");
+            assert_eq!(browser.get("/dashboard").await.status, StatusCode::SEE_OTHER, "{who}");
+        }
+    }
 }
