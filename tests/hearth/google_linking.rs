@@ -1,11 +1,17 @@
-//! Which account a provider's sign-in reaches, and as whom: linking by email only
-//! where it is safe, names that meet the sign-up rules, and allowed domains.
+//! Which account a provider's sign-in reaches: linking by email only where it is
+//! safe, names that meet the sign-up rules, allowed domains, and a provider outage.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use poem::web::{Data, Json};
+use poem::{EndpointExt, IntoResponse, Route, get, handler};
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::on_both_databases;
-use crate::support::{Backend, Browser};
+use crate::support::{Backend, Browser, bind};
 
 on_both_databases!(
     a_second_identity_with_the_same_email_cannot_take_over_the_account,
@@ -13,6 +19,7 @@ on_both_databases!(
     a_deactivated_account_is_refused_before_anything_changes,
     a_name_from_the_provider_meets_the_sign_up_rules,
     allowed_domains_are_checked_against_hd_or_the_verified_email,
+    during_an_outage_one_discovery_runs_and_the_rest_are_answered_at_once,
 );
 
 fn accounts() -> serde_json::Value {
@@ -167,4 +174,90 @@ async fn allowed_domains_are_checked_against_hd_or_the_verified_email(backend: B
             assert_eq!(browser.get("/dashboard").await.status, StatusCode::SEE_OTHER, "{who}");
         }
     }
+}
+
+/// How long the ailing provider takes to fail each discovery.
+const SLOW: Duration = Duration::from_secs(2);
+
+/// A provider in trouble: while `down`, discovery answers 500 after [`SLOW`].
+struct Outage {
+    issuer: String,
+    down: AtomicBool,
+    discoveries: AtomicUsize,
+}
+
+#[handler]
+async fn outage_discovery(outage: Data<&Arc<Outage>>) -> poem::Response {
+    outage.discoveries.fetch_add(1, Ordering::SeqCst);
+    if outage.down.load(Ordering::SeqCst) {
+        tokio::time::sleep(SLOW).await;
+        return poem::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let i = &outage.issuer;
+    Json(json!({
+        "issuer": i,
+        "authorization_endpoint": format!("{i}/authorize"),
+        "token_endpoint": format!("{i}/token"),
+        "jwks_uri": format!("{i}/jwks"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    }))
+    .into_response()
+}
+
+#[handler]
+fn outage_jwks() -> Json<serde_json::Value> {
+    Json(json!({ "keys": [] }))
+}
+
+async fn outage_provider() -> (Arc<Outage>, tokio::task::JoinHandle<()>) {
+    let listener = bind().await;
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let outage =
+        Arc::new(Outage { issuer, down: AtomicBool::new(true), discoveries: AtomicUsize::new(0) });
+    let app = Route::new()
+        .at("/.well-known/openid-configuration", get(outage_discovery))
+        .at("/jwks", get(outage_jwks))
+        .data(outage.clone());
+    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener).unwrap();
+    let server = tokio::spawn(async move {
+        let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
+    });
+    (outage, server)
+}
+
+async fn during_an_outage_one_discovery_runs_and_the_rest_are_answered_at_once(backend: Backend) {
+    let (outage, server) = outage_provider().await;
+    let app = backend.spawn_with_issuer(bind().await, &outage.issuer, Box::new(server)).await;
+    let (a, b, c) = (app.browser(), app.browser(), app.browser());
+    let started = Instant::now();
+    let answers = tokio::join!(a.get("/auth/google"), b.get("/auth/google"), c.get("/auth/google"));
+    let waited = started.elapsed();
+    for page in [&answers.0, &answers.1, &answers.2] {
+        assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(page.body.contains("not reachable right now"));
+    }
+    assert_eq!(outage.discoveries.load(Ordering::SeqCst), 1, "one discovery for all three");
+    assert!(waited < SLOW + SLOW * 3 / 4, "three sign-ins took {waited:?}: they queued");
+
+    // Just after the failure a sign-in is answered at once, without asking again.
+    let started = Instant::now();
+    let next = app.browser().get("/auth/google").await;
+    assert_eq!(next.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(started.elapsed() < Duration::from_secs(1), "waited {:?}", started.elapsed());
+    assert_eq!(outage.discoveries.load(Ordering::SeqCst), 1);
+
+    // Once the provider is back, a sign-in soon gets through again.
+    outage.down.store(false, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let page = app.browser().get("/auth/google").await;
+        if page.status == StatusCode::SEE_OTHER {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {} after the provider came back", page.status);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(outage.discoveries.load(Ordering::SeqCst), 2, "tried again once, not each time");
 }
