@@ -70,6 +70,13 @@ pub struct Config {
     #[arg(long, env = "OIDC_ISSUER_URL", default_value = "https://accounts.google.com")]
     pub oidc_issuer_url: String,
 
+    /// Domains whose people may sign in with Google, comma-separated; empty lets
+    /// anyone in. Checked against the ID token's `hd` (a Google Workspace's domain)
+    /// and, from a provider other than Google when there is no `hd`, against the
+    /// verified email's domain.
+    #[arg(long, env = "GOOGLE_ALLOWED_DOMAINS", value_delimiter = ',')]
+    pub google_allowed_domains: Vec<String>,
+
     /// Origins allowed to serve profile pictures (the CSP's `img-src`), comma-separated.
     /// Pictures from anywhere else are not shown; initials are.
     #[arg(
@@ -165,6 +172,23 @@ impl Config {
                 self.oidc_issuer_url
             ));
         }
+        // Written as people write domains; compared as lower case, blanks dropped.
+        self.google_allowed_domains = self
+            .google_allowed_domains
+            .iter()
+            .map(|domain| domain.trim().to_lowercase())
+            .filter(|domain| !domain.is_empty())
+            .collect();
+        if let Some(bad) = self.google_allowed_domains.iter().find(|domain| {
+            !domain.contains('.')
+                || domain.starts_with('.')
+                || domain.ends_with('.')
+                || !domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+        }) {
+            return Err(format!(
+                "GOOGLE_ALLOWED_DOMAINS must be domains such as example.org, not {bad}"
+            ));
+        }
         if self.avatar_origins.iter().any(|url| url.scheme() != "https" && url.scheme() != "http") {
             return Err("AVATAR_ORIGINS must be http(s) origins".into());
         }
@@ -195,6 +219,7 @@ impl Config {
             google_client_id: None,
             google_client_secret: None,
             oidc_issuer_url: "https://accounts.google.com".into(),
+            google_allowed_domains: Vec::new(),
             avatar_origins: Vec::new(),
             signup: Signup::Open,
             bcrypt_cost: 4,
@@ -207,6 +232,25 @@ impl Config {
             chat_socket_queue: 512,
             session_idle_days: 20,
             session_max_days: 90,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_domains_are_lower_cased_and_must_be_domains() {
+        let with = |domains: &[&str]| {
+            let mut config = Config::for_tests("sqlite://unused.db");
+            config.google_allowed_domains = domains.iter().map(|d| (*d).to_owned()).collect();
+            config.validated().map(|c| c.google_allowed_domains)
+        };
+        assert_eq!(with(&[" Example.ORG", ""]), Ok(vec!["example.org".to_owned()]));
+        assert_eq!(with(&[""]), Ok(vec![]), "empty: anyone");
+        for bad in ["example", "ada@example.org", "https://example.org", ".example.org"] {
+            assert!(with(&[bad]).is_err(), "{bad} was accepted");
         }
     }
 }

@@ -39,6 +39,16 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// What comes before the `@`.
+    pub fn local_part(&self) -> &str {
+        self.0.split_once('@').map_or(&self.0, |(local, _)| local)
+    }
+
+    /// What comes after the `@`.
+    pub fn domain(&self) -> &str {
+        self.0.split_once('@').map_or("", |(_, domain)| domain)
+    }
 }
 
 /// Whether `c` overrides or isolates the direction of the text around it (U+202A to
@@ -70,6 +80,38 @@ impl Name {
             return Err("Names cannot contain characters that change the direction of text.");
         }
         Ok(Self(name.to_owned()))
+    }
+
+    /// A name from text no one typed here (an identity provider's claim): as given if
+    /// it meets the rules; otherwise with control characters as spaces, characters
+    /// that change the direction of text left out, each run of whitespace as one
+    /// space, and cut to 80 characters. `None` if nothing is left.
+    pub fn cleaned(input: &str) -> Option<Self> {
+        if let Ok(name) = Self::parse(input) {
+            return Some(name);
+        }
+        let spaced: String = input
+            .chars()
+            .filter(|c| !changes_text_direction(*c))
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let words = spaced.split_whitespace().collect::<Vec<_>>().join(" ");
+        Self::parse(&words.chars().take(MAX_NAME_CHARS).collect::<String>()).ok()
+    }
+
+    /// A name for an account whose provider gave none usable: the email's local part
+    /// ("ada" for ada@example.org), without characters that change the direction of
+    /// text, cut to 80 characters. A parsed email's local part is never empty and has
+    /// no whitespace or control characters; should it be only such characters, the
+    /// name is "Someone".
+    pub fn from_email(email: &Email) -> Self {
+        let local: String = email
+            .local_part()
+            .chars()
+            .filter(|c| !changes_text_direction(*c))
+            .take(MAX_NAME_CHARS)
+            .collect();
+        Self(if local.is_empty() { "Someone".to_owned() } else { local })
     }
 
     pub fn as_str(&self) -> &str {
@@ -145,5 +187,24 @@ mod tests {
         assert_eq!(Name::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
         assert!(Name::parse("   ").is_err());
         assert!(Name::parse(&"x".repeat(81)).is_err());
+    }
+
+    #[test]
+    fn a_given_name_that_breaks_the_rules_is_cleaned() {
+        let cleaned = |input: &str| Name::cleaned(input).map(|n| n.as_str().to_owned());
+        assert_eq!(cleaned("Ada  Lovelace").as_deref(), Some("Ada  Lovelace"), "valid: as given");
+        assert_eq!(cleaned("Ada\u{7}\tLovelace\n").as_deref(), Some("Ada Lovelace"));
+        assert_eq!(cleaned(&format!("{} tail", "x".repeat(79))), Some("x".repeat(79)));
+        assert_eq!(cleaned("\u{1b}\u{7} \n"), None);
+        assert_eq!(cleaned("Ada\u{202E}nimda").as_deref(), Some("Adanimda"), "no reordering");
+    }
+
+    #[test]
+    fn an_email_gives_its_local_part_as_a_name() {
+        let email = Email::parse("Ada.King@Example.org").unwrap();
+        assert_eq!((email.local_part(), email.domain()), ("ada.king", "example.org"));
+        assert_eq!(Name::from_email(&email).as_str(), "ada.king");
+        let long = Email::parse(&format!("{}@example.org", "a".repeat(100))).unwrap();
+        assert_eq!(Name::from_email(&long).as_str(), "a".repeat(80));
     }
 }

@@ -18,7 +18,7 @@ pub async fn create(
     let hash = state.passwords.hash(&password).await?;
     // The operator has the shell: the sign-up mode is for the pages.
     let admission = super::invites::Admission::Member;
-    match users::create(state, name.as_str(), &email, Some(&hash), None, admission).await? {
+    match users::create(state, &name, &email, Some(&hash), None, admission).await? {
         Ok(user) => {
             tracing::info!(target: "audit", user_id = user.id, "account created from the command line");
             Ok(user)

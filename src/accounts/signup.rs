@@ -79,18 +79,17 @@ pub async fn submit(
         return reshow(&state, StatusCode::UNPROCESSABLE_ENTITY, &input, problems).await;
     };
     let hash = state.passwords.hash(password).await?;
-    let user =
-        match users::create(&state, name.as_str(), email, Some(&hash), None, admission).await? {
-            Ok(user) => user,
-            Err(users::NotCreated::EmailTaken) => {
-                let problems = Problems {
-                    email: Some("There is already an account with this email. Sign in instead?"),
-                    ..Problems::default()
-                };
-                return reshow(&state, StatusCode::CONFLICT, &input, problems).await;
-            }
-            Err(users::NotCreated::NotFirst) => return Ok(refused(invites::NOT_FIRST)),
-        };
+    let user = match users::create(&state, name, email, Some(&hash), None, admission).await? {
+        Ok(user) => user,
+        Err(users::NotCreated::EmailTaken) => {
+            let problems = Problems {
+                email: Some("There is already an account with this email. Sign in instead?"),
+                ..Problems::default()
+            };
+            return reshow(&state, StatusCode::CONFLICT, &input, problems).await;
+        }
+        Err(users::NotCreated::NotFirst) => return Ok(refused(invites::NOT_FIRST)),
+    };
     tracing::info!(target: "audit", user_id = user.id, admin = user.is_admin, "account created");
     sessions::begin(&state, session, &user, &agent).await?;
     Ok(Redirect::see_other("/dashboard").into_response())

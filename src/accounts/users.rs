@@ -1,6 +1,6 @@
 //! People: the `users` table and its queries.
 
-use super::fields::Email;
+use super::fields::{Email, Name};
 use super::invites::Admission;
 use crate::db::{self, Db};
 use crate::error::Result;
@@ -76,7 +76,7 @@ pub async fn find_by_email(state: &AppState, email: &Email) -> Result<Option<Use
 /// email, and the insert itself whether this is the first account.
 pub async fn create(
     state: &AppState,
-    name: &str,
+    name: &Name,
     email: &Email,
     password_hash: Option<&str>,
     avatar_url: Option<&str>,
@@ -104,7 +104,7 @@ pub async fn create(
                 .await?;
         }
         let user: Option<User> = sqlx::query_as(&sql)
-            .bind(name)
+            .bind(name.as_str())
             .bind(email.as_str())
             .bind(password_hash)
             .bind(avatar_url)

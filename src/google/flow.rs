@@ -135,7 +135,7 @@ pub async fn callback(
 
     let may_create = invites::may_sign_up(&state, pending.invite.as_deref()).await?;
     let (user, notice) = match identities::resolve(&state, &claims, may_create).await? {
-        Outcome::Known(user) | Outcome::Linked(user) if user.deactivated_at.is_some() => {
+        Outcome::Deactivated => {
             return Ok(problem(
                 StatusCode::FORBIDDEN,
                 "This account has been deactivated. Ask the person who runs this Hearth.",
@@ -149,6 +149,22 @@ pub async fn callback(
                           other sessions were signed out, because anyone could have set it; \
                           you can set a new password below.";
             (user, Some(notice))
+        }
+        Outcome::LinkedToAnother { user_id } => {
+            tracing::warn!(target: "audit", user_id, "Google sign-in refused: the account has another identity from this provider");
+            return Ok(problem(
+                StatusCode::CONFLICT,
+                "The Hearth account with this email is already linked to a different Google \
+                 account. Sign in with that one instead.",
+            ));
+        }
+        Outcome::DomainNotAllowed => {
+            tracing::warn!(target: "audit", "Google sign-in refused: domain not allowed");
+            return Ok(problem(
+                StatusCode::FORBIDDEN,
+                "This Hearth takes Google sign-in only for accounts of its organisation. \
+                 Sign in with your organisation's Google account.",
+            ));
         }
         Outcome::UnverifiedEmailTaken => {
             return Ok(problem(
@@ -221,6 +237,7 @@ async fn verified_claims(
         email_verified: claims.email_verified() == Some(true),
         name: claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_owned()),
         picture: claims.picture().and_then(|p| p.get(None)).and_then(|p| p.as_str().parse().ok()),
+        hosted_domain: claims.additional_claims().hd.clone(),
     })
 }
 

@@ -5,11 +5,14 @@ use url::Url;
 
 use crate::AppState;
 use crate::accounts::User;
-use crate::accounts::fields::Email;
+use crate::accounts::fields::{Email, Name};
 use crate::accounts::{invites, users};
 use crate::db::{self, Db};
 use crate::error::Result;
 use crate::on_db;
+
+/// Google's issuer, as its ID tokens may spell it.
+const GOOGLE_ISSUERS: [&str; 2] = ["https://accounts.google.com", "accounts.google.com"];
 
 /// What the verified ID token says about the person.
 #[derive(Debug, Clone)]
@@ -20,6 +23,8 @@ pub struct Claims {
     pub email_verified: bool,
     pub name: Option<String>,
     pub picture: Option<Url>,
+    /// Google's `hd`: the Google Workspace domain the account belongs to, if any.
+    pub hosted_domain: Option<String>,
 }
 
 #[derive(Debug)]
@@ -28,10 +33,19 @@ pub enum Outcome {
     Known(User),
     /// A new account, made from the claims.
     Created(User),
-    /// An existing account with the same, verified, email: now linked. Its password
-    /// was turned off and its other sessions must end, because whoever set that
-    /// password never proved they own the address.
+    /// An existing account with the same, verified, email and no identity from this
+    /// provider: now linked. Its password was turned off and its other sessions must
+    /// end, because whoever set that password never proved they own the address.
     Linked(User),
+    /// The account is deactivated; nothing was changed.
+    Deactivated,
+    /// The account with this email already has an identity from this provider, and it
+    /// is not this one: the address has changed hands there (a recycled Workspace
+    /// address, a re-registered domain), or the provider lets people claim addresses.
+    /// Nothing was changed.
+    LinkedToAnother { user_id: i64 },
+    /// `GOOGLE_ALLOWED_DOMAINS` does not let this sign-in in.
+    DomainNotAllowed,
     /// An existing account has this email, but the provider has not verified it.
     UnverifiedEmailTaken,
     /// The provider gave no usable email.
@@ -48,7 +62,13 @@ pub async fn resolve(
     claims: &Claims,
     may_create: Result<invites::Admission, invites::Refusal>,
 ) -> Result<Outcome> {
+    if !domain_allowed(&state.config.google_allowed_domains, claims) {
+        return Ok(Outcome::DomainNotAllowed);
+    }
     if let Some(user) = user_of(&state.db, &claims.issuer, &claims.subject).await? {
+        if user.deactivated_at.is_some() {
+            return Ok(Outcome::Deactivated);
+        }
         return Ok(Outcome::Known(user));
     }
     let Some(email) = claims.email.as_deref().and_then(|e| Email::parse(e).ok()) else {
@@ -59,9 +79,14 @@ pub async fn resolve(
         if !claims.email_verified {
             return Ok(Outcome::UnverifiedEmailTaken);
         }
-        link(&state.db, &existing, claims, picture.as_deref()).await?;
-        let linked = users::find_by_id(&state.db, existing.id).await?.unwrap_or(existing);
-        return Ok(Outcome::Linked(linked));
+        return Ok(match link(&state.db, &existing, claims, picture.as_deref()).await? {
+            Linking::Done => {
+                let linked = users::find_by_id(&state.db, existing.id).await?;
+                Outcome::Linked(linked.unwrap_or(existing))
+            }
+            Linking::Deactivated => Outcome::Deactivated,
+            Linking::HasOne => Outcome::LinkedToAnother { user_id: existing.id },
+        });
     }
     let admission = match may_create {
         Ok(admission) => admission,
@@ -72,13 +97,10 @@ pub async fn resolve(
     if !claims.email_verified {
         return Ok(Outcome::UnverifiedEmail);
     }
-    let name = claims
-        .name
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("Someone"));
-    let name: String = name.chars().take(80).collect();
+    // The provider's name passes the rules a typed one does, cleaned if need be;
+    // a name with nothing left is no reason to refuse the sign-in.
+    let name =
+        claims.name.as_deref().and_then(Name::cleaned).unwrap_or_else(|| Name::from_email(&email));
     match users::create(state, &name, &email, None, picture.as_deref(), admission).await? {
         Ok(user) => {
             add(&state.db, user.id, claims).await?;
@@ -88,6 +110,28 @@ pub async fn resolve(
         Err(users::NotCreated::EmailTaken) => Ok(Outcome::UnverifiedEmailTaken),
         Err(users::NotCreated::NotFirst) => Ok(Outcome::NotInvited(invites::NOT_FIRST)),
     }
+}
+
+/// Whether `GOOGLE_ALLOWED_DOMAINS` (`allowed`; empty lets anyone in) lets this
+/// sign-in in. An `hd` claim names the Google Workspace the account belongs to, and
+/// must be allowed whatever the email says. A Google account without one is a
+/// personal account, which can carry a verified address at any domain (a former
+/// colleague's, say), so it is refused; from another provider, a token without `hd`
+/// needs a verified email at an allowed domain. Domains match exactly, in any case:
+/// a subdomain is another domain.
+fn domain_allowed(allowed: &[String], claims: &Claims) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    let is_allowed = |domain: &str| allowed.iter().any(|a| a.eq_ignore_ascii_case(domain));
+    if let Some(hosted) = &claims.hosted_domain {
+        return is_allowed(hosted);
+    }
+    if GOOGLE_ISSUERS.contains(&claims.issuer.as_str()) {
+        return false;
+    }
+    let email = claims.email.as_deref().and_then(|e| Email::parse(e).ok());
+    claims.email_verified && email.is_some_and(|email| is_allowed(email.domain()))
 }
 
 /// The provider's picture, if its origin is one the CSP allows; otherwise none
@@ -128,13 +172,45 @@ async fn add(db: &Db, user_id: i64, claims: &Claims) -> Result<()> {
     Ok(())
 }
 
-/// Links the identity to `user`, turns the password off, and takes the picture if
-/// the account had none, in one transaction.
-async fn link(db: &Db, user: &User, claims: &Claims, picture: Option<&str>) -> Result<()> {
-    on_db!(db, pool => async {
+/// What [`link`] did.
+enum Linking {
+    Done,
+    /// The account was deactivated; nothing changed.
+    Deactivated,
+    /// The account already has an identity from this issuer; nothing changed.
+    HasOne,
+}
+
+/// Links the identity to `user` unless the account is deactivated or already has an
+/// identity from this issuer; turns the password off, revokes the account's tokens,
+/// and takes the picture if the account had none. All in one transaction, or none.
+/// The account's other identities (from other issuers) stay: only their owner
+/// removes a way to sign in.
+async fn link(db: &Db, user: &User, claims: &Claims, picture: Option<&str>) -> Result<Linking> {
+    let linking = on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO identities (issuer, subject, user_id, email, created_at) VALUES ($1, $2, $3, $4, $5)",
+        // The account's row first: from here to the commit, PostgreSQL holds its lock
+        // (SQLite the whole database), so of two sign-ins linking to one account the
+        // second waits, then finds the first one's identity below.
+        // A new credential generation too: a sign-in with the old password that is
+        // under way gets a session that is refused.
+        let updated = sqlx::query(
+            "UPDATE users SET password_hash = NULL, avatar_url = COALESCE(avatar_url, $2),
+                    credential_generation = credential_generation + 1
+             WHERE id = $1 AND deactivated_at IS NULL",
+        )
+        .bind(user.id)
+        .bind(picture)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            // Dropped uncommitted, the transaction rolls back.
+            return Ok(Linking::Deactivated);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO identities (issuer, subject, user_id, email, created_at)
+             SELECT $1, $2, $3, $4, $5
+             WHERE NOT EXISTS (SELECT 1 FROM identities WHERE user_id = $3 AND issuer = $1)",
         )
         .bind(&claims.issuer)
         .bind(&claims.subject)
@@ -143,27 +219,55 @@ async fn link(db: &Db, user: &User, claims: &Claims, picture: Option<&str>) -> R
         .bind(db::now())
         .execute(&mut *tx)
         .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(Linking::HasOne);
+        }
         // Whatever the earlier holder of this email set up is theirs, not the
-        // owner's: their tokens and any other sign-in method go too.
+        // owner's: their tokens go too.
         sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM identities WHERE user_id = $1 AND NOT (issuer = $2 AND subject = $3)")
-            .bind(user.id)
-            .bind(&claims.issuer)
-            .bind(&claims.subject)
-            .execute(&mut *tx)
-            .await?;
-        // A new credential generation: a sign-in with the old password that is
-        // under way gets a session that is refused.
-        sqlx::query(
-            "UPDATE users SET password_hash = NULL, avatar_url = COALESCE(avatar_url, $2),
-                    credential_generation = credential_generation + 1
-             WHERE id = $1",
-        )
-            .bind(user.id)
-            .bind(picture)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(Linking::Done)
     }.await)?;
-    Ok(())
+    Ok(linking)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(issuer: &str, email: &str, verified: bool, hd: Option<&str>) -> Claims {
+        Claims {
+            issuer: issuer.into(),
+            subject: "s".into(),
+            email: Some(email.into()),
+            email_verified: verified,
+            name: None,
+            picture: None,
+            hosted_domain: hd.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn allowed_domains_are_judged_by_hd_and_else_by_the_verified_email() {
+        let allowed = ["example.org".to_owned()];
+        let google = "https://accounts.google.com";
+        let other = "https://id.example.net";
+        let cases = [
+            (google, "ada@example.org", true, Some("example.org"), true),
+            (google, "ada@EXAMPLE.org", true, Some("Example.ORG"), true),
+            (google, "ada@example.org", true, Some("elsewhere.org"), false),
+            // A personal Google account with an address at the domain is not a member.
+            (google, "ada@example.org", true, None, false),
+            ("accounts.google.com", "ada@example.org", true, None, false),
+            (other, "ada@example.org", true, None, true),
+            (other, "ada@example.org", false, None, false),
+            (other, "ada@mail.example.org", true, None, false),
+            (other, "ada@example.org.evil.test", true, None, false),
+        ];
+        for (issuer, email, verified, hd, expected) in cases {
+            let claims = claims(issuer, email, verified, hd);
+            assert_eq!(domain_allowed(&allowed, &claims), expected, "{claims:?}");
+            assert!(domain_allowed(&[], &claims), "no setting lets anyone in");
+        }
+    }
 }

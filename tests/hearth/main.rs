@@ -7,6 +7,7 @@ mod administration;
 mod api;
 mod chat;
 mod google;
+mod google_linking;
 mod google_provider;
 mod operations;
 mod protection;

@@ -614,3 +614,38 @@ impl std::io::Write for AuditSink {
         Ok(())
     }
 }
+
+impl Backend {
+    /// [`Backend::spawn_with_google`], with `adjust` applied to the settings last.
+    pub async fn spawn_with_google_and(
+        self,
+        accounts: serde_json::Value,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        let listener = bind().await;
+        let redirect = format!("http://{}/auth/google/callback", listener.local_addr().unwrap());
+        let provider = crate::google_provider::OidcProvider::start(&redirect, &accounts).await;
+        let db = Arc::new(TestDb::create(self).await);
+        let mut config = Config::for_tests(&db.url);
+        config.google_client_id = Some(crate::google_provider::CLIENT_ID.into());
+        config.google_client_secret = Some(crate::google_provider::CLIENT_SECRET.into());
+        config.oidc_issuer_url = provider.issuer.clone();
+        config.avatar_origins = vec!["https://lh3.googleusercontent.com".parse().unwrap()];
+        adjust(&mut config);
+        TestApp::start(listener, config, db, vec![Box::new(provider)]).await
+    }
+}
+
+impl TestApp {
+    /// Another Hearth on this one's database, signing in with a second local OpenID
+    /// provider (another issuer) that knows `accounts`: as after `OIDC_ISSUER_URL`
+    /// changes.
+    pub async fn another_instance_with_google(&self, accounts: &serde_json::Value) -> TestApp {
+        let listener = bind().await;
+        let redirect = format!("http://{}/auth/google/callback", listener.local_addr().unwrap());
+        let provider = crate::google_provider::OidcProvider::start(&redirect, accounts).await;
+        let mut config = self.config.clone();
+        config.oidc_issuer_url = provider.issuer.clone();
+        TestApp::start(listener, config, self.db.clone(), vec![Box::new(provider)]).await
+    }
+}

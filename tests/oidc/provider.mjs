@@ -3,9 +3,10 @@
 // {"issuer": "..."} once ready.
 //
 // Environment: CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, and ACCOUNTS, a JSON object
-// of subject -> claims ({"email", "email_verified", "name", "picture"}). The account
-// that signs in is the authorization request's `login_hint`; the hint "cancel" makes
-// the person cancel at the provider (error=access_denied).
+// of subject -> claims ({"email", "email_verified", "name", "picture", and "hd", the
+// Google Workspace domain, where there is one}). The account that signs in is the
+// authorization request's `login_hint`; the hint "cancel" makes the person cancel at
+// the provider (error=access_denied).
 import http from "node:http";
 import Provider from "oidc-provider";
 
@@ -25,9 +26,10 @@ const provider = new Provider(issuer, {
     response_types: ["code"],
   }],
   pkce: { required: () => true },
-  // Put email, name and picture in the ID token, as Google does.
+  // Put email, name and picture (and `hd`, if the account has one) in the ID token,
+  // as Google does.
   conformIdTokenClaims: false,
-  claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name", "picture"] },
+  claims: { openid: ["sub", "hd"], email: ["email", "email_verified"], profile: ["name", "picture"] },
   features: { devInteractions: { enabled: false } },
   cookies: { keys: ["test-only-cookie-key"] },
   async findAccount(ctx, sub) {
