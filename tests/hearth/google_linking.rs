@@ -35,24 +35,6 @@ async fn me(browser: &Browser) -> serde_json::Value {
     serde_json::from_str(&browser.get("/api/me").await.body).unwrap_or_default()
 }
 
-/// Makes a personal access token on the dashboard and returns it.
-async fn new_token(browser: &Browser) -> String {
-    browser.post_form("/dashboard/tokens", &[("name", "scripts")]).await;
-    let page = browser.get("/dashboard").await.body;
-    let at = page.find("hearth_").expect("the new token is shown once");
-    page[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || "_-".contains(*c)).collect()
-}
-
-async fn token_works(base: &str, token: &str) -> bool {
-    let resp = reqwest::Client::new()
-        .get(format!("{base}/api/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request reaches Hearth");
-    resp.status() == StatusCode::OK
-}
-
 async fn a_second_identity_with_the_same_email_cannot_take_over_the_account(backend: Backend) {
     let app = backend.spawn_with_google(accounts()).await;
     let ada = app.browser();
@@ -105,7 +87,6 @@ async fn a_deactivated_account_is_refused_before_anything_changes(backend: Backe
     let owner = app.signed_up("Owner", "owner@example.org", "the owner's passphrase").await;
     let ada = app.signed_up("Ada", "ada@example.org", "analytical engine").await;
     let ada_id = me(&ada).await["id"].as_i64().unwrap();
-    let token = new_token(&ada).await;
     let done = owner.post_form(&format!("/admin/people/{ada_id}/deactivate"), &[]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
 
@@ -113,14 +94,17 @@ async fn a_deactivated_account_is_refused_before_anything_changes(backend: Backe
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("deactivated"));
 
-    // Reactivated, the account is as it was: its password and its token still work.
+    // Reactivated, the account is as it was: its password works, and the Google
+    // identity was not linked (signing in with it now is the linking).
     owner.post_form(&format!("/admin/people/{ada_id}/reactivate"), &[]).await;
     let password = app
         .browser()
         .post_form("/login", &[("email", "ada@example.org"), ("password", "analytical engine")])
         .await;
     assert_eq!(password.status, StatusCode::SEE_OTHER, "the password was turned off");
-    assert!(token_works(&app.base, &token).await, "the token was revoked");
+    let google = app.browser();
+    assert_eq!(google.google_sign_in("g-ada", "/dashboard").await.status, StatusCode::SEE_OTHER);
+    assert!(google.get("/dashboard").await.body.contains("now linked"), "it was linked before");
 }
 
 async fn a_name_from_the_provider_meets_the_sign_up_rules(backend: Backend) {
