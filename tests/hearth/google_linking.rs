@@ -177,17 +177,7 @@ async fn outage_discovery(outage: Data<&Arc<Outage>>) -> poem::Response {
         tokio::time::sleep(SLOW).await;
         return poem::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
-    let i = &outage.issuer;
-    Json(json!({
-        "issuer": i,
-        "authorization_endpoint": format!("{i}/authorize"),
-        "token_endpoint": format!("{i}/token"),
-        "jwks_uri": format!("{i}/jwks"),
-        "response_types_supported": ["code"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-    }))
-    .into_response()
+    Json(crate::google_provider::discovery_document(&outage.issuer)).into_response()
 }
 
 #[handler]

@@ -172,8 +172,14 @@ const FORGER_KEY: &str = include_str!("keys/forger.pem");
 
 #[handler]
 fn discovery(fake: Data<&Arc<Fake>>) -> Json<serde_json::Value> {
-    let i = &fake.issuer;
-    Json(serde_json::json!({
+    Json(discovery_document(&fake.issuer))
+}
+
+/// The smallest OpenID discovery document openidconnect accepts, for a provider at
+/// `issuer` that serves `/authorize`, `/token` and `/jwks`.
+pub fn discovery_document(issuer: &str) -> serde_json::Value {
+    let i = issuer;
+    serde_json::json!({
         "issuer": i,
         "authorization_endpoint": format!("{i}/authorize"),
         "token_endpoint": format!("{i}/token"),
@@ -181,7 +187,7 @@ fn discovery(fake: Data<&Arc<Fake>>) -> Json<serde_json::Value> {
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
-    }))
+    })
 }
 
 #[handler]
