@@ -215,6 +215,29 @@ impl Hub {
         self.change_membership(user_id, room_id, Membership::Left);
     }
 
+    /// The rooms connection `id` receives.
+    pub fn rooms_of(&self, id: ConnId) -> Vec<i64> {
+        self.lock()
+            .conns
+            .get(&id)
+            .map(|conn| conn.rooms.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Connection `id` stops receiving `rooms` (its person is no longer in them).
+    pub fn drop_rooms(&self, id: ConnId, rooms: &[i64]) {
+        let mut guard = self.lock();
+        let Inner { conns, rooms: all, .. } = &mut *guard;
+        let Some(conn) = conns.get_mut(&id) else { return };
+        for room_id in rooms {
+            conn.rooms.remove(room_id);
+            if let Some(room) = all.get_mut(room_id) {
+                room.members.remove(&id);
+                room.presence_changed = true;
+            }
+        }
+    }
+
     /// Adds the room to, or takes it from, every socket of `user_id`.
     fn change_membership(&self, user_id: i64, room_id: i64, change: Membership) {
         let mut guard = self.lock();

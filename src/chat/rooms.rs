@@ -181,6 +181,15 @@ pub async fn leave(db: &Db, user_id: i64, room_id: i64) -> Result<bool> {
     Ok(removed > 0)
 }
 
+/// The ids of the rooms `user_id` is in.
+pub async fn ids_of(db: &Db, user_id: i64) -> Result<Vec<i64>> {
+    let ids = on_db!(db, pool => sqlx::query_scalar("SELECT room_id FROM memberships WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)?;
+    Ok(ids)
+}
+
 /// The direct-message room of two people, created (or re-joined) as needed.
 /// Returns its slug and id.
 pub async fn direct(db: &Db, me: i64, other: i64) -> Result<(String, i64)> {

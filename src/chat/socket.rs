@@ -11,8 +11,11 @@
 //! page render and the socket, across a network drop, or across a server restart,
 //! and nothing is shown twice.
 //!
+//! Besides notifications, which may be lost, each socket checks by itself, on one
+//! timer, that its session and rooms are still its own (see `keep_alive`).
+//!
 //! This file has the upgrade and the connection's loop; how a connection ends is in
-//! `ending`, and keeping its session alive in `keep_alive`.
+//! `ending`, and its session and rooms' checks in `keep_alive`.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -86,12 +89,13 @@ pub async fn upgrade(
     }
     // The session is read again whenever it is needed, not held: its loaded record
     // would stay in memory for as long as the socket is open.
-    let expires = Instant::now() + sessions::deadline(&state, session).await?;
+    let left = sessions::deadline(&state, session).await?;
+    let check_at = Instant::now() + keep_alive::first_wait(left, state.config.chat_recheck_every);
     let read_mark = state.read_marks.open(user.id, room.id, room.last_read_seq);
     let connection = Socket {
         state: state.clone(),
         session: session_id,
-        expires,
+        check_at,
         user,
         room,
         unread: my_rooms.iter().map(|r| (r.id, r.unread())).collect(),
@@ -110,8 +114,8 @@ pub async fn upgrade(
 struct Socket {
     state: AppState,
     session: Id,
-    /// When the session expires unless something keeps it alive.
-    expires: Instant,
+    /// When to check the session and rooms first (see keep_alive.rs).
+    check_at: Instant,
     user: User,
     room: MyRoom,
     /// Every room of the person: the socket receives them all.
@@ -140,10 +144,11 @@ impl Socket {
         );
         let (mut sink, mut incoming) = stream.split();
         let mut ping = interval(PING_EVERY);
-        // One timer, moved when the deadline moves: a new one on every wake would be
-        // put in and taken out of tokio's timer wheel per delivery.
-        let expiry = sleep_until(self.expires);
-        tokio::pin!(expiry);
+        // One timer for the session's deadline and the periodic checks, moved at each
+        // check: a new one on every wake would be put in and taken out of tokio's
+        // timer wheel per delivery.
+        let check = sleep_until(self.check_at);
+        tokio::pin!(check);
         // Likewise the hub's close signal: one future for the connection's life, so a
         // wake checks it instead of adding and removing a waiter, twice per delivery.
         let closed = closed(conn.close);
@@ -156,8 +161,8 @@ impl Socket {
                 frame = incoming.next() => Box::pin(self.on_frame(frame)).await,
                 Some(out) = conn.outbound.recv(), if self.sent_up_to.is_some() => Ok(self.on_outbound(out)),
                 _ = ping.tick() => Ok(vec![Frame::Ping(Vec::new())]),
-                () = &mut expiry => match Box::pin(self.expiry_check()).await {
-                    Some(next) => { expiry.as_mut().reset(next); Ok(Vec::new()) }
+                () = &mut check => match Box::pin(self.check(conn.id)).await {
+                    Some(next) => { check.as_mut().reset(next); Ok(Vec::new()) }
                     None => Err(Ending::Closed(CloseReason::SignedOut)),
                 },
             };

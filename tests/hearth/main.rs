@@ -15,3 +15,4 @@ mod scale_out;
 mod sessions;
 mod signin;
 mod signup;
+mod socket_checks;
