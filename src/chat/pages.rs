@@ -157,7 +157,7 @@ pub async fn leave(
 ) -> Result<Redirect> {
     let room = member_of(&state, &user, &slug).await?;
     if rooms::leave(&state.db, user.id, room.id).await? {
-        super::left(&state, user.id, room.id);
+        super::left(&state, user.id, room.id).await;
     }
     Ok(Redirect::see_other("/chat"))
 }
