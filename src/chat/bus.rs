@@ -46,10 +46,12 @@ struct Typing {
     name: String,
 }
 
-/// Someone is typing: shown here at once, and on the other instances via NOTIFY.
+/// Someone is typing: shown here at once, and on the other instances via NOTIFY (at
+/// most every [`crate::chat::hub::TYPING_EVERY`]).
 pub async fn typing(state: &AppState, room: i64, user: i64, name: &str) {
-    state.hub.typing(room, user, name);
-    if let Db::Postgres(pool) = &state.db {
+    if state.hub.typing(room, user, name)
+        && let Db::Postgres(pool) = &state.db
+    {
         let payload = serde_json::to_string(&Typing { room, user, name: name.to_owned() });
         if let Ok(payload) = payload {
             let sent = sqlx::query("SELECT pg_notify($1, $2)")

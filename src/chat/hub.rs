@@ -19,6 +19,9 @@ use tokio::sync::{mpsc, watch};
 
 mod presence;
 
+pub use self::presence::TYPING_EVERY;
+use self::presence::Typer;
+
 pub type ConnId = u64;
 
 /// Why the server ends a socket, and the close code it sends.
@@ -92,7 +95,7 @@ impl Conn {
 #[derive(Default)]
 struct Room {
     members: HashSet<ConnId>,
-    typing: Vec<(i64, String, Instant)>,
+    typing: Vec<Typer>,
     typing_changed: bool,
     presence_changed: bool,
 }

@@ -14,6 +14,8 @@
 //! Besides notifications, which may be lost, each socket checks by itself, on one
 //! timer, that its session and rooms are still its own (see `keep_alive`).
 //!
+//! Typing is taken note of at most every [`TYPING_EVERY`].
+//!
 //! This file has the upgrade and the connection's loop; how a connection ends is in
 //! `ending`, and its session and rooms' checks in `keep_alive`.
 
@@ -34,7 +36,7 @@ mod ending;
 mod keep_alive;
 
 use self::ending::{Ending, closed};
-use super::hub::{CloseReason, Outbound};
+use super::hub::{CloseReason, Outbound, TYPING_EVERY};
 use super::messages;
 use super::protocol::{self, Incoming, Received, websocket_config};
 use super::read_marks::Position;
@@ -103,6 +105,7 @@ pub async fn upgrade(
         sent_up_to: None,
         read_mark,
         kept_alive: Instant::now(),
+        typed_at: None,
     };
     Ok(ws
         .config(websocket_config())
@@ -130,6 +133,8 @@ struct Socket {
     read_mark: Position,
     /// When sending last kept the session alive.
     kept_alive: Instant,
+    /// When typing was last taken note of.
+    typed_at: Option<Instant>,
 }
 
 impl Socket {
@@ -211,8 +216,13 @@ impl Socket {
             }
             Incoming::Resume { after } => self.resume(after).await,
             Incoming::Send { body } => self.send(&body).await,
+            // Dropped without a word when too soon: the notice outlasts the throttle.
             Incoming::Typing => {
-                super::bus::typing(&self.state, self.room.id, self.user.id, &self.user.name).await;
+                if self.typed_at.is_none_or(|at| at.elapsed() >= TYPING_EVERY) {
+                    self.typed_at = Some(Instant::now());
+                    let (room, user) = (self.room.id, &self.user);
+                    super::bus::typing(&self.state, room, user.id, &user.name).await;
+                }
                 Ok(Vec::new())
             }
         };
