@@ -131,6 +131,15 @@ pub struct Config {
     pub session_max_days: u32,
 
     // Checks and limits of the chat's sockets, rooms and sessions.
+    /// Chat sockets one person may have open at once over all their sessions (each
+    /// session, one browser, may have up to 8).
+    #[arg(long, env = "CHAT_SOCKETS_PER_PERSON", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub chat_sockets_per_person: u32,
+
+    /// Chat sockets one person may open per minute, reconnections included.
+    #[arg(long, env = "CHAT_SOCKET_OPENS_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub chat_socket_opens_per_minute: u32,
+
     /// The length of the "day" of SESSION_IDLE_DAYS and SESSION_MAX_DAYS, 86,400 s.
     /// Not a setting: tests shorten it to see sessions expire.
     #[arg(skip = DAY)]
@@ -221,6 +230,8 @@ impl Config {
             chat_socket_queue: 512,
             session_idle_days: 20,
             session_max_days: 90,
+            chat_sockets_per_person: 20,
+            chat_socket_opens_per_minute: 10_000,
             session_day: DAY,
             chat_recheck_every: RECHECK_EVERY,
         }

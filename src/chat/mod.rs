@@ -7,6 +7,7 @@ pub mod body;
 pub mod bus;
 pub mod feed;
 pub mod hub;
+pub mod limits;
 pub mod messages;
 mod pages;
 mod people;

@@ -14,7 +14,9 @@
 //! Besides notifications, which may be lost, each socket checks by itself, on one
 //! timer, that its session and rooms are still its own (see `keep_alive`).
 //!
-//! Typing is taken note of at most every [`TYPING_EVERY`].
+//! Limits: opening sockets is rate-limited per person and capped per session and per
+//! person (429 at the upgrade, or 1008 when upgrades raced past the first look), and
+//! typing is taken note of at most every [`TYPING_EVERY`].
 //!
 //! This file has the upgrade and the connection's loop; how a connection ends is in
 //! `ending`, and its session and rooms' checks in `keep_alive`.
@@ -80,6 +82,10 @@ pub async fn upgrade(
     let (Some(user), Some(session_id)) = (viewer, session.id()) else {
         return Ok(StatusCode::UNAUTHORIZED.into_response());
     };
+    state.chat_limits.socket_opened_by(user.id)?;
+    if let Err(too_many) = state.hub.has_room_for(user.id, &session_id.to_string()) {
+        return Ok((StatusCode::TOO_MANY_REQUESTS, too_many.reason()).into_response());
+    }
     let slug = params.room.as_deref().unwrap_or("general");
     let Some(room) = rooms::find_mine(&state.db, user.id, slug).await? else {
         return Ok(StatusCode::NOT_FOUND.into_response());
@@ -140,14 +146,22 @@ struct Socket {
 impl Socket {
     async fn run(mut self, stream: WebSocketStream) {
         let hub = self.state.hub.clone();
-        let mut conn = hub.connect(
+        let (mut sink, mut incoming) = stream.split();
+        let connected = hub.connect(
             self.user.id,
             &self.user.name,
             &self.session.to_string(),
             self.room.id,
             &self.room_ids,
         );
-        let (mut sink, mut incoming) = stream.split();
+        let mut conn = match connected {
+            Ok(conn) => conn,
+            // Past the cap after all: upgrades raced past the first look together.
+            Err(too_many) => {
+                Box::pin(self.finish(Ending::Refused(too_many.reason()), sink, incoming)).await;
+                return;
+            }
+        };
         let mut ping = interval(PING_EVERY);
         // One timer for the session's deadline and the periodic checks, moved at each
         // check: a new one on every wake would be put in and taken out of tokio's
