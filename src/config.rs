@@ -140,6 +140,11 @@ pub struct Config {
     #[arg(long, env = "CHAT_SOCKET_OPENS_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     pub chat_socket_opens_per_minute: u32,
 
+    /// Rooms and direct conversations one person may start per hour (in bursts of up
+    /// to a third).
+    #[arg(long, env = "CHAT_ROOMS_PER_HOUR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub chat_rooms_per_hour: u32,
+
     /// The length of the "day" of SESSION_IDLE_DAYS and SESSION_MAX_DAYS, 86,400 s.
     /// Not a setting: tests shorten it to see sessions expire.
     #[arg(skip = DAY)]
@@ -232,6 +237,7 @@ impl Config {
             session_max_days: 90,
             chat_sockets_per_person: 20,
             chat_socket_opens_per_minute: 10_000,
+            chat_rooms_per_hour: 10_000,
             session_day: DAY,
             chat_recheck_every: RECHECK_EVERY,
         }

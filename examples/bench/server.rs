@@ -76,6 +76,7 @@ impl Server {
             "CHAT_SOCKET_QUEUE",
             "CHAT_SOCKETS_PER_PERSON",
             "CHAT_SOCKET_OPENS_PER_MINUTE",
+            "CHAT_ROOMS_PER_HOUR",
             "LOG_FORMAT",
         ] {
             command.env_remove(unset);

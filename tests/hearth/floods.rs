@@ -1,5 +1,5 @@
-//! One member flooding the chat: typing frames, sockets and reconnections are each
-//! limited, with a clear answer.
+//! One member flooding the chat: typing frames, sockets, reconnections, new rooms and
+//! conversations are each limited, with a clear answer.
 
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ on_both_databases!(
     a_session_may_open_eight_sockets_and_a_person_a_set_number,
     sockets_opened_all_at_once_are_capped_all_the_same,
     opening_sockets_too_often_is_refused,
+    starting_rooms_and_conversations_too_fast_is_refused,
 );
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -81,6 +82,40 @@ async fn opening_sockets_too_often_is_refused(backend: Backend) {
     // Someone else is not slowed down by it.
     let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
     assert!(app.try_socket(&grace, "general", Some(&app.base)).await.is_ok());
+}
+
+async fn user_id(browser: &Browser) -> i64 {
+    let me: serde_json::Value =
+        serde_json::from_str(&browser.get("/api/me").await.body).expect("JSON");
+    me["id"].as_i64().expect("an id")
+}
+
+async fn starting_rooms_and_conversations_too_fast_is_refused(backend: Backend) {
+    // Six an hour, in bursts of two.
+    let app = backend.spawn_with(|config| config.chat_rooms_per_hour = 6).await;
+    let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
+    let bob = app.signed_up("Bob", "bob@example.org", PASSWORD).await;
+    let (grace_id, bob_id) = (user_id(&grace).await, user_id(&bob).await);
+
+    let to_grace = format!("/people/{grace_id}/message");
+    assert_eq!(ada.post_form(&to_grace, &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(ada.post_form("/rooms", &[("name", "One")]).await.status, StatusCode::SEE_OTHER);
+
+    let refused = ada.post_form("/rooms", &[("name", "Two")]).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.body.contains("new rooms and conversations very quickly"), "{}", refused.body);
+    assert!(refused.body.contains(r#"value="Two""#), "what was typed is kept");
+    assert!(refused.headers.contains_key("retry-after"));
+    assert_eq!(ada.get("/chat/two").await.status, StatusCode::NOT_FOUND, "not made");
+
+    let to_bob = ada.post_form(&format!("/people/{bob_id}/message"), &[]).await;
+    assert_eq!(to_bob.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(to_bob.body.contains("new rooms and conversations very quickly"), "{}", to_bob.body);
+
+    // Going back to a conversation that exists starts nothing, and others are not slowed.
+    assert_eq!(ada.post_form(&to_grace, &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(grace.post_form("/rooms", &[("name", "Two")]).await.status, StatusCode::SEE_OTHER);
 }
 
 /// Typing frames, however many, are announced to the other instances (a `pg_notify`
