@@ -14,6 +14,7 @@ use url::Url;
 use crate::accounts::hashing::Passwords;
 use crate::chat::feed::Feed;
 use crate::chat::hub::{CloseReason, Hub};
+use crate::chat::limits::ChatLimits;
 use crate::chat::read_marks::ReadMarks;
 use crate::config::Config;
 use crate::db::Db;
@@ -35,6 +36,8 @@ pub struct Shared {
     pub sessions: Arc<Store>,
     pub passwords: Passwords,
     pub limits: Limits,
+    /// Sockets opened, rooms and conversations started, per person.
+    pub chat_limits: ChatLimits,
     /// What capabilities announce to each other (see [`crate::events`]).
     pub events: Events,
     pub hub: Arc<Hub>,
@@ -70,12 +73,16 @@ impl AppState {
         let db = Db::connect(&config.database_url).await?;
         let sessions = Arc::new(Store::open(&db).await?);
         let cookie = CookieSettings::new(base_url.scheme() == "https", config.session_idle());
-        let hub = Arc::new(Hub::new(config.chat_socket_queue as usize));
+        let hub = Arc::new(Hub::new(
+            config.chat_socket_queue as usize,
+            config.chat_sockets_per_person as usize,
+        ));
         let events = Events::default();
         chat::listen(&events, &hub);
         Ok(AppState(Arc::new(Shared {
             passwords: Passwords::new(config.bcrypt_cost)?,
             limits: Limits::new(&config),
+            chat_limits: ChatLimits::new(&config),
             feed: Feed::start(db.clone(), hub.clone()),
             read_marks: ReadMarks::default(),
             events,
@@ -252,5 +259,6 @@ async fn chores(state: AppState) {
             tracing::warn!("could not delete expired sessions: {err}");
         }
         state.limits.forget_idle();
+        state.chat_limits.forget_idle();
     }
 }

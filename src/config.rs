@@ -136,7 +136,35 @@ pub struct Config {
     /// Days after sign-in after which a session ends however active it is.
     #[arg(long, env = "SESSION_MAX_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub session_max_days: u32,
+
+    // Checks and limits of the chat's sockets, rooms and sessions.
+    /// Chat sockets one person may have open at once over all their sessions (each
+    /// session, one browser, may have up to 8).
+    #[arg(long, env = "CHAT_SOCKETS_PER_PERSON", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub chat_sockets_per_person: u32,
+
+    /// Chat sockets one person may open per minute, reconnections included.
+    #[arg(long, env = "CHAT_SOCKET_OPENS_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub chat_socket_opens_per_minute: u32,
+
+    /// Rooms and direct conversations one person may start per hour (in bursts of up
+    /// to a third).
+    #[arg(long, env = "CHAT_ROOMS_PER_HOUR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub chat_rooms_per_hour: u32,
+
+    /// The length of the "day" of SESSION_IDLE_DAYS and SESSION_MAX_DAYS, 86,400 s.
+    /// Not a setting: tests shorten it to see sessions expire.
+    #[arg(skip = DAY)]
+    pub session_day: Duration,
+
+    /// How often, at the latest, each chat socket checks that its session and rooms
+    /// are still its own. Not a setting: tests shorten it.
+    #[arg(skip = RECHECK_EVERY)]
+    pub chat_recheck_every: Duration,
 }
+
+const DAY: Duration = Duration::from_secs(86_400);
+const RECHECK_EVERY: Duration = Duration::from_secs(60);
 
 impl Config {
     /// Checks what clap cannot, and fills in the defaults that depend on other values.
@@ -199,11 +227,11 @@ impl Config {
     }
 
     pub fn session_idle(&self) -> Duration {
-        Duration::from_secs(u64::from(self.session_idle_days) * 86_400)
+        self.session_day * self.session_idle_days
     }
 
     pub fn session_max(&self) -> Duration {
-        Duration::from_secs(u64::from(self.session_max_days) * 86_400)
+        self.session_day * self.session_max_days
     }
 
     /// Settings for tests and tools: a throw-away database, fast hashing, and limits
@@ -232,6 +260,11 @@ impl Config {
             chat_socket_queue: 512,
             session_idle_days: 20,
             session_max_days: 90,
+            chat_sockets_per_person: 20,
+            chat_socket_opens_per_minute: 10_000,
+            chat_rooms_per_hour: 10_000,
+            session_day: DAY,
+            chat_recheck_every: RECHECK_EVERY,
         }
     }
 }

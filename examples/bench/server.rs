@@ -74,6 +74,9 @@ impl Server {
             "GOOGLE_CLIENT_SECRET",
             "TRUST_FLY_CLIENT_IP",
             "CHAT_SOCKET_QUEUE",
+            "CHAT_SOCKETS_PER_PERSON",
+            "CHAT_SOCKET_OPENS_PER_MINUTE",
+            "CHAT_ROOMS_PER_HOUR",
             "LOG_FORMAT",
         ] {
             command.env_remove(unset);

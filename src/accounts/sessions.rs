@@ -38,9 +38,12 @@ pub const RECENT_SIGN_IN: std::time::Duration = std::time::Duration::from_secs(1
 /// The session key of when this session last signed in with Google.
 const GOOGLE_SIGNED_IN_AT: &str = "google_signed_in_at";
 
-/// "Last active" is written at most this often, so reading pages does not turn every
-/// request into a database write. Inactivity expiry is therefore exact to a minute.
-const TOUCH_EVERY_SECS: i64 = 60;
+/// How often "last active" is written at most, in seconds: once a minute, so reading
+/// pages does not turn every request into a database write (inactivity expiry is
+/// therefore exact to a minute). A minute of the session "day", which tests shorten.
+fn touch_every(state: &AppState) -> i64 {
+    (state.config.session_day.as_secs() / (24 * 60)) as i64
+}
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct SignIn {
@@ -114,8 +117,8 @@ pub async fn signed_in_with_google_recently(session: &Session) -> Result<bool> {
     Ok(at.is_some_and(|at| db::now() - at <= RECENT_SIGN_IN.as_secs() as i64))
 }
 
-/// The person signed in on this session, if any. Ends sessions past the absolute
-/// limit or whose row was deleted (signed out elsewhere), and keeps "last active" fresh.
+/// The person signed in on this session, if any. Ends sessions past their limits or
+/// whose row was deleted (signed out elsewhere), and keeps "last active" fresh.
 pub async fn current(state: &AppState, session: &Session) -> Result<Option<User>> {
     let (Some(sign_in), Some(id)) = (session.get::<SignIn>(SIGN_IN).await?, session.id()) else {
         return Ok(None);
@@ -125,24 +128,18 @@ pub async fn current(state: &AppState, session: &Session) -> Result<Option<User>
         end(state, session).await?;
         return Ok(None);
     }
+    // Idle to the whole second, as [`time_left`] counts for the chat socket; the store
+    // would keep the record up to a second longer (it counts from the exact save).
+    if now >= ends_at(state, &sign_in) {
+        session.flush().await?;
+        return Ok(None);
+    }
     let key = id.to_string();
-    let sql = format!(
-        "SELECT {} FROM user_sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.session_id = $1 AND u.id = $2 AND u.deactivated_at IS NULL
-           AND u.credential_generation = $3",
-        super::users::COLUMNS
-    );
-    let user: Option<User> = on_db!(&state.db, pool => sqlx::query_as(&sql)
-    .bind(&key)
-    .bind(sign_in.user_id)
-    .bind(sign_in.generation)
-    .fetch_optional(pool)
-    .await)?;
-    let Some(user) = user else {
+    let Some(user) = signed_in_user(state, &key, &sign_in).await? else {
         session.flush().await?;
         return Ok(None);
     };
-    if now - sign_in.seen_at >= TOUCH_EVERY_SECS {
+    if now - sign_in.seen_at >= touch_every(state) {
         session.insert(SIGN_IN, SignIn { seen_at: now, ..sign_in }).await?;
         on_db!(&state.db, pool => sqlx::query(
             "UPDATE user_sessions SET last_seen_at = $1 WHERE session_id = $2",
@@ -154,6 +151,24 @@ pub async fn current(state: &AppState, session: &Session) -> Result<Option<User>
         .map(|done| done.rows_affected()))?;
     }
     Ok(Some(user))
+}
+
+/// The account of `sign_in`, while the session's row exists and the account is
+/// active and of the same credential generation.
+async fn signed_in_user(state: &AppState, key: &str, sign_in: &SignIn) -> Result<Option<User>> {
+    let sql = format!(
+        "SELECT {} FROM user_sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.session_id = $1 AND u.id = $2 AND u.deactivated_at IS NULL
+           AND u.credential_generation = $3",
+        super::users::COLUMNS
+    );
+    let user = on_db!(&state.db, pool => sqlx::query_as(&sql)
+    .bind(key)
+    .bind(sign_in.user_id)
+    .bind(sign_in.generation)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(user)
 }
 
 /// Moves this session to the account's new credential `generation`: it is the one
@@ -181,10 +196,31 @@ pub async fn deadline(state: &AppState, session: &Session) -> Result<std::time::
     let Some(sign_in) = session.get::<SignIn>(SIGN_IN).await? else {
         return Ok(std::time::Duration::ZERO);
     };
+    let left = ends_at(state, &sign_in) - db::now();
+    Ok(std::time::Duration::from_secs(left.max(0) as u64))
+}
+
+/// For a long-lived connection (the chat socket), at its checks: how long this session
+/// has left, or `None` once it has ended. Only reads: an open socket is not activity,
+/// so it never moves "last active" on (pages and sending a message do, another tab's
+/// too, which is why the socket reads it again).
+pub async fn time_left(state: &AppState, session: &Session) -> Result<Option<std::time::Duration>> {
+    let (Some(sign_in), Some(id)) = (session.get::<SignIn>(SIGN_IN).await?, session.id()) else {
+        return Ok(None);
+    };
+    let left = ends_at(state, &sign_in) - db::now();
+    if left <= 0 || signed_in_user(state, &id.to_string(), &sign_in).await?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(std::time::Duration::from_secs(left as u64)))
+}
+
+/// When, in Unix seconds, the session ends unless it is used again: at its idle or
+/// its absolute limit, whichever comes first.
+fn ends_at(state: &AppState, sign_in: &SignIn) -> i64 {
     let idle_end = sign_in.seen_at + state.config.session_idle().as_secs() as i64;
     let hard_end = sign_in.signed_in_at + state.config.session_max().as_secs() as i64;
-    let left = idle_end.min(hard_end) - db::now();
-    Ok(std::time::Duration::from_secs(left.max(0) as u64))
+    idle_end.min(hard_end)
 }
 
 /// Signs this session out: its row and its stored record are deleted.

@@ -1,6 +1,8 @@
 //! What a person types into the composer, parsed once: past [`MessageBody::parse`] a
 //! body is trimmed and between 1 and 4,000 characters.
 
+use crate::accounts::fields::changes_text_direction;
+
 pub const MAX_CHARS: usize = 4_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +41,13 @@ impl RoomName {
         if name.chars().count() > 60 {
             return Err("Room names can be at most 60 characters.");
         }
+        if name.chars().any(char::is_control) {
+            return Err("Room names cannot contain control characters.");
+        }
+        // As in people's names: these would let a room show as another.
+        if name.chars().any(changes_text_direction) {
+            return Err("Room names cannot contain characters that change the direction of text.");
+        }
         let mut slug = String::new();
         for c in name.chars().flat_map(char::to_lowercase) {
             if c.is_alphanumeric() {
@@ -76,5 +85,7 @@ mod tests {
         assert_eq!(RoomName::parse("Café — Zürich").unwrap().slug, "café-zürich");
         assert!(RoomName::parse("!!!").is_err());
         assert!(RoomName::parse("DM 4").is_err());
+        assert!(RoomName::parse("Book\u{202E}bulC").is_err());
+        assert!(RoomName::parse("Book\nClub").is_err());
     }
 }

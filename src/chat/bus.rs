@@ -3,8 +3,8 @@
 //!
 //! Notifications carry numbers, never message bodies: `room:seq` for a stored
 //! message (sent inside its transaction, so it arrives only if and after it
-//! commits, in commit order), a session id for an ended session, a small JSON for
-//! typing. Each instance holds one long-lived LISTEN connection. When it drops,
+//! commits, in commit order), a session id for an ended session, `user:room` for
+//! someone who left a room, a small JSON for typing. Each instance holds one long-lived LISTEN connection. When it drops,
 //! notifications sent meanwhile are lost, so on reconnecting, and every few seconds
 //! anyway, the instance compares each room's newest number with what its feed has
 //! delivered, and the feed reads whatever is missing from the table.
@@ -23,6 +23,7 @@ use crate::on_db;
 pub const MESSAGES: &str = "hearth_messages";
 pub const TYPING: &str = "hearth_typing";
 pub const PRESENCE: &str = "hearth_presence";
+pub const LEFT: &str = "hearth_left";
 
 /// At most this many people per room and instance are announced (payloads are
 /// capped at 8,000 bytes; the "online" line names a dozen anyway).
@@ -45,10 +46,12 @@ struct Typing {
     name: String,
 }
 
-/// Someone is typing: shown here at once, and on the other instances via NOTIFY.
+/// Someone is typing: shown here at once, and on the other instances via NOTIFY (at
+/// most every [`crate::chat::hub::TYPING_EVERY`]).
 pub async fn typing(state: &AppState, room: i64, user: i64, name: &str) {
-    state.hub.typing(room, user, name);
-    if let Db::Postgres(pool) = &state.db {
+    if state.hub.typing(room, user, name)
+        && let Db::Postgres(pool) = &state.db
+    {
         let payload = serde_json::to_string(&Typing { room, user, name: name.to_owned() });
         if let Ok(payload) = payload {
             let sent = sqlx::query("SELECT pg_notify($1, $2)")
@@ -59,6 +62,22 @@ pub async fn typing(state: &AppState, room: i64, user: i64, name: &str) {
             if let Err(err) = sent {
                 tracing::warn!("could not announce typing: {err}");
             }
+        }
+    }
+}
+
+/// Someone left a room: the other instances stop their sockets receiving it (this
+/// one already has). Should the notification be lost, each socket's periodic check
+/// of its rooms finds out.
+pub async fn left(state: &AppState, user: i64, room: i64) {
+    if let Db::Postgres(pool) = &state.db {
+        let sent = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(LEFT)
+            .bind(format!("{user}:{room}"))
+            .execute(pool)
+            .await;
+        if let Err(err) = sent {
+            tracing::warn!("could not announce leaving a room: {err}");
         }
     }
 }
@@ -103,17 +122,21 @@ pub async fn listen(state: AppState, pool: PgPool) {
 
 async fn connect(pool: &PgPool) -> sqlx::Result<PgListener> {
     let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen_all([MESSAGES, ENDED_SESSIONS, TYPING, PRESENCE]).await?;
+    listener.listen_all([MESSAGES, ENDED_SESSIONS, TYPING, PRESENCE, LEFT]).await?;
     Ok(listener)
 }
 
 async fn dispatch(state: &AppState, instance: &str, channel: &str, payload: &str) {
     match channel {
         MESSAGES => {
-            let parsed =
-                payload.split_once(':').and_then(|(r, s)| Some((r.parse().ok()?, s.parse().ok()?)));
-            if let Some((room, seq)) = parsed {
+            if let Some((room, seq)) = two_numbers(payload) {
                 state.feed.announced(room, seq).await;
+            }
+        }
+        // This instance's own announcement comes back too: leaving twice is harmless.
+        LEFT => {
+            if let Some((user, room)) = two_numbers(payload) {
+                state.hub.left(user, room);
             }
         }
         // Announced here as if it ended here: the chat hears it as it hears any.
@@ -132,6 +155,12 @@ async fn dispatch(state: &AppState, instance: &str, channel: &str, payload: &str
         }
         _ => {}
     }
+}
+
+/// `a:b`, as two numbers.
+fn two_numbers(payload: &str) -> Option<(i64, i64)> {
+    let (a, b) = payload.split_once(':')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
 }
 
 /// Tells the other instances who is online here, room by room; a room that emptied

@@ -10,6 +10,10 @@
 //! Presence ("who is online here") and typing notices are batched: changes mark a
 //! room, and [`Hub::tick`] (once a second) sends each marked room one update (see
 //! `presence`).
+//!
+//! The hub also caps the sockets open at once per session and per person: counted
+//! here, under the same lock that registers them, so sockets opened all at once
+//! cannot all slip past the cap.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -19,7 +23,30 @@ use tokio::sync::{mpsc, watch};
 
 mod presence;
 
+pub use self::presence::TYPING_EVERY;
+use self::presence::Typer;
+
 pub type ConnId = u64;
+
+/// Sockets one session (one browser) may have open at once: a tab each.
+pub const SOCKETS_PER_SESSION: usize = 8;
+
+/// A socket that a cap on open sockets leaves no room for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TooMany {
+    Session,
+    Person,
+}
+
+impl TooMany {
+    /// Why, as the refusal and the close frame say it.
+    pub fn reason(self) -> &'static str {
+        match self {
+            TooMany::Session => "too many chat sockets open in this browser",
+            TooMany::Person => "too many chat sockets open for this person",
+        }
+    }
+}
 
 /// Why the server ends a socket, and the close code it sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +119,7 @@ impl Conn {
 #[derive(Default)]
 struct Room {
     members: HashSet<ConnId>,
-    typing: Vec<(i64, String, Instant)>,
+    typing: Vec<Typer>,
     typing_changed: bool,
     presence_changed: bool,
 }
@@ -104,6 +131,31 @@ struct Inner {
     rooms: HashMap<i64, Room>,
     /// Who is online in each room on other instances, as they last announced it.
     remote: HashMap<i64, HashMap<String, (Instant, Online)>>,
+    /// Open connections per session and per person, for the caps.
+    per_session: HashMap<String, usize>,
+    per_person: HashMap<i64, usize>,
+}
+
+impl Inner {
+    fn room_for(&self, user_id: i64, session_id: &str, per_person: usize) -> Result<(), TooMany> {
+        if self.per_session.get(session_id).is_some_and(|n| *n >= SOCKETS_PER_SESSION) {
+            Err(TooMany::Session)
+        } else if self.per_person.get(&user_id).is_some_and(|n| *n >= per_person) {
+            Err(TooMany::Person)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Takes one from a count, forgetting it at zero.
+fn count_down<K: std::hash::Hash + Eq>(counts: &mut HashMap<K, usize>, key: &K) {
+    if let Some(n) = counts.get_mut(key) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            counts.remove(key);
+        }
+    }
 }
 
 /// Someone joined or left a room: [`Hub::joined`] and [`Hub::left`] share one update.
@@ -121,11 +173,13 @@ pub struct Hub {
     inner: Mutex<Inner>,
     /// Frames a connection may have waiting before it counts as not reading.
     queue: usize,
+    /// Sockets one person may have open at once, over all their sessions.
+    per_person: usize,
 }
 
 impl Hub {
-    pub fn new(queue: usize) -> Self {
-        Self { inner: Mutex::default(), queue: queue.max(1) }
+    pub fn new(queue: usize, per_person: usize) -> Self {
+        Self { inner: Mutex::default(), queue: queue.max(1), per_person: per_person.max(1) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -134,8 +188,15 @@ impl Hub {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Whether `user_id` may open another socket on `session_id` now: asked at the
+    /// upgrade, to refuse with 429 before upgrading; [`Hub::connect`] decides.
+    pub fn has_room_for(&self, user_id: i64, session_id: &str) -> Result<(), TooMany> {
+        self.lock().room_for(user_id, session_id, self.per_person)
+    }
+
     /// Registers a socket of `user_id` on `session_id`, showing room `viewing`, and
-    /// subscribed to all of `rooms`.
+    /// subscribed to all of `rooms`; refused when that person or session has as many
+    /// open as allowed.
     pub fn connect(
         &self,
         user_id: i64,
@@ -143,10 +204,13 @@ impl Hub {
         session_id: &str,
         viewing: i64,
         rooms: &[i64],
-    ) -> Connection {
+    ) -> Result<Connection, TooMany> {
+        let mut inner = self.lock();
+        inner.room_for(user_id, session_id, self.per_person)?;
+        *inner.per_session.entry(session_id.to_owned()).or_default() += 1;
+        *inner.per_person.entry(user_id).or_default() += 1;
         let (queue, outbound) = mpsc::channel(self.queue);
         let (close_tx, close) = watch::channel(None);
-        let mut inner = self.lock();
         inner.next_id += 1;
         let id = inner.next_id;
         for room in rooms {
@@ -166,12 +230,14 @@ impl Hub {
                 close: close_tx,
             },
         );
-        Connection { id, outbound, close }
+        Ok(Connection { id, outbound, close })
     }
 
     pub fn disconnect(&self, id: ConnId) {
         let mut inner = self.lock();
         if let Some(conn) = inner.conns.remove(&id) {
+            count_down(&mut inner.per_session, &conn.session_id);
+            count_down(&mut inner.per_person, &conn.user_id);
             for room_id in conn.rooms {
                 if let Some(room) = inner.rooms.get_mut(&room_id) {
                     room.members.remove(&id);
@@ -213,6 +279,29 @@ impl Hub {
     /// `user_id` left `room_id`: nothing more from it reaches their sockets.
     pub fn left(&self, user_id: i64, room_id: i64) {
         self.change_membership(user_id, room_id, Membership::Left);
+    }
+
+    /// The rooms connection `id` receives.
+    pub fn rooms_of(&self, id: ConnId) -> Vec<i64> {
+        self.lock()
+            .conns
+            .get(&id)
+            .map(|conn| conn.rooms.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Connection `id` stops receiving `rooms` (its person is no longer in them).
+    pub fn drop_rooms(&self, id: ConnId, rooms: &[i64]) {
+        let mut guard = self.lock();
+        let Inner { conns, rooms: all, .. } = &mut *guard;
+        let Some(conn) = conns.get_mut(&id) else { return };
+        for room_id in rooms {
+            conn.rooms.remove(room_id);
+            if let Some(room) = all.get_mut(room_id) {
+                room.members.remove(&id);
+                room.presence_changed = true;
+            }
+        }
     }
 
     /// Adds the room to, or takes it from, every socket of `user_id`.

@@ -7,6 +7,7 @@ pub mod body;
 pub mod bus;
 pub mod feed;
 pub mod hub;
+pub mod limits;
 pub mod messages;
 mod pages;
 mod people;
@@ -60,9 +61,11 @@ pub async fn joined(state: &AppState, user_id: i64, room_id: i64) -> Result<()> 
     Ok(())
 }
 
-/// `user_id` left `room_id`: nothing more from it reaches their open sockets.
-pub fn left(state: &AppState, user_id: i64, room_id: i64) {
+/// `user_id` left `room_id`: nothing more from it reaches their open sockets, on
+/// this instance and (through the bus) on the others.
+pub async fn left(state: &AppState, user_id: i64, room_id: i64) {
     state.hub.left(user_id, room_id);
+    bus::left(state, user_id, room_id).await;
 }
 
 /// Why a message was not sent.

@@ -8,9 +8,9 @@ use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 
 use super::body::RoomName;
-use super::messages;
 use super::rooms::{self, MyRoom};
 use super::views::{self, Composer, Oob, RoomPage};
+use super::{limits, messages};
 use crate::AppState;
 use crate::accounts::User;
 use crate::error::{AppError, Result};
@@ -157,7 +157,7 @@ pub async fn leave(
 ) -> Result<Redirect> {
     let room = member_of(&state, &user, &slug).await?;
     if rooms::leave(&state.db, user.id, room.id).await? {
-        super::left(&state, user.id, room.id);
+        super::left(&state, user.id, room.id).await;
     }
     Ok(Redirect::see_other("/chat"))
 }
@@ -189,6 +189,11 @@ pub async fn create(
             return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());
         }
     };
+    if let Err(retry_after) = state.chat_limits.room_started_by(user.id) {
+        let problem = limits::too_fast(retry_after);
+        let page = rooms_page(&state, &user, &input.name, Some(&problem)).await?;
+        return Ok(limits::refused(page, retry_after));
+    }
     if rooms::create(&state.db, user.id, &name).await?.is_err() {
         let problem = "There is already a room with that name. Join it from the list below, or pick another name.";
         let page = rooms_page(&state, &user, &input.name, Some(problem)).await?;

@@ -1,10 +1,10 @@
 //! People: who is here, and starting a direct message with one of them.
 
 use maud::html;
-use poem::handler;
 use poem::web::{Data, Path, Redirect};
+use poem::{IntoResponse, Response, handler};
 
-use super::rooms;
+use super::{limits, rooms};
 use crate::AppState;
 use crate::accounts::users;
 use crate::error::{AppError, Result};
@@ -66,19 +66,36 @@ pub async fn show(
     ))
 }
 
-/// Opens the direct-message room with this person, creating it the first time.
+/// Opens the direct-message room with this person, creating it the first time (which
+/// counts as starting a room).
 #[handler]
 pub async fn message(
     state: Data<&AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Redirect> {
+) -> Result<Response> {
     if id == user.id {
         return Err(AppError::NotFound);
     }
     let other = users::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let is_new = !rooms::exists(&state.db, &rooms::direct_slug(user.id, other.id)).await?;
+    if is_new && let Err(retry_after) = state.chat_limits.room_started_by(user.id) {
+        let problem = limits::too_fast(retry_after);
+        let page = page(
+            "Too many new conversations",
+            Some(&user),
+            html! {
+                section.card.narrow {
+                    h1 { "Too many new conversations" }
+                    p { (problem) }
+                    p { a href=(format!("/people/{}", other.id)) { "Back to " (other.name) } }
+                }
+            },
+        );
+        return Ok(limits::refused(page, retry_after));
+    }
     let (slug, room_id) = rooms::direct(&state.db, user.id, other.id).await?;
     super::joined(&state, user.id, room_id).await?;
     super::joined(&state, other.id, room_id).await?;
-    Ok(Redirect::see_other(format!("/chat/{slug}")))
+    Ok(Redirect::see_other(format!("/chat/{slug}")).into_response())
 }

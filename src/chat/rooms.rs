@@ -181,11 +181,34 @@ pub async fn leave(db: &Db, user_id: i64, room_id: i64) -> Result<bool> {
     Ok(removed > 0)
 }
 
+/// The ids of the rooms `user_id` is in.
+pub async fn ids_of(db: &Db, user_id: i64) -> Result<Vec<i64>> {
+    let ids = on_db!(db, pool => sqlx::query_scalar("SELECT room_id FROM memberships WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)?;
+    Ok(ids)
+}
+
+/// The slug of two people's direct-message room.
+pub fn direct_slug(me: i64, other: i64) -> String {
+    format!("dm-{}-{}", me.min(other), me.max(other))
+}
+
+/// Whether a room (of either kind) has this slug.
+pub async fn exists(db: &Db, slug: &str) -> Result<bool> {
+    let id: Option<i64> = on_db!(db, pool => sqlx::query_scalar("SELECT id FROM rooms WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(id.is_some())
+}
+
 /// The direct-message room of two people, created (or re-joined) as needed.
 /// Returns its slug and id.
 pub async fn direct(db: &Db, me: i64, other: i64) -> Result<(String, i64)> {
     let (low, high) = (me.min(other), me.max(other));
-    let slug = format!("dm-{low}-{high}");
+    let slug = direct_slug(me, other);
     let now = db::now();
     let id = on_db!(db, pool => async {
         let mut tx = pool.begin().await?;

@@ -11,8 +11,15 @@
 //! page render and the socket, across a network drop, or across a server restart,
 //! and nothing is shown twice.
 //!
+//! Besides notifications, which may be lost, each socket checks by itself, on one
+//! timer, that its session and rooms are still its own (see `keep_alive`).
+//!
+//! Limits: opening sockets is rate-limited per person and capped per session and per
+//! person (429 at the upgrade, or 1008 when upgrades raced past the first look), and
+//! typing is taken note of at most every [`TYPING_EVERY`].
+//!
 //! This file has the upgrade and the connection's loop; how a connection ends is in
-//! `ending`, and keeping its session alive in `keep_alive`.
+//! `ending`, and its session and rooms' checks in `keep_alive`.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -31,7 +38,7 @@ mod ending;
 mod keep_alive;
 
 use self::ending::{Ending, closed};
-use super::hub::{CloseReason, Outbound};
+use super::hub::{CloseReason, Outbound, TYPING_EVERY};
 use super::messages;
 use super::protocol::{self, Incoming, Received, websocket_config};
 use super::read_marks::Position;
@@ -75,6 +82,10 @@ pub async fn upgrade(
     let (Some(user), Some(session_id)) = (viewer, session.id()) else {
         return Ok(StatusCode::UNAUTHORIZED.into_response());
     };
+    state.chat_limits.socket_opened_by(user.id)?;
+    if let Err(too_many) = state.hub.has_room_for(user.id, &session_id.to_string()) {
+        return Ok((StatusCode::TOO_MANY_REQUESTS, too_many.reason()).into_response());
+    }
     let slug = params.room.as_deref().unwrap_or("general");
     let Some(room) = rooms::find_mine(&state.db, user.id, slug).await? else {
         return Ok(StatusCode::NOT_FOUND.into_response());
@@ -86,12 +97,13 @@ pub async fn upgrade(
     }
     // The session is read again whenever it is needed, not held: its loaded record
     // would stay in memory for as long as the socket is open.
-    let expires = Instant::now() + sessions::deadline(&state, session).await?;
+    let left = sessions::deadline(&state, session).await?;
+    let check_at = Instant::now() + keep_alive::first_wait(left, state.config.chat_recheck_every);
     let read_mark = state.read_marks.open(user.id, room.id, room.last_read_seq);
     let connection = Socket {
         state: state.clone(),
         session: session_id,
-        expires,
+        check_at,
         user,
         room,
         unread: my_rooms.iter().map(|r| (r.id, r.unread())).collect(),
@@ -99,6 +111,7 @@ pub async fn upgrade(
         sent_up_to: None,
         read_mark,
         kept_alive: Instant::now(),
+        typed_at: None,
     };
     Ok(ws
         .config(websocket_config())
@@ -110,8 +123,8 @@ pub async fn upgrade(
 struct Socket {
     state: AppState,
     session: Id,
-    /// When the session expires unless something keeps it alive.
-    expires: Instant,
+    /// When to check the session and rooms first (see keep_alive.rs).
+    check_at: Instant,
     user: User,
     room: MyRoom,
     /// Every room of the person: the socket receives them all.
@@ -126,24 +139,35 @@ struct Socket {
     read_mark: Position,
     /// When sending last kept the session alive.
     kept_alive: Instant,
+    /// When typing was last taken note of.
+    typed_at: Option<Instant>,
 }
 
 impl Socket {
     async fn run(mut self, stream: WebSocketStream) {
         let hub = self.state.hub.clone();
-        let mut conn = hub.connect(
+        let (mut sink, mut incoming) = stream.split();
+        let connected = hub.connect(
             self.user.id,
             &self.user.name,
             &self.session.to_string(),
             self.room.id,
             &self.room_ids,
         );
-        let (mut sink, mut incoming) = stream.split();
+        let mut conn = match connected {
+            Ok(conn) => conn,
+            // Past the cap after all: upgrades raced past the first look together.
+            Err(too_many) => {
+                Box::pin(self.finish(Ending::Refused(too_many.reason()), sink, incoming)).await;
+                return;
+            }
+        };
         let mut ping = interval(PING_EVERY);
-        // One timer, moved when the deadline moves: a new one on every wake would be
-        // put in and taken out of tokio's timer wheel per delivery.
-        let expiry = sleep_until(self.expires);
-        tokio::pin!(expiry);
+        // One timer for the session's deadline and the periodic checks, moved at each
+        // check: a new one on every wake would be put in and taken out of tokio's
+        // timer wheel per delivery.
+        let check = sleep_until(self.check_at);
+        tokio::pin!(check);
         // Likewise the hub's close signal: one future for the connection's life, so a
         // wake checks it instead of adding and removing a waiter, twice per delivery.
         let closed = closed(conn.close);
@@ -156,8 +180,8 @@ impl Socket {
                 frame = incoming.next() => Box::pin(self.on_frame(frame)).await,
                 Some(out) = conn.outbound.recv(), if self.sent_up_to.is_some() => Ok(self.on_outbound(out)),
                 _ = ping.tick() => Ok(vec![Frame::Ping(Vec::new())]),
-                () = &mut expiry => match Box::pin(self.expiry_check()).await {
-                    Some(next) => { expiry.as_mut().reset(next); Ok(Vec::new()) }
+                () = &mut check => match Box::pin(self.check(conn.id)).await {
+                    Some(next) => { check.as_mut().reset(next); Ok(Vec::new()) }
                     None => Err(Ending::Closed(CloseReason::SignedOut)),
                 },
             };
@@ -206,8 +230,13 @@ impl Socket {
             }
             Incoming::Resume { after } => self.resume(after).await,
             Incoming::Send { body } => self.send(&body).await,
+            // Dropped without a word when too soon: the notice outlasts the throttle.
             Incoming::Typing => {
-                super::bus::typing(&self.state, self.room.id, self.user.id, &self.user.name).await;
+                if self.typed_at.is_none_or(|at| at.elapsed() >= TYPING_EVERY) {
+                    self.typed_at = Some(Instant::now());
+                    let (room, user) = (self.room.id, &self.user);
+                    super::bus::typing(&self.state, room, user.id, &user.name).await;
+                }
                 Ok(Vec::new())
             }
         };

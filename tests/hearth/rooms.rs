@@ -37,6 +37,9 @@ async fn creating_a_room_makes_a_slug_and_refuses_a_taken_name(backend: Backend)
         ("", "Give the room a name."),
         ("!!!", "at least one letter"),
         ("DM me", "direct messages"),
+        // Shown as "Book Club" followed by reversed text: someone else's room, say.
+        ("Book Club\u{202E}bulc", "change the direction of text"),
+        ("Book\u{2066}Club", "change the direction of text"),
     ] {
         let bad = ada.post_form("/rooms", &[("name", name)]).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");

@@ -105,6 +105,24 @@ async fn signing_out_on_one_instance_closes_the_socket_on_another() {
 }
 
 #[tokio::test]
+async fn leaving_a_room_on_one_instance_stops_it_reaching_sockets_on_another() {
+    let Some((a, b, _c)) = three_instances().await else { return };
+    let ada = a.signed_up("Ada", "ada@example.org", "analytical engine").await;
+    let grace = a.signed_up("Grace", "grace@example.org", "compiler compiler").await;
+    ada.post_form("/rooms", &[("name", "Knitting")]).await;
+    grace.post_form("/chat/knitting/join", &[]).await;
+    let mut grace_ws = b.live_socket(&grace.on(&b), "general").await;
+    ada.post_form("/chat/knitting/messages", &[("body", "first")]).await;
+    grace_ws.expect_unread_badge(5 * SECOND).await;
+
+    let left = grace.post_form("/chat/knitting/leave", &[]).await;
+    assert_eq!(left.status, StatusCode::SEE_OTHER);
+    ada.post_form("/chat/knitting/messages", &[("body", "second")]).await;
+    let leaked = grace_ws.drain(2 * SECOND).await;
+    assert!(leaked.iter().all(|f| !f.contains("unread-")), "{leaked:?}");
+}
+
+#[tokio::test]
 async fn typing_on_one_instance_shows_on_another() {
     let Some((a, b, _c)) = three_instances().await else { return };
     let ada = a.signed_up("Ada", "ada@example.org", "analytical engine").await;

@@ -131,6 +131,16 @@ impl TestApp {
     pub fn database_url(&self) -> &str {
         &self.db.url
     }
+
+    /// Runs `sql` on the database behind Hearth's back: no event, no notification, as
+    /// another program would (or as if a notification were lost). Returns the rows changed.
+    pub async fn behind_the_back(&self, sql: &str) -> u64 {
+        let done = hearth::on_db!(&self.state.db, pool => sqlx::query(sql)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()));
+        done.expect("the statement runs")
+    }
 }
 
 /// A Hearth reached over HTTP only (in-process or another process).
@@ -389,6 +399,21 @@ impl Socket {
                 Seen::Text(text) if text.contains(needle) => return text,
                 Seen::Text(_) => continue,
                 other => panic!("waiting for {needle:?}, got {other:?}"),
+            }
+        }
+    }
+
+    /// Reads frames until an unread badge pushed on its own (a message in a room not
+    /// on screen); the sidebar sent on resuming has badges too, so matching on text
+    /// would not do. Panics after `wait`.
+    pub async fn expect_unread_badge(&mut self, wait: std::time::Duration) -> String {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Seen::Text(text) if text.starts_with(r#"<span class="unread""#) => return text,
+                Seen::Text(_) => continue,
+                other => panic!("waiting for an unread badge, got {other:?}"),
             }
         }
     }

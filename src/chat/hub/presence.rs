@@ -9,22 +9,47 @@ use crate::chat::views::{self, Oob};
 
 /// How long "X is typing…" lasts after the last keystroke.
 const TYPING_FOR: Duration = Duration::from_secs(4);
+/// Typing is taken note of at most this often per socket, and announced to the other
+/// instances at most this often per person and room: less than [`TYPING_FOR`], so
+/// the notice lasts while someone types, and more frames would add only work (on
+/// PostgreSQL a `pg_notify` each).
+pub const TYPING_EVERY: Duration = Duration::from_secs(2);
 /// Another instance's announcement is trusted this long; they repeat it more often.
 const REMOTE_PRESENCE_FOR: Duration = Duration::from_secs(30);
 
+/// Someone typing in a room.
+pub(super) struct Typer {
+    user_id: i64,
+    name: String,
+    /// When the notice ends unless they type on.
+    until: Instant,
+    /// When it was last announced to the other instances.
+    announced: Instant,
+}
+
 impl Hub {
-    /// Someone is typing in `room_id`.
-    pub fn typing(&self, room_id: i64, user_id: i64, name: &str) {
+    /// Someone is typing in `room_id`. Returns whether to announce it to the other
+    /// instances: at most once per [`TYPING_EVERY`], however many tabs they type in.
+    pub fn typing(&self, room_id: i64, user_id: i64, name: &str) -> bool {
         let mut inner = self.lock();
         let Some(room) = inner.rooms.get_mut(&room_id) else {
-            return;
+            return false;
         };
-        let until = Instant::now() + TYPING_FOR;
-        match room.typing.iter_mut().find(|(id, _, _)| *id == user_id) {
-            Some(entry) => entry.2 = until,
+        let now = Instant::now();
+        match room.typing.iter_mut().find(|typer| typer.user_id == user_id) {
+            Some(typer) => {
+                typer.until = now + TYPING_FOR;
+                let due = now.duration_since(typer.announced) >= TYPING_EVERY;
+                if due {
+                    typer.announced = now;
+                }
+                due
+            }
             None => {
-                room.typing.push((user_id, name.to_owned(), until));
+                let until = now + TYPING_FOR;
+                room.typing.push(Typer { user_id, name: name.to_owned(), until, announced: now });
                 room.typing_changed = true;
+                true
             }
         }
     }
@@ -34,7 +59,7 @@ impl Hub {
         let mut inner = self.lock();
         if let Some(room) = inner.rooms.get_mut(&room_id) {
             let before = room.typing.len();
-            room.typing.retain(|(id, _, _)| *id != user_id);
+            room.typing.retain(|typer| typer.user_id != user_id);
             room.typing_changed |= room.typing.len() != before;
         }
     }
@@ -129,13 +154,13 @@ impl Hub {
         let mut changes = Vec::new();
         for (room_id, room) in rooms.iter_mut() {
             let before = room.typing.len();
-            room.typing.retain(|(_, _, until)| *until > now);
+            room.typing.retain(|typer| typer.until > now);
             room.typing_changed |= room.typing.len() != before;
             if !(room.typing_changed || room.presence_changed) {
                 continue;
             }
             let typing = room.typing_changed.then(|| {
-                Arc::new(room.typing.iter().map(|(id, name, _)| (*id, name.clone())).collect())
+                Arc::new(room.typing.iter().map(|t| (t.user_id, t.name.clone())).collect())
             });
             let online = room.presence_changed.then(|| {
                 let here = room.members.iter().filter_map(|id| conns.get(id));

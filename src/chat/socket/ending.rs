@@ -27,6 +27,8 @@ pub(super) enum Ending {
     Closed(CloseReason),
     /// The client broke the protocol: close with this code, log it once.
     Abuse(CloseCode, &'static str),
+    /// Refused before it started (too many sockets): close with 1008 and the reason.
+    Refused(&'static str),
 }
 
 impl Socket {
@@ -60,6 +62,10 @@ impl Socket {
                     "closed a chat socket for a protocol error"
                 );
                 Some((code, why))
+            }
+            Ending::Refused(why) => {
+                tracing::info!(user_id = self.user.id, why, "refused a chat socket");
+                Some((CloseCode::Policy, why))
             }
         };
         if let Some((code, why)) = close

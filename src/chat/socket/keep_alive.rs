@@ -1,5 +1,9 @@
-//! The session behind a chat socket: kept alive while the person chats, and
-//! checked at its deadline, since another tab may have kept it alive meanwhile.
+//! The session and rooms behind a chat socket. Sending a message keeps the session
+//! alive; the socket being open does not. On one timer the socket checks, only
+//! reading, whether its session is still signed in and when it now ends (another tab
+//! may have kept it alive), and which of its rooms the person is still in: at the
+//! session's deadline, and at least every `chat_recheck_every` (a minute), since the
+//! notifications that say so at once can be lost.
 
 use std::time::Duration;
 
@@ -7,14 +11,17 @@ use tokio::time::Instant;
 
 use super::Socket;
 use crate::accounts::sessions;
-use crate::chat::hub::CloseReason;
+use crate::chat::hub::{CloseReason, ConnId};
+use crate::chat::rooms;
 use crate::error::Result;
 use crate::web::session;
 
 /// How often sending a message refreshes the session's "last active".
 const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(30);
-/// When the session could not be read at its deadline, how long until trying again.
+/// When the session could not be read at a check, how long until trying again.
 const RETRY: Duration = Duration::from_secs(30);
+/// The shortest wait between two checks, so that none can spin, whatever it read.
+const MIN_WAIT: Duration = Duration::from_secs(1);
 
 impl Socket {
     /// The person is chatting: keeps the session alive, at most every
@@ -31,16 +38,48 @@ impl Socket {
         Ok(())
     }
 
-    /// At the deadline: the new one if the session is still alive, `None` if it ended.
-    pub(super) async fn expiry_check(&mut self) -> Option<Instant> {
+    /// The timer's check: when the next is due, or `None` when the session ended.
+    pub(super) async fn check(&self, conn: ConnId) -> Option<Instant> {
+        let every = self.state.config.chat_recheck_every;
         let session = session::reopen(&self.state, self.session);
-        match sessions::keep_alive(&self.state, &session).await {
-            Ok(Some(_)) => {
-                let left = sessions::deadline(&self.state, &session).await.unwrap_or_default();
-                Some(Instant::now() + left)
+        let left = match sessions::time_left(&self.state, &session).await {
+            Ok(Some(left)) => left,
+            Ok(None) => return None,
+            Err(err) => {
+                tracing::warn!("chat socket could not read its session: {err:#}");
+                return Some(Instant::now() + next_wait(RETRY, every));
             }
-            Ok(None) => None,
-            Err(_) => Some(Instant::now() + RETRY),
+        };
+        self.check_rooms(conn).await;
+        Some(Instant::now() + next_wait(left, every))
+    }
+
+    /// Stops the rooms the person is no longer in from reaching this socket.
+    async fn check_rooms(&self, conn: ConnId) {
+        // Taken before reading the table: a room joined meanwhile is not in it, and
+        // must not look left.
+        let had = self.state.hub.rooms_of(conn);
+        match rooms::ids_of(&self.state.db, self.user.id).await {
+            Ok(now) => {
+                let gone: Vec<i64> = had.into_iter().filter(|room| !now.contains(room)).collect();
+                if !gone.is_empty() {
+                    self.state.hub.drop_rooms(conn, &gone);
+                }
+            }
+            Err(err) => tracing::warn!("chat socket could not read its rooms: {err:#}"),
         }
     }
+}
+
+/// The wait before a socket's first check: the session's time left, or a random
+/// part of the period, so that sockets opened together (after a restart) are spread
+/// over it rather than all querying at once, every period.
+pub(super) fn first_wait(left: Duration, every: Duration) -> Duration {
+    left.min(every.mul_f64(rand::random::<f64>())).max(MIN_WAIT)
+}
+
+/// The wait before the next check: the session's time left, or the period less up to
+/// a tenth at random, so the checks stay spread out.
+fn next_wait(left: Duration, every: Duration) -> Duration {
+    left.min(every.mul_f64(1.0 - rand::random::<f64>() / 10.0)).max(MIN_WAIT)
 }
