@@ -93,7 +93,8 @@ pub struct Config {
     #[arg(long, env = "TRUST_FLY_CLIENT_IP", default_value_t = false)]
     pub trust_fly_client_ip: bool,
 
-    /// Sign-in and sign-up attempts allowed per client address per minute.
+    /// Sign-in and sign-up attempts allowed per client address per minute (an IPv6
+    /// client is counted by its /64).
     #[arg(long, env = "RATE_LIMIT_PER_ADDRESS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_per_address: u32,
 

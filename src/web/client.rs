@@ -10,7 +10,8 @@ use crate::AppState;
 
 /// The client's address: the socket peer, or `Fly-Client-IP` when the operator says
 /// Hearth runs behind Fly's proxy (anywhere else that header is whatever the client
-/// wants it to be).
+/// wants it to be). An IPv4 client reached over IPv6 (`::ffff:a.b.c.d`, as a
+/// dual-stack socket reports it) is given as the IPv4 address it is.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub IpAddr);
 
@@ -24,7 +25,8 @@ impl<'a> FromRequest<'a> for ClientAddr {
             .flatten()
             .and_then(|value| value.trim().parse().ok());
         let peer = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
-        Ok(ClientAddr(forwarded.or(peer).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
+        let addr = forwarded.or(peer).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        Ok(ClientAddr(addr.to_canonical()))
     }
 }
 
