@@ -72,7 +72,7 @@ impl AppState {
         let events = Events::default();
         chat::listen(&events, &hub);
         Ok(AppState(Arc::new(Shared {
-            passwords: Passwords::new(config.bcrypt_cost)?,
+            passwords: Passwords::new(config.bcrypt_cost, config.signin_queue.map(|n| n as usize))?,
             limits: Limits::new(&config),
             feed: Feed::start(db.clone(), hub.clone()),
             read_marks: ReadMarks::default(),

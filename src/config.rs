@@ -89,6 +89,13 @@ pub struct Config {
     #[arg(long, env = "BCRYPT_COST", default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31))]
     pub bcrypt_cost: u32,
 
+    /// Password hashes (sign-in, sign-up, password change) that may wait for a hashing
+    /// thread; when that many wait, more are answered 503 with `Retry-After` at once.
+    /// Defaults to one per hashing thread, so an admitted sign-in waits about one hash
+    /// before its own.
+    #[arg(long, env = "SIGNIN_QUEUE", value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub signin_queue: Option<u32>,
+
     /// Trust the `Fly-Client-IP` header for the client address (only behind Fly's proxy).
     #[arg(long, env = "TRUST_FLY_CLIENT_IP", default_value_t = false)]
     pub trust_fly_client_ip: bool,
@@ -187,6 +194,7 @@ impl Config {
             avatar_origins: Vec::new(),
             signup: Signup::Open,
             bcrypt_cost: 4,
+            signin_queue: Some(1_000),
             trust_fly_client_ip: false,
             rate_limit_per_address: 10_000,
             rate_limit_per_account: 10_000,

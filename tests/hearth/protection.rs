@@ -169,6 +169,8 @@ async fn repeated_sign_in_attempts_on_one_account_are_slowed_down(backend: Backe
     let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "retry after {retry}s");
     assert!(limited.body.contains("Too many attempts"));
+    assert!(limited.body.contains(r#"action="/login""#), "the sign-in form is shown again");
+    assert!(limited.body.contains(r#"value="ADA@example.org""#), "what was typed is kept");
 
     // Another account is not affected by Ada's limit.
     let other = attacker
