@@ -13,6 +13,7 @@ on_both_databases!(
     a_long_unicode_passphrase_works_and_changing_its_last_character_fails,
     a_form_sent_by_htmx_keeps_the_address_unless_it_was_redirected,
     a_flood_of_unknown_emails_is_refused_at_once_and_a_real_person_is_told_to_retry,
+    a_sign_in_whose_client_has_gone_is_not_hashed_and_frees_its_place,
 );
 
 const PASSWORD: &str = "analytical engine";
@@ -201,6 +202,11 @@ fn unknown_sign_in(app: &TestApp, n: usize) -> tokio::task::JoinHandle<Page> {
     })
 }
 
+/// Waits for `ms` milliseconds: only to let requests already sent reach the queue.
+async fn settle(ms: u64) {
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
+
 async fn a_flood_of_unknown_emails_is_refused_at_once_and_a_real_person_is_told_to_retry(
     backend: Backend,
 ) {
@@ -252,4 +258,53 @@ async fn a_flood_of_unknown_emails_is_refused_at_once_and_a_real_person_is_told_
     let retried =
         ada.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
     assert_eq!(retried.status, StatusCode::SEE_OTHER);
+}
+
+async fn a_sign_in_whose_client_has_gone_is_not_hashed_and_frees_its_place(backend: Backend) {
+    let app = backend
+        .spawn_with(|config| {
+            config.bcrypt_cost = SLOW_COST;
+            config.signin_queue = Some(1);
+        })
+        .await;
+    // Once answered, the decoy hash for unknown emails is ready and out of the way.
+    assert_eq!(unknown_sign_in(&app, 0).await.unwrap().status, StatusCode::UNAUTHORIZED);
+
+    // Every hashing thread busy with a sign-in whose answer is awaited...
+    let busy: Vec<_> =
+        (1..=app.state.passwords.threads()).map(|n| unknown_sign_in(&app, n)).collect();
+    settle(100).await;
+    // ...and the one place in the queue taken by a client that then goes away.
+    let leaver = post_and_keep_open(&app, "email=leaver%40example.org&password=guess+guess").await;
+    settle(100).await;
+    let probe = app
+        .browser()
+        .post_form("/login", &[("email", "probe@example.org"), ("password", "guess guess")])
+        .await;
+    assert_eq!(probe.status, StatusCode::SERVICE_UNAVAILABLE, "the queue is full");
+    drop(leaver);
+    settle(100).await;
+
+    // The threads are still busy, yet the place is free again: the job was dropped.
+    let newcomer = unknown_sign_in(&app, 99).await.unwrap();
+    assert_eq!(newcomer.status, StatusCode::UNAUTHORIZED, "{}", newcomer.body);
+    for sign_in in busy {
+        assert_eq!(sign_in.await.unwrap().status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+/// Sends a sign-in form over a plain socket and returns the socket unread: dropping
+/// it is a client that gave up waiting (closed the tab, timed out).
+async fn post_and_keep_open(app: &TestApp, form: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let host = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let request = format!(
+        "POST /login HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\nSec-Fetch-Site: same-origin\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len}\r\n\r\n{form}",
+        origin = app.base,
+        len = form.len(),
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    stream
 }
