@@ -21,6 +21,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::events::Events;
 use crate::google::Google;
+use crate::web::client::{Connections, Watching};
 use crate::web::limits::Limits;
 use crate::web::session::{CookieSettings, Store};
 use crate::web::{assets, boost, errors, log, protect, session};
@@ -35,6 +36,8 @@ pub struct Shared {
     pub db: Db,
     pub sessions: Arc<Store>,
     pub passwords: Passwords,
+    /// Which clients are still connected (see [`crate::web::client::Connections`]).
+    pub connections: Arc<Connections>,
     pub limits: Limits,
     /// Sockets opened, rooms and conversations started, per person.
     pub chat_limits: ChatLimits,
@@ -80,7 +83,8 @@ impl AppState {
         let events = Events::default();
         chat::listen(&events, &hub);
         Ok(AppState(Arc::new(Shared {
-            passwords: Passwords::new(config.bcrypt_cost)?,
+            passwords: Passwords::new(config.bcrypt_cost, config.signin_queue.map(|n| n as usize))?,
+            connections: Arc::default(),
             limits: Limits::new(&config),
             chat_limits: ChatLimits::new(&config),
             feed: Feed::start(db.clone(), hub.clone()),
@@ -109,7 +113,7 @@ impl AppState {
 
 pub struct App {
     state: AppState,
-    acceptor: TcpAcceptor,
+    acceptor: Watching<TcpAcceptor>,
     local: SocketAddr,
     metrics: Option<tokio::net::TcpListener>,
 }
@@ -119,7 +123,7 @@ impl App {
     pub async fn build(config: Config, listener: tokio::net::TcpListener) -> anyhow::Result<Self> {
         let local = listener.local_addr()?;
         let state = AppState::open(config, local).await?;
-        let acceptor = TcpAcceptor::from_tokio(listener)?;
+        let acceptor = Watching::new(TcpAcceptor::from_tokio(listener)?, state.connections.clone());
         let metrics = match state.config.metrics_bind {
             Some(addr) => {
                 telemetry::install();

@@ -96,6 +96,13 @@ pub struct Config {
     #[arg(long, env = "BCRYPT_COST", default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31))]
     pub bcrypt_cost: u32,
 
+    /// Password hashes (sign-in, sign-up, password change) that may wait for a hashing
+    /// thread; when that many wait, more are answered 503 with `Retry-After` at once.
+    /// Defaults to one per hashing thread, so an admitted sign-in waits about one hash
+    /// before its own.
+    #[arg(long, env = "SIGNIN_QUEUE", value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub signin_queue: Option<u32>,
+
     /// Trust the `Fly-Client-IP` header for the client address (only behind Fly's proxy).
     #[arg(long, env = "TRUST_FLY_CLIENT_IP", default_value_t = false)]
     pub trust_fly_client_ip: bool,
@@ -112,7 +119,8 @@ pub struct Config {
     #[arg(long, env = "ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
 
-    /// Sign-in and sign-up attempts allowed per client address per minute.
+    /// Sign-in and sign-up attempts allowed per client address per minute (an IPv6
+    /// client is counted by its /64).
     #[arg(long, env = "RATE_LIMIT_PER_ADDRESS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_per_address: u32,
 
@@ -251,6 +259,7 @@ impl Config {
             avatar_origins: Vec::new(),
             signup: Signup::Open,
             bcrypt_cost: 4,
+            signin_queue: Some(1_000),
             trust_fly_client_ip: false,
             trusted_proxies: Vec::new(),
             allowed_hosts: Vec::new(),

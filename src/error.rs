@@ -25,6 +25,9 @@ pub enum AppError {
     UnknownHost,
     #[error("too many attempts")]
     RateLimited { retry_after: Duration },
+    /// Too much work is waiting (password hashes): try again after `retry_after`.
+    #[error("busy")]
+    Busy { retry_after: Duration },
     #[error("the request is too large")]
     PayloadTooLarge,
     #[error("{0}")]
@@ -55,9 +58,12 @@ impl AppError {
             AppError::UnknownHost => "This Hearth is not served at this address. Use the \
                  address its administrator gave you."
                 .into(),
-            AppError::RateLimited { retry_after } => format!(
-                "Too many attempts. Please wait {} seconds and try again.",
-                retry_after.as_secs().max(1)
+            AppError::RateLimited { retry_after } => {
+                format!("Too many attempts. Please wait {} and try again.", seconds(*retry_after))
+            }
+            AppError::Busy { retry_after } => format!(
+                "Hearth is busy checking other passwords. Please try again in {}.",
+                seconds(*retry_after)
             ),
             AppError::PayloadTooLarge => "That was more than Hearth accepts in one request.".into(),
             AppError::BadRequest(what) => format!("Hearth could not read that request: {what}."),
@@ -81,6 +87,7 @@ impl AppError {
             AppError::CrossSite => "cross_site",
             AppError::UnknownHost => "unknown_host",
             AppError::RateLimited { .. } => "rate_limited",
+            AppError::Busy { .. } => "busy",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::BadRequest(_) => "bad_request",
             AppError::MethodNotAllowed => "method_not_allowed",
@@ -88,6 +95,16 @@ impl AppError {
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// When to try again, for the `Retry-After` header: whole seconds, at least one.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited { retry_after } | AppError::Busy { retry_after } => {
+                Some(whole_seconds(*retry_after).max(1))
+            }
+            _ => None,
         }
     }
 
@@ -106,6 +123,18 @@ impl AppError {
     }
 }
 
+/// Rounded up, so that a client waiting that long is not early.
+fn whole_seconds(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+fn seconds(wait: Duration) -> String {
+    match whole_seconds(wait).max(1) {
+        1 => "1 second".into(),
+        n => format!("{n} seconds"),
+    }
+}
+
 impl ResponseError for AppError {
     fn status(&self) -> StatusCode {
         match self {
@@ -114,6 +143,7 @@ impl ResponseError for AppError {
             AppError::CrossSite => StatusCode::FORBIDDEN,
             AppError::UnknownHost => StatusCode::MISDIRECTED_REQUEST,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

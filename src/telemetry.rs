@@ -1,7 +1,8 @@
 //! Metrics for Prometheus (Fly.io scrapes them): requests by route and status with
 //! latency, chat sockets, messages stored and delivered, slow clients dropped,
-//! sign-ins and rate-limit hits. Served on their own address (`METRICS_BIND`), so
-//! they never face the public internet.
+//! sign-ins and rate-limit hits, and password hashes (done, refused because the
+//! queue was full, abandoned by their client). Served on their own address
+//! (`METRICS_BIND`), so they never face the public internet.
 
 use std::sync::{Arc, OnceLock};
 

@@ -13,11 +13,14 @@ pub mod users;
 
 use poem::{Route, get, post};
 
+use crate::web::client::while_connected;
+
 pub use users::User;
 
 pub fn routes(route: Route) -> Route {
     route
-        .at("/signup", get(signup::form).post(signup::submit))
-        .at("/login", get(signin::form).post(signin::submit))
+        // The posts that wait for a password hash stop waiting when the client leaves.
+        .at("/signup", get(signup::form).post(while_connected(signup::submit)))
+        .at("/login", get(signin::form).post(while_connected(signin::submit)))
         .at("/logout", post(signin::sign_out))
 }

@@ -2,7 +2,10 @@
 //! work, whether or not the email has an account, so the form cannot be used to find
 //! out who is here.
 
+use std::net::IpAddr;
+
 use maud::{Markup, html};
+use poem::error::ResponseError;
 use poem::http::StatusCode;
 use poem::web::{Data, Query, Redirect};
 use poem::{IntoResponse, Response, handler};
@@ -13,6 +16,7 @@ use super::fields::Email;
 use super::{sessions, users};
 use crate::AppState;
 use crate::error::Result;
+use crate::web::errors::set_retry_after;
 use crate::web::layout::{Field, google_button, page};
 use crate::web::redirect::safe_next;
 use crate::web::{ClientAddr, Form, MaybeUser, UserAgent};
@@ -58,24 +62,43 @@ pub async fn submit(
     UserAgent(agent): UserAgent,
     Form(input): Form<SigninForm>,
 ) -> Result<Response> {
+    match attempt(&state, session, addr, &agent, &input).await {
+        // Told to come back later (too many attempts, or the hashers are full): on
+        // the form, with what was typed, so trying again is one click.
+        Err(err) if err.retry_after().is_some() => {
+            let mut resp = reshow(&state, err.status(), &input, &err.message());
+            set_retry_after(&mut resp, &err);
+            Ok(resp)
+        }
+        answer => answer,
+    }
+}
+
+async fn attempt(
+    state: &AppState,
+    session: &Session,
+    addr: IpAddr,
+    agent: &str,
+    input: &SigninForm,
+) -> Result<Response> {
     state.limits.attempt_from(addr)?;
     let email = match Email::parse(&input.email) {
         Ok(email) if !input.password.is_empty() => email,
         Ok(_) => {
             return Ok(reshow(
-                &state,
+                state,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &input,
+                input,
                 "Enter your password.",
             ));
         }
         Err(problem) => {
-            return Ok(reshow(&state, StatusCode::UNPROCESSABLE_ENTITY, &input, problem));
+            return Ok(reshow(state, StatusCode::UNPROCESSABLE_ENTITY, input, problem));
         }
     };
     state.limits.attempt_on(email.as_str())?;
 
-    let user = users::find_by_email(&state, &email).await?;
+    let user = users::find_by_email(state, &email).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
     let verified = state.passwords.verify(&input.password, stored).await?;
     // A deactivated account gets the same answer as a wrong password: a different
@@ -85,13 +108,13 @@ pub async fn submit(
         metrics::counter!("hearth_signins_total", "method" => "password", "result" => "failure")
             .increment(1);
         tracing::info!(target: "audit", client = %addr, "sign-in refused");
-        return Ok(reshow(&state, StatusCode::UNAUTHORIZED, &input, NO_MATCH));
+        return Ok(reshow(state, StatusCode::UNAUTHORIZED, input, NO_MATCH));
     };
     state.limits.succeeded_on(email.as_str());
     metrics::counter!("hearth_signins_total", "method" => "password", "result" => "success")
         .increment(1);
     tracing::info!(target: "audit", user_id = user.id, client = %addr, "signed in");
-    sessions::begin(&state, session, &user, &agent).await?;
+    sessions::begin(state, session, &user, agent).await?;
     Ok(Redirect::see_other(safe_next(Some(&input.next))).into_response())
 }
 

@@ -14,13 +14,15 @@ use crate::accounts::{User, sessions, users};
 use crate::chat::rooms;
 use crate::error::Result;
 use crate::web::CurrentUser;
+use crate::web::client::while_connected;
 use crate::web::flash::{self, Flash};
 
 pub fn routes(route: Route) -> Route {
     route
         .at("/dashboard", get(show))
         .at("/dashboard/sessions/end-others", post(end_other_sessions))
-        .at("/dashboard/password", post(password::change))
+        // It waits for password hashes: see `accounts::routes`.
+        .at("/dashboard/password", post(while_connected(password::change)))
         .at("/dashboard/tokens", post(tokens::create))
         .at("/dashboard/tokens/:id/revoke", post(tokens::revoke))
 }

@@ -71,12 +71,15 @@ fn respond_to(err: AppError, api: bool, viewer: Option<&User>) -> Response {
         }
         (_, false) => page(status, &err.message(), viewer).with_status(status).into_response(),
     };
-    if let AppError::RateLimited { retry_after } = err
-        && let Ok(value) = retry_after.as_secs().max(1).to_string().parse()
-    {
-        resp.headers_mut().insert(header::RETRY_AFTER, value);
-    }
+    set_retry_after(&mut resp, &err);
     resp
+}
+
+/// `Retry-After` on `resp` when `err` says when to try again.
+pub fn set_retry_after(resp: &mut Response, err: &AppError) {
+    if let Some(secs) = err.retry_after() {
+        resp.headers_mut().insert(header::RETRY_AFTER, secs.into());
+    }
 }
 
 fn page(status: StatusCode, message: &str, viewer: Option<&User>) -> maud::Markup {
@@ -99,4 +102,23 @@ fn page(status: StatusCode, message: &str, viewer: Option<&User>) -> maud::Marku
 
 fn encode(path: &str) -> String {
     percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::respond;
+    use crate::error::AppError;
+
+    #[tokio::test]
+    async fn a_busy_api_request_gets_json_503_with_retry_after() {
+        let busy = AppError::Busy { retry_after: Duration::from_millis(1500) };
+        let resp = respond(busy, true);
+        assert_eq!(resp.status().as_u16(), 503);
+        assert_eq!(resp.headers()["retry-after"], "2");
+        let body = resp.into_body().into_string().await.expect("body");
+        let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(json["error"], "busy");
+    }
 }

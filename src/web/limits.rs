@@ -1,9 +1,10 @@
 //! Rate limits: sign-in and sign-up per client address and per account, so that
 //! guessing passwords is slow and one address cannot flood the hashers; and chat
-//! messages per person.
+//! messages per person. An IPv6 client is counted by its /64: one home or server is
+//! usually given a whole /64, and could otherwise take a fresh address per attempt.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -33,9 +34,9 @@ impl Limits {
         }
     }
 
-    /// Counts one attempt from `addr`.
+    /// Counts one attempt from `addr` (from its /64, for IPv6).
     pub fn attempt_from(&self, addr: IpAddr) -> Result<(), AppError> {
-        check(self.per_address.check_key(&addr), "address")
+        check(self.per_address.check_key(&address_key(addr)), "address")
     }
 
     /// Counts one attempt at the account `email` (whether or not it exists) as a
@@ -122,6 +123,15 @@ impl Failures {
     }
 }
 
+/// The bucket `addr` counts in: an IPv4 address itself (also when written as an
+/// IPv4-mapped IPv6 address), an IPv6 address's /64 network.
+fn address_key(addr: IpAddr) -> IpAddr {
+    match addr.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        v4 => v4,
+    }
+}
+
 /// `n` per minute, all of which may be used at once.
 fn per_minute(n: u32) -> Quota {
     let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
@@ -134,4 +144,20 @@ fn check(result: Result<(), NotUntil<QuantaInstant>>, limit: &'static str) -> Re
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         AppError::RateLimited { retry_after: wait.max(Duration::from_secs(1)) }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_key;
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_and_ipv4_by_itself() {
+        let key = |text: &str| address_key(text.parse().expect("an address")).to_string();
+        assert_eq!(key("2001:db8:5:1:abcd:ef01:2345:6789"), "2001:db8:5:1::");
+        assert_eq!(key("2001:db8:5:1::1"), key("2001:db8:5:1:ffff:ffff:ffff:ffff"));
+        assert_ne!(key("2001:db8:5:1::1"), key("2001:db8:5:2::1"));
+        assert_eq!(key("198.51.100.7"), "198.51.100.7");
+        assert_eq!(key("::ffff:198.51.100.7"), "198.51.100.7");
+        assert_ne!(key("198.51.100.7"), key("198.51.100.8"));
+    }
 }

@@ -12,6 +12,7 @@ on_both_databases!(
     repeated_sign_in_attempts_on_one_account_are_slowed_down,
     signing_in_on_many_devices_is_not_slowed_down,
     one_address_cannot_flood_sign_in_and_sign_up,
+    addresses_in_one_ipv6_64_share_a_limit,
     unknown_pages_get_a_friendly_404,
     requests_for_another_host_are_refused,
     behind_a_trusted_proxy_each_client_has_its_own_limit,
@@ -183,6 +184,8 @@ async fn repeated_sign_in_attempts_on_one_account_are_slowed_down(backend: Backe
     let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "retry after {retry}s");
     assert!(limited.body.contains("Too many attempts"));
+    assert!(limited.body.contains(r#"action="/login""#), "the sign-in form is shown again");
+    assert!(limited.body.contains(r#"value="ADA@example.org""#), "what was typed is kept");
 
     // Another account is not affected by Ada's limit.
     let other = attacker
@@ -238,6 +241,42 @@ async fn one_address_cannot_flood_sign_in_and_sign_up(backend: Backend) {
         .await;
     assert_eq!(signup.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(signup.headers.contains_key("retry-after"));
+}
+
+/// One IPv6 customer is usually given a whole /64: counted per address, its 2^64
+/// addresses would each get the full allowance.
+async fn addresses_in_one_ipv6_64_share_a_limit(backend: Backend) {
+    let app = backend
+        .spawn_with(|config| {
+            config.trust_fly_client_ip = true;
+            config.rate_limit_per_address = 3;
+            config.rate_limit_per_account = 100;
+        })
+        .await;
+    let browser = &app.browser();
+    let sign_in_from = move |client: &'static str| async move {
+        let request = browser
+            .client
+            .post(browser.url("/login"))
+            .header("sec-fetch-site", "same-origin")
+            .header("fly-client-ip", client)
+            .form(&[("email", "nobody@example.org"), ("password", "guess guess")]);
+        read(request.send().await).await
+    };
+    for client in ["2001:db8:5:1::1", "2001:db8:5:1::2", "2001:db8:5:1:abcd:ef01:2345:6789"] {
+        assert_eq!(sign_in_from(client).await.status, StatusCode::UNAUTHORIZED, "{client}");
+    }
+    let limited = sign_in_from("2001:db8:5:1:ffff:ffff:ffff:ffff").await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers.contains_key("retry-after"));
+    // The next /64 is someone else.
+    assert_eq!(sign_in_from("2001:db8:5:2::1").await.status, StatusCode::UNAUTHORIZED);
+
+    // An IPv4 client written as an IPv4-mapped IPv6 address is the same client.
+    for _ in 0..3 {
+        assert_eq!(sign_in_from("198.51.100.7").await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(sign_in_from("::ffff:198.51.100.7").await.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 async fn unknown_pages_get_a_friendly_404(backend: Backend) {

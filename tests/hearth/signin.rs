@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 
 use crate::on_both_databases;
-use crate::support::Backend;
+use crate::support::{Backend, Page, TestApp};
 
 on_both_databases!(
     a_signed_out_visit_to_the_dashboard_asks_to_sign_in_and_comes_back,
@@ -12,6 +12,8 @@ on_both_databases!(
     an_unknown_session_cookie_is_removed,
     a_long_unicode_passphrase_works_and_changing_its_last_character_fails,
     a_form_sent_by_htmx_keeps_the_address_unless_it_was_redirected,
+    a_flood_of_unknown_emails_is_refused_at_once_and_a_real_person_is_told_to_retry,
+    a_sign_in_whose_client_has_gone_is_not_hashed_and_frees_its_place,
 );
 
 const PASSWORD: &str = "analytical engine";
@@ -184,4 +186,125 @@ async fn a_form_sent_by_htmx_keeps_the_address_unless_it_was_redirected(backend:
     assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
     assert_eq!(signed_in.location(), "/dashboard");
     assert!(signed_in.headers.get("hx-push-url").is_none());
+}
+
+/// A bcrypt cost at which one hash, in a test build, outlasts sending a handful of
+/// requests many times over: the storm tests below rely on admitted sign-ins still
+/// hashing while the next requests arrive.
+const SLOW_COST: u32 = 11;
+
+/// A sign-in with an email no account has, from a browser of its own.
+fn unknown_sign_in(app: &TestApp, n: usize) -> tokio::task::JoinHandle<Page> {
+    let browser = app.browser();
+    tokio::spawn(async move {
+        let email = format!("stranger{n}@example.org");
+        browser.post_form("/login", &[("email", &email), ("password", "guess guess")]).await
+    })
+}
+
+/// Waits for `ms` milliseconds: only to let requests already sent reach the queue.
+async fn settle(ms: u64) {
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
+
+async fn a_flood_of_unknown_emails_is_refused_at_once_and_a_real_person_is_told_to_retry(
+    backend: Backend,
+) {
+    let app = backend
+        .spawn_with(|config| {
+            config.bcrypt_cost = SLOW_COST;
+            config.signin_queue = Some(1);
+        })
+        .await;
+    app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    // Every hashing thread busy, and the one place in the queue taken...
+    let room = app.state.passwords.threads() + 1;
+    let extra = 3;
+    let (answers, mut arrived) = tokio::sync::mpsc::unbounded_channel();
+    for n in 0..room + extra {
+        let (answers, sign_in) = (answers.clone(), unknown_sign_in(&app, n));
+        tokio::spawn(async move {
+            let _ = answers.send(sign_in.await.expect("sign-in task"));
+        });
+    }
+    drop(answers);
+    // ...so the rest are refused at once: their answers come before any hashed one.
+    for _ in 0..extra {
+        let refused = arrived.recv().await.expect("an answer");
+        assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE, "{}", refused.body);
+        let retry: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&retry), "retry after {retry}s");
+    }
+
+    // A real person meanwhile is told to retry, on the sign-in form, not kept waiting.
+    let ada = app.browser();
+    let told =
+        ada.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
+    assert_eq!(told.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(told.headers.contains_key("retry-after"));
+    assert!(told.body.contains("Please try again in"), "{}", told.body);
+    assert!(told.body.contains(r#"action="/login""#), "the sign-in form is shown again");
+    assert!(told.body.contains(r#"value="ada@example.org""#), "what was typed is kept");
+
+    // The admitted ones were hashed and answered as usual.
+    let mut hashed = 0;
+    while let Some(answer) = arrived.recv().await {
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+        hashed += 1;
+    }
+    assert_eq!(hashed, room);
+
+    // Once the storm has passed, the retry works.
+    let retried =
+        ada.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
+    assert_eq!(retried.status, StatusCode::SEE_OTHER);
+}
+
+async fn a_sign_in_whose_client_has_gone_is_not_hashed_and_frees_its_place(backend: Backend) {
+    let app = backend
+        .spawn_with(|config| {
+            config.bcrypt_cost = SLOW_COST;
+            config.signin_queue = Some(1);
+        })
+        .await;
+    // Once answered, the decoy hash for unknown emails is ready and out of the way.
+    assert_eq!(unknown_sign_in(&app, 0).await.unwrap().status, StatusCode::UNAUTHORIZED);
+
+    // Every hashing thread busy with a sign-in whose answer is awaited...
+    let busy: Vec<_> =
+        (1..=app.state.passwords.threads()).map(|n| unknown_sign_in(&app, n)).collect();
+    settle(100).await;
+    // ...and the one place in the queue taken by a client that then goes away.
+    let leaver = post_and_keep_open(&app, "email=leaver%40example.org&password=guess+guess").await;
+    settle(100).await;
+    let probe = app
+        .browser()
+        .post_form("/login", &[("email", "probe@example.org"), ("password", "guess guess")])
+        .await;
+    assert_eq!(probe.status, StatusCode::SERVICE_UNAVAILABLE, "the queue is full");
+    drop(leaver);
+    settle(100).await;
+
+    // The threads are still busy, yet the place is free again: the job was dropped.
+    let newcomer = unknown_sign_in(&app, 99).await.unwrap();
+    assert_eq!(newcomer.status, StatusCode::UNAUTHORIZED, "{}", newcomer.body);
+    for sign_in in busy {
+        assert_eq!(sign_in.await.unwrap().status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+/// Sends a sign-in form over a plain socket and returns the socket unread: dropping
+/// it is a client that gave up waiting (closed the tab, timed out).
+async fn post_and_keep_open(app: &TestApp, form: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let host = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let request = format!(
+        "POST /login HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\nSec-Fetch-Site: same-origin\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len}\r\n\r\n{form}",
+        origin = app.base,
+        len = form.len(),
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    stream
 }
