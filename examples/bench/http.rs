@@ -73,6 +73,8 @@ fn session_cookie(resp: &reqwest::Response) -> Option<String> {
 #[derive(Debug, Default, Clone)]
 pub struct Storm {
     pub signed_in: u64,
+    /// Answered 503 (the hashing queue was full), and waited `Retry-After` as asked.
+    pub told_to_retry: u64,
     pub refused: u64,
     pub per_sec: f64,
     pub p50_ms: f64,
@@ -93,7 +95,7 @@ pub async fn sign_in_storm(
     for worker in 0..parallel {
         let (http, base, prefix) = (http.clone(), base.to_owned(), prefix.to_owned());
         running.spawn(async move {
-            let (mut ok, mut refused, mut times) = (0u64, 0u64, Vec::new());
+            let (mut ok, mut told, mut refused, mut times) = (0u64, 0u64, 0u64, Vec::new());
             let mut n = worker;
             while Instant::now() < until {
                 let email = email(&prefix, n % accounts);
@@ -111,17 +113,22 @@ pub async fn sign_in_storm(
                         ok += 1;
                         times.push(asked.elapsed());
                     }
+                    Ok(resp) if resp.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE => {
+                        told += 1;
+                        tokio::time::sleep(retry_after(&resp)).await;
+                    }
                     _ => refused += 1,
                 }
             }
-            (ok, refused, times)
+            (ok, told, refused, times)
         });
     }
     let mut storm = Storm::default();
     let mut times = Vec::new();
     while let Some(done) = running.join_next().await {
-        let (ok, refused, mut took) = done?;
+        let (ok, told, refused, mut took) = done?;
         storm.signed_in += ok;
+        storm.told_to_retry += told;
         storm.refused += refused;
         times.append(&mut took);
     }
@@ -129,6 +136,99 @@ pub async fn sign_in_storm(
     times.sort_unstable();
     storm.p50_ms = times.get(times.len() / 2).map_or(f64::NAN, |t| t.as_secs_f64() * 1000.0);
     Ok(storm)
+}
+
+/// The `Retry-After` of an answer (1 s when it has none).
+fn retry_after(resp: &reqwest::Response) -> Duration {
+    let secs = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok());
+    Duration::from_secs(secs.unwrap_or(1))
+}
+
+/// A real person's sign-ins during a flood of sign-ins with made-up emails.
+#[derive(Debug, Default, Clone)]
+pub struct Flood {
+    /// The person's sign-ins that went through, and how long each took.
+    pub signed_in: Vec<Duration>,
+    /// The person's attempts answered "try again" (503), and how long that took.
+    pub told: Vec<Duration>,
+    /// The person's attempts that failed otherwise (or took over the timeout).
+    pub failed: u64,
+    /// The flood's answers: hashed (401), refused at once (503), neither (timeout…).
+    pub hashed: u64,
+    pub refused: u64,
+    pub other: u64,
+}
+
+/// Longest any one sign-in of the flood is waited for; a client that gives up.
+const FLOOD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `rate` sign-ins per second with new made-up emails for `secs` (open loop: they
+/// do not wait for each other), while one person, `<prefix>0`, signs in over and
+/// over, a fifth of a second after each answer (a second after a 503).
+pub async fn flood(
+    http: &reqwest::Client,
+    base: &str,
+    prefix: &str,
+    rate: f64,
+    secs: f64,
+) -> anyhow::Result<Flood> {
+    let until = Instant::now() + Duration::from_secs_f64(secs);
+    let post = |email: String| {
+        http.post(format!("{base}/login"))
+            .header("sec-fetch-site", "same-origin")
+            .header("origin", base)
+            .timeout(FLOOD_TIMEOUT)
+            .form(&[("email", email.as_str()), ("password", PASSWORD), ("next", "")])
+            .send()
+    };
+    let person = async {
+        let mut seen = Flood::default();
+        while Instant::now() < until {
+            let asked = Instant::now();
+            let pause = match post(email(prefix, 0)).await {
+                Ok(resp) if resp.status() == reqwest::StatusCode::SEE_OTHER => {
+                    seen.signed_in.push(asked.elapsed());
+                    Duration::from_millis(200)
+                }
+                Ok(resp) if resp.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE => {
+                    seen.told.push(asked.elapsed());
+                    retry_after(&resp).min(Duration::from_secs(1))
+                }
+                _ => {
+                    seen.failed += 1;
+                    Duration::from_millis(200)
+                }
+            };
+            tokio::time::sleep(pause).await;
+        }
+        seen
+    };
+    let strangers = async {
+        let mut running = JoinSet::new();
+        let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(0.1)));
+        let mut n = 0u64;
+        while Instant::now() < until {
+            tick.tick().await;
+            n += 1;
+            let answer =
+                post(format!("stranger{n}-{:08x}@bench.example.org", rand::random::<u32>()));
+            running.spawn(async move { answer.await.map(|resp| resp.status()) });
+        }
+        let (mut hashed, mut refused, mut other) = (0, 0, 0);
+        while let Some(done) = running.join_next().await {
+            match done? {
+                Ok(reqwest::StatusCode::UNAUTHORIZED) => hashed += 1,
+                Ok(reqwest::StatusCode::SERVICE_UNAVAILABLE) => refused += 1,
+                _ => other += 1,
+            }
+        }
+        Ok::<_, anyhow::Error>((hashed, refused, other))
+    };
+    let (mut seen, strangers) = tokio::join!(person, strangers);
+    (seen.hashed, seen.refused, seen.other) = strangers?;
+    seen.signed_in.sort_unstable();
+    seen.told.sort_unstable();
+    Ok(seen)
 }
 
 /// The time one bcrypt hash takes here at `cost`, as Hearth computes it (over a

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 
 use self::chat::{Fanout, Fleet, Servers};
-use self::http::{Storm, Wrk};
+use self::http::{Flood, Storm, Wrk};
 use self::server::{Backend, BenchDb, Bins, Server};
 
 static START: LazyLock<Instant> = LazyLock::new(Instant::now);
@@ -74,6 +74,10 @@ pub struct Args {
     /// Sign-ins in flight at once during the storm.
     #[arg(long, default_value_t = 8)]
     pub storm_parallel: usize,
+    /// Sign-ins with made-up emails per second in the flood, while one real person
+    /// signs in again and again (no chat beside it).
+    #[arg(long, default_value_t = 40.0)]
+    pub flood_rate: f64,
     /// Senders (1 message/s each) of the chat measured during the storm.
     #[arg(long, default_value_t = 5)]
     pub storm_senders: usize,
@@ -110,6 +114,7 @@ pub struct StormRun {
     pub storm: Storm,
     pub quiet: Fanout,
     pub during: Fanout,
+    pub flood: Flood,
 }
 
 /// Everything measured on one server.
@@ -293,8 +298,9 @@ async fn hearth_phases(
     let http = http::client();
     let port = server::free_port()?;
 
-    // Accounts, with cheap hashing: the storm below is where bcrypt is measured.
-    let mut setup = Server::hearth(&bins.hearth, &db.dir, &db.url, port, 4)?;
+    // Accounts, with cheap hashing: the storm below is where bcrypt is measured. Many
+    // sign-ups at once: none is to be told to come back.
+    let mut setup = Server::hearth(&bins.hearth, &db.dir, &db.url, port, 4, Some(100_000))?;
     setup.ready(&http).await?;
     progress(format!("{}: signing up {} people", run.label, args.clients));
     let started = Instant::now();
@@ -308,7 +314,7 @@ async fn hearth_phases(
         if let Some(previous) = server.take() {
             Server::stop(previous).await?;
         }
-        let mut started = Server::hearth(&bins.hearth, &db.dir, &db.url, port, args.cost)?;
+        let mut started = Server::hearth(&bins.hearth, &db.dir, &db.url, port, args.cost, None)?;
         run.startups.push(started.ready(&http).await?);
         if i == 0 {
             progress(format!("{}: timing start-up", run.label));
@@ -322,7 +328,7 @@ async fn hearth_phases(
         let dir = db.dir.join(format!("instance-{i}"));
         std::fs::create_dir_all(&dir)?;
         let mut other =
-            Server::hearth(&bins.hearth, &dir, &db.url, server::free_port()?, args.cost)?;
+            Server::hearth(&bins.hearth, &dir, &db.url, server::free_port()?, args.cost, None)?;
         other.ready(&http).await?;
         others.push(other);
     }
@@ -406,7 +412,13 @@ async fn storm(
     let quiet = Fleet::with_stored(quiet, stored);
     let stored = db.count_messages(&prefix(&during)).await?;
     let during = Fleet::with_stored(during, stored);
-    run.storm = Some(StormRun { hash, storm: storm?, quiet, during });
+    progress(format!(
+        "{}: flood of {}/s unknown-email sign-ins beside a real one",
+        run.label, args.flood_rate
+    ));
+    let flood =
+        http::flood(&http, &server.base, "storm", args.flood_rate, args.storm_seconds).await?;
+    run.storm = Some(StormRun { hash, storm: storm?, quiet, during, flood });
     Ok(())
 }
 

@@ -413,11 +413,13 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
             |r| {
                 let s = r.storm.as_ref()?;
                 let limit = m.cores as f64 / s.hash.as_secs_f64();
-                let failed = if s.storm.refused > 0 {
-                    format!(", {} failed", s.storm.refused)
-                } else {
-                    String::new()
-                };
+                let mut failed = String::new();
+                if s.storm.told_to_retry > 0 {
+                    failed += &format!(", {} told to retry", s.storm.told_to_retry);
+                }
+                if s.storm.refused > 0 {
+                    failed += &format!(", {} failed", s.storm.refused);
+                }
                 Some(format!(
                     "{}/s = {:.0}% of the limit{failed}",
                     num(s.storm.per_sec),
@@ -461,6 +463,45 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
         t.row(
             "chat lost / duplicated during the storm",
             |r| r.storm.as_ref().map(|s| format!("{} / {}", s.during.lost, s.during.duplicates)),
+            None,
+        );
+        t.row(
+            &format!(
+                "a real sign-in while {} made-up-email sign-ins/s arrive ({} s): p50 / max, in hash times",
+                num(args.flood_rate),
+                num(args.storm_seconds)
+            ),
+            |r| {
+                let s = r.storm.as_ref()?;
+                let f = &s.flood;
+                let hashes = |d: &Duration| d.as_secs_f64() / s.hash.as_secs_f64();
+                let ms = |d: &Duration| num(d.as_secs_f64() * 1000.0);
+                let signed_in = match (f.signed_in.get(f.signed_in.len() / 2), f.signed_in.last()) {
+                    (Some(p50), Some(max)) => format!(
+                        "{} / {} ms = {} / {}",
+                        ms(p50),
+                        ms(max),
+                        num(hashes(p50)),
+                        num(hashes(max))
+                    ),
+                    _ => "none signed in".into(),
+                };
+                let told = match f.told.last() {
+                    Some(max) => format!(", {} told to retry (in ≤ {} ms)", f.told.len(), ms(max)),
+                    None => String::new(),
+                };
+                let failed =
+                    if f.failed > 0 { format!(", {} failed", f.failed) } else { String::new() };
+                Some(format!("{signed_in} ({} signed in{told}{failed})", f.signed_in.len()))
+            },
+            None,
+        );
+        t.row(
+            "the made-up-email sign-ins: hashed / refused at once (503) / no answer in 10 s",
+            |r| {
+                let f = &r.storm.as_ref()?.flood;
+                Some(format!("{} / {} / {}", f.hashed, f.refused, f.other))
+            },
             None,
         );
         out.push_str(&t.out);

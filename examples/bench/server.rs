@@ -44,13 +44,15 @@ pub struct Server {
 }
 
 impl Server {
-    /// Hearth on `127.0.0.1:port`, with the benchmark's settings.
+    /// Hearth on `127.0.0.1:port`, with the benchmark's settings; `queue` is
+    /// `SIGNIN_QUEUE` (Hearth's default when `None`).
     pub fn hearth(
         bin: &Path,
         dir: &Path,
         db_url: &str,
         port: u16,
         cost: u32,
+        queue: Option<u32>,
     ) -> anyhow::Result<Self> {
         let base = format!("http://127.0.0.1:{port}");
         let mut command = Command::new(bin);
@@ -78,8 +80,12 @@ impl Server {
             "CHAT_SOCKET_OPENS_PER_MINUTE",
             "CHAT_ROOMS_PER_HOUR",
             "LOG_FORMAT",
+            "SIGNIN_QUEUE",
         ] {
             command.env_remove(unset);
+        }
+        if let Some(queue) = queue {
+            command.env("SIGNIN_QUEUE", queue.to_string());
         }
         Self::spawn(command, dir, base)
     }
