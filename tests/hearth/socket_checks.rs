@@ -12,6 +12,7 @@ on_both_databases!(
     an_open_chat_does_not_keep_an_idle_session_alive,
     a_socket_notices_its_session_ended_without_being_told,
     a_socket_notices_it_left_a_room_without_being_told,
+    a_session_is_over_from_the_first_second_of_its_absolute_deadline,
 );
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -106,4 +107,26 @@ async fn a_socket_notices_it_left_a_room_without_being_told(backend: Backend) {
     ada.post_form("/chat/knitting/messages", &[("body", "second")]).await;
     let leaked = grace_ws.drain(2 * SECOND).await;
     assert!(leaked.iter().all(|f| !f.contains("unread-")), "{leaked:?}");
+}
+
+/// `SESSION_MAX_DAYS` after sign-in the session is over, from that very second on: the
+/// deadline is not a second that is still allowed.
+async fn a_session_is_over_from_the_first_second_of_its_absolute_deadline(backend: Backend) {
+    let app = backend
+        .spawn_with(|config| {
+            // A "day" of 2 s: signed in at second t, the session ends at t + 2.
+            config.session_day = Duration::from_secs(2);
+            config.session_max_days = 1;
+            config.session_idle_days = 100;
+        })
+        .await;
+    // Early in a second, so the sign-in's second is this one.
+    at_fraction(0.1).await;
+    let start = tokio::time::Instant::now();
+    let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    tokio::time::sleep_until(start + Duration::from_millis(1_200)).await;
+    assert_eq!(ada.get("/dashboard").await.status, StatusCode::OK, "one second in");
+    // In the deadline's own second.
+    tokio::time::sleep_until(start + Duration::from_millis(2_200)).await;
+    assert_eq!(ada.get("/dashboard").await.status, StatusCode::SEE_OTHER, "at the deadline");
 }
