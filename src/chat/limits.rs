@@ -3,10 +3,8 @@
 //! Messages are limited with sign-ins, in `web::limits`; open sockets are capped by
 //! the hub, which counts them.
 
-use std::num::NonZeroU32;
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use maud::Markup;
 use poem::http::{StatusCode, header};
@@ -14,6 +12,7 @@ use poem::{IntoResponse, Response};
 
 use crate::config::Config;
 use crate::error::AppError;
+use crate::web::limits::{at_least_one, counted};
 
 pub struct ChatLimits {
     socket_opens: DefaultKeyedRateLimiter<i64>,
@@ -36,14 +35,14 @@ impl ChatLimits {
 
     /// Counts a chat socket opened by `user_id`: 429 past the limit.
     pub fn socket_opened_by(&self, user_id: i64) -> Result<(), AppError> {
-        check(&self.socket_opens, user_id, "socket_opens")
+        counted(self.socket_opens.check_key(&user_id), "socket_opens")
             .map_err(|retry_after| AppError::RateLimited { retry_after })
     }
 
     /// Counts a room or conversation started by `user_id`; past the limit, how long
     /// until another is allowed.
     pub fn room_started_by(&self, user_id: i64) -> Result<(), Duration> {
-        check(&self.rooms_started, user_id, "rooms")
+        counted(self.rooms_started.check_key(&user_id), "rooms")
     }
 
     /// Forgets people whose limits have fully recovered, so memory stays bounded.
@@ -51,22 +50,6 @@ impl ChatLimits {
         self.socket_opens.retain_recent();
         self.rooms_started.retain_recent();
     }
-}
-
-fn at_least_one(n: u32) -> NonZeroU32 {
-    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
-}
-
-/// Counts one for `key`, or says how long until one is allowed.
-fn check(
-    limiter: &DefaultKeyedRateLimiter<i64>,
-    key: i64,
-    limit: &'static str,
-) -> Result<(), Duration> {
-    limiter.check_key(&key).map_err(|not_until| {
-        metrics::counter!("hearth_rate_limited_total", "limit" => limit).increment(1);
-        not_until.wait_time_from(DefaultClock::default().now()).max(Duration::from_secs(1))
-    })
 }
 
 /// What a person who starts rooms or conversations too fast is told.

@@ -134,15 +134,28 @@ fn address_key(addr: IpAddr) -> IpAddr {
 
 /// `n` per minute, all of which may be used at once.
 fn per_minute(n: u32) -> Quota {
-    let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+    let n = at_least_one(n);
     Quota::per_minute(n).allow_burst(n)
 }
 
+/// `n` as a quota's count: a setting of 0 means one, never "no limit".
+pub fn at_least_one(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}
+
 fn check(result: Result<(), NotUntil<QuantaInstant>>, limit: &'static str) -> Result<(), AppError> {
+    counted(result, limit).map_err(|retry_after| AppError::RateLimited { retry_after })
+}
+
+/// A governor check's answer as the wait until the next try (at least a second),
+/// counted in `hearth_rate_limited_total` under `limit` when it is a refusal.
+pub fn counted(
+    result: Result<(), NotUntil<QuantaInstant>>,
+    limit: &'static str,
+) -> Result<(), Duration> {
     result.map_err(|not_until| {
         metrics::counter!("hearth_rate_limited_total", "limit" => limit).increment(1);
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
-        AppError::RateLimited { retry_after: wait.max(Duration::from_secs(1)) }
+        not_until.wait_time_from(DefaultClock::default().now()).max(Duration::from_secs(1))
     })
 }
 
