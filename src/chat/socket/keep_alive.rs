@@ -83,3 +83,31 @@ pub(super) fn first_wait(left: Duration, every: Duration) -> Duration {
 fn next_wait(left: Duration, every: Duration) -> Duration {
     left.min(every.mul_f64(1.0 - rand::random::<f64>() / 10.0)).max(MIN_WAIT)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{MIN_WAIT, first_wait, next_wait};
+
+    /// Whatever a check read (a deadline this instant, a failed read that left no time,
+    /// a check period of zero), the socket waits at least `MIN_WAIT` before the next:
+    /// a socket can never spin on its checks.
+    #[test]
+    fn no_check_follows_another_sooner_than_the_floor() {
+        let zero = Duration::ZERO;
+        for (left, every) in
+            [(zero, zero), (zero, Duration::from_secs(60)), (Duration::from_millis(1), zero)]
+        {
+            for _ in 0..100 {
+                assert!(next_wait(left, every) >= MIN_WAIT, "{left:?} {every:?}");
+                assert!(first_wait(left, every) >= MIN_WAIT, "{left:?} {every:?}");
+            }
+        }
+        // And above the floor, the nearer of the deadline and the period decides.
+        let minute = Duration::from_secs(60);
+        assert_eq!(next_wait(Duration::from_secs(5), minute), Duration::from_secs(5));
+        assert!(next_wait(Duration::from_secs(3600), minute) <= minute);
+        assert!(next_wait(Duration::from_secs(3600), minute) >= minute.mul_f64(0.9));
+    }
+}
