@@ -100,12 +100,34 @@
     }
   });
 
-  // Enter sends, Shift+Enter starts a new line.
+  // Enter sends (or saves an edit), Shift+Enter starts a new line; Escape leaves
+  // an edit as it was.
   document.addEventListener("keydown", function (e) {
-    if (e.target.id === "composer-body" && e.key === "Enter" && !e.shiftKey && !e.isComposing &&
-        !e.target.readOnly) {
+    var editing = e.target.closest && e.target.closest("form.editing");
+    if (editing && e.key === "Escape") {
+      var cancel = editing.querySelector("a[hx-get]");
+      if (cancel) { e.preventDefault(); cancel.click(); }
+      return;
+    }
+    if ((e.target.id === "composer-body" || editing) && e.key === "Enter" && !e.shiftKey &&
+        !e.isComposing && !e.target.readOnly) {
       e.preventDefault();
       if (e.target.value.trim() !== "") { e.target.form.requestSubmit(); }
+    }
+  });
+
+  // A change to a message pushed over the socket (an edit, a deletion) names the
+  // message by id; when this page does not show it (it is further back than the
+  // page loaded, or was just deleted here), the change is dropped rather than
+  // left for htmx to report as an error.
+  htmx.defineExtension("hearth-changes", {
+    transformResponse: function (text) {
+      var change = /^<(?:article|div)[^>]* id="(m-\d+)"/.exec(text);
+      if (!change || document.getElementById(change[1])) { return text; }
+      var parsed = document.createElement("template");
+      parsed.innerHTML = text;
+      parsed.content.firstElementChild.remove();
+      return parsed.innerHTML;
     }
   });
 

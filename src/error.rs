@@ -20,6 +20,10 @@ pub enum AppError {
     NotFound,
     #[error("this request came from another site")]
     CrossSite,
+    /// Signed in, and the thing exists, but it is not this person's to change; the
+    /// text says why.
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// The request named a host this Hearth is not served as (DNS rebinding).
     #[error("unknown host")]
     UnknownHost,
@@ -55,6 +59,7 @@ impl AppError {
             AppError::CrossSite => "This request came from another site, so Hearth refused it. \
                  Go back to Hearth and try again from there."
                 .into(),
+            AppError::Forbidden(why) => (*why).into(),
             AppError::UnknownHost => "This Hearth is not served at this address. Use the \
                  address its administrator gave you."
                 .into(),
@@ -85,6 +90,7 @@ impl AppError {
             AppError::SignInRequired { .. } => "unauthorized",
             AppError::NotFound => "not_found",
             AppError::CrossSite => "cross_site",
+            AppError::Forbidden(_) => "forbidden",
             AppError::UnknownHost => "unknown_host",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::Busy { .. } => "busy",
@@ -140,7 +146,7 @@ impl ResponseError for AppError {
         match self {
             AppError::SignInRequired { .. } => StatusCode::UNAUTHORIZED,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::CrossSite => StatusCode::FORBIDDEN,
+            AppError::CrossSite | AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::UnknownHost => StatusCode::MISDIRECTED_REQUEST,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,

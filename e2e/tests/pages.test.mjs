@@ -191,6 +191,23 @@ describe("every page: axe and screenshots", { timeout: 180_000 }, () => {
     await check(tab, "chat-signed-out");
   });
 
+  test("chat with a message's actions open", async () => {
+    await openChat(bo.page, app);
+    const mine = bo.page.locator("#messages article.message", { hasText: "Also, welcome" });
+    await mine.locator("details.message-actions > summary").click();
+    await mine.getByRole("link", { name: "Edit" }).waitFor();
+    await check(bo.page, "chat-message-actions");
+  });
+
+  test("chat editing a message in place", async () => {
+    await openChat(bo.page, app);
+    const mine = bo.page.locator("#messages article.message", { hasText: "Also, welcome" });
+    await mine.locator("details.message-actions > summary").click();
+    await mine.getByRole("link", { name: "Edit" }).click();
+    await bo.page.locator("form.editing textarea").waitFor();
+    await check(bo.page, "chat-editing");
+  });
+
   test("rooms", async () => {
     await bo.page.goto(`${app.url}/rooms`);
     await check(bo.page, "rooms");

@@ -6,7 +6,7 @@
 
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Json, Path, Query};
-use poem::{IntoResponse, Response, Route, get, handler};
+use poem::{IntoResponse, Response, Route, get, handler, patch};
 use serde::{Deserialize, Serialize};
 
 use std::time::Duration;
@@ -24,6 +24,7 @@ pub fn routes(route: Route) -> Route {
         .at("/api/me", get(me))
         .at("/api/rooms", get(my_rooms))
         .at("/api/rooms/:room/messages", get(history).post(post_message))
+        .at("/api/rooms/:room/messages/:seq", patch(edit_message).delete(delete_message))
         .at("/api/openapi.json", get(openapi))
 }
 
@@ -72,6 +73,8 @@ struct MessageOut {
     body: String,
     /// Unix seconds.
     created_at: i64,
+    /// Unix seconds of the last edit; `null` if never edited.
+    edited_at: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -88,6 +91,7 @@ impl From<Message> for MessageOut {
             author: Author { id: m.user_id, name: m.author_name },
             body: m.body,
             created_at: m.created_at,
+            edited_at: m.edited_at,
         }
     }
 }
@@ -116,7 +120,7 @@ async fn history(
     Ok(Json(found.into_iter().map(MessageOut::from).collect()))
 }
 
-/// The body of `POST /api/rooms/{slug}/messages`.
+/// The body of `POST /api/rooms/{slug}/messages`, and of `PATCH` on one of them.
 #[derive(Deserialize)]
 pub struct NewMessage {
     pub body: String,
@@ -135,10 +139,43 @@ async fn post_message(
         Ok(message) => {
             Ok(Json(MessageOut::from(message)).with_status(StatusCode::CREATED).into_response())
         }
-        Err(Refused::Invalid(problem)) => Err(AppError::Unprocessable(problem)),
-        Err(Refused::TooFast) => Err(AppError::RateLimited { retry_after: Duration::from_secs(1) }),
-        Err(Refused::NotInRoom) => Err(AppError::NotFound),
+        Err(refused) => Err(refused_error(refused)),
     }
+}
+
+/// A refused message, edit or deletion as an API error.
+fn refused_error(refused: Refused) -> AppError {
+    match refused {
+        Refused::Invalid(problem) => AppError::Unprocessable(problem),
+        Refused::TooFast => AppError::RateLimited { retry_after: Duration::from_secs(1) },
+        Refused::NotInRoom | Refused::Gone => AppError::NotFound,
+        Refused::NotYours => AppError::Forbidden(Refused::NotYours.message()),
+    }
+}
+
+/// Replaces the text of one's own message; every open page shows the new text.
+#[handler]
+async fn edit_message(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((slug, seq)): Path<(String, i64)>,
+    JsonBody(input): JsonBody<NewMessage>,
+) -> Result<Json<MessageOut>> {
+    let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    let edited = crate::chat::edit(&state, &user, room.id, seq, &input.body).await?;
+    Ok(Json(MessageOut::from(edited.map_err(refused_error)?)))
+}
+
+/// Deletes a message for everyone: one's own, or anyone's for an administrator.
+#[handler]
+async fn delete_message(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((slug, seq)): Path<(String, i64)>,
+) -> Result<StatusCode> {
+    let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    crate::chat::delete(&state, &user, room.id, seq).await?.map_err(refused_error)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[handler]

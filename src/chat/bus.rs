@@ -1,12 +1,13 @@
 //! Several instances on one PostgreSQL behave as one: PostgreSQL's LISTEN/NOTIFY is
 //! the bus, and the tables stay the truth.
 //!
-//! Notifications carry numbers, never message bodies: `room:seq` for a stored
-//! message (sent inside its transaction, so it arrives only if and after it
-//! commits, in commit order), a session id for an ended session, `user:room` for
-//! someone who left a room, a small JSON for typing. Each instance holds one long-lived LISTEN connection. When it drops,
-//! notifications sent meanwhile are lost, so on reconnecting, and every few seconds
-//! anyway, the instance compares each room's newest number with what its feed has
+//! Notifications carry numbers, never message bodies: `room:event` for a stored
+//! change to a room's messages (sent inside its transaction, so it arrives only if
+//! and after it commits, in commit order), a session id for an ended session,
+//! `user:room` for someone who left a room, a small JSON for typing. Each instance
+//! holds one long-lived LISTEN connection. When it drops, notifications sent
+//! meanwhile are lost, so on reconnecting, and every few seconds anyway, the
+//! instance compares each room's newest event number with what its feed has
 //! delivered, and the feed reads whatever is missing from the table.
 
 use std::time::Duration;
@@ -192,17 +193,17 @@ async fn announce_presence(
     *announced = now;
 }
 
-/// Tells the feed each watched room's newest number; it reads what it lacks.
+/// Tells the feed each watched room's newest event number; it reads what it lacks.
 async fn recheck_rooms(state: &AppState) {
     if state.hub.connections() == 0 {
         return;
     }
-    let rooms: Result<Vec<(i64, i64)>, sqlx::Error> = on_db!(&state.db, pool => sqlx::query_as("SELECT id, last_seq FROM rooms").fetch_all(pool).await);
+    let rooms: Result<Vec<(i64, i64)>, sqlx::Error> = on_db!(&state.db, pool => sqlx::query_as("SELECT id, last_event FROM rooms").fetch_all(pool).await);
     match rooms {
         Ok(rooms) => {
             let watched = state.hub.watched_rooms();
-            for (room, seq) in rooms.into_iter().filter(|(room, _)| watched.contains(room)) {
-                state.feed.announced(room, seq).await;
+            for (room, event) in rooms.into_iter().filter(|(room, _)| watched.contains(room)) {
+                state.feed.announced(room, event).await;
             }
         }
         Err(err) => tracing::warn!("could not check rooms: {err}"),

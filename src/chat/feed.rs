@@ -1,16 +1,17 @@
-//! The feed: every stored message passes through here, in its room's order, on its
-//! way to the hub. It is what keeps delivery gapless and duplicate-free when messages
-//! come from several places: this process's senders, and (on PostgreSQL) other
-//! Hearth instances, announced by `NOTIFY`.
+//! The feed: every change to a room's messages (posted, edited, deleted) passes
+//! through here, in its room's order, on its way to the hub. It is what keeps
+//! delivery gapless and duplicate-free when changes come from several places: this
+//! process's senders, and (on PostgreSQL) other Hearth instances, announced by
+//! `NOTIFY`.
 //!
-//! Messages are numbered per room in commit order (see [`super::messages::post`]),
-//! so for each room the feed keeps the number it has delivered up to. The next
+//! Changes are numbered per room in commit order (see [`super::changes`]), so for
+//! each room the feed keeps the event number it has delivered up to. The next
 //! number is delivered as it comes; anything else (a number from another instance,
-//! or one that arrived ahead of its predecessor) makes the feed read every message
+//! or one that arrived ahead of its predecessor) makes the feed read every event
 //! after its mark from the database, which holds them all, and deliver those in
 //! order. A number at or below the mark is a duplicate and dropped.
 //!
-//! A room's mark starts at its newest number as read *before* the first socket
+//! A room's mark starts at its newest event as read *before* the first socket
 //! subscribed; that socket's own catch-up (`resume`) reads later, so whatever the
 //! mark skips, the catch-up has.
 //!
@@ -22,16 +23,16 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use super::changes::{self, Change, Kind};
 use super::hub::{Delivery, Hub};
-use super::messages::{self, Message};
 use super::views;
 use crate::db::Db;
 
 enum Event {
-    /// A socket is about to subscribe to `room`, whose newest message was `seq`.
-    Subscribe { room: i64, seq: i64 },
-    /// Message `seq` of `room` is stored; this process has it when it sent it.
-    Stored { room: i64, seq: i64, message: Option<Box<Message>> },
+    /// A socket is about to subscribe to `room`, whose newest event was `event`.
+    Subscribe { room: i64, event: i64 },
+    /// Event `event` of `room` is stored; this process has it when it made it.
+    Stored { room: i64, event: i64, change: Option<Box<Change>> },
 }
 
 #[derive(Clone)]
@@ -47,21 +48,21 @@ impl Feed {
         Feed { events }
     }
 
-    pub async fn subscribe(&self, room: i64, seq: i64) {
-        let _ = self.events.send(Event::Subscribe { room, seq }).await;
+    pub async fn subscribe(&self, room: i64, event: i64) {
+        let _ = self.events.send(Event::Subscribe { room, event }).await;
     }
 
-    /// A message this process stored.
-    pub async fn stored(&self, message: Message) {
-        let (room, seq) = (message.room_id, message.seq);
-        let _ =
-            self.events.send(Event::Stored { room, seq, message: Some(Box::new(message)) }).await;
+    /// A change this process made.
+    pub async fn stored(&self, change: Change) {
+        let (room, event) = (change.message.room_id, change.event);
+        let change = Some(Box::new(change));
+        let _ = self.events.send(Event::Stored { room, event, change }).await;
     }
 
-    /// Room `room` has messages up to `seq` (from another instance, or a periodic
+    /// Room `room` has events up to `event` (from another instance, or a periodic
     /// check after a lost connection to PostgreSQL).
-    pub async fn announced(&self, room: i64, seq: i64) {
-        let _ = self.events.send(Event::Stored { room, seq, message: None }).await;
+    pub async fn announced(&self, room: i64, event: i64) {
+        let _ = self.events.send(Event::Stored { room, event, change: None }).await;
     }
 }
 
@@ -69,20 +70,20 @@ async fn run(db: Db, hub: Arc<Hub>, mut events: mpsc::Receiver<Event>) {
     let mut marks: HashMap<i64, i64> = HashMap::new();
     while let Some(event) = events.recv().await {
         match event {
-            Event::Subscribe { room, seq } => {
-                marks.entry(room).or_insert(seq);
+            Event::Subscribe { room, event } => {
+                marks.entry(room).or_insert(event);
             }
-            Event::Stored { room, seq, message } => {
+            Event::Stored { room, event, change } => {
                 let Some(mark) = marks.get_mut(&room) else { continue };
-                if seq <= *mark {
+                if event <= *mark {
                     continue;
                 }
-                match message {
-                    Some(message) if seq == *mark + 1 => {
-                        *mark = seq;
-                        hub.deliver(Arc::new(render(&message)));
+                match change {
+                    Some(change) if event == *mark + 1 => {
+                        *mark = event;
+                        hub.deliver(Arc::new(render(&change)));
                     }
-                    _ => catch_up(&db, &hub, room, mark, seq).await,
+                    _ => catch_up(&db, &hub, room, mark, event).await,
                 }
             }
         }
@@ -97,11 +98,11 @@ async fn run(db: Db, hub: Arc<Hub>, mut events: mpsc::Receiver<Event>) {
 /// Delivers everything after `mark` up to at least `until` from the database.
 async fn catch_up(db: &Db, hub: &Hub, room: i64, mark: &mut i64, until: i64) {
     while *mark < until {
-        match messages::after(db, room, *mark, 500).await {
+        match changes::since(db, room, *mark, 500).await {
             Ok(batch) if !batch.is_empty() => {
-                for message in &batch {
-                    *mark = message.seq;
-                    hub.deliver(Arc::new(render(message)));
+                for change in &batch {
+                    *mark = change.event;
+                    hub.deliver(Arc::new(render(change)));
                 }
             }
             Ok(_) => break,
@@ -114,11 +115,14 @@ async fn catch_up(db: &Db, hub: &Hub, room: i64, mark: &mut i64, until: i64) {
     }
 }
 
-fn render(m: &Message) -> Delivery {
+fn render(change: &Change) -> Delivery {
+    let m = &change.message;
     Delivery {
         room_id: m.room_id,
+        event: change.event,
         seq: m.seq,
+        posted: change.kind == Kind::Posted,
         author_id: m.user_id,
-        html: views::delivery_html(m).into(),
+        html: views::change_html(change).into(),
     }
 }

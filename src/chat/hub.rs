@@ -69,11 +69,17 @@ impl CloseReason {
     }
 }
 
-/// A stored message, rendered once; every recipient gets the same bytes.
+/// A stored change to a room's messages, rendered once; every recipient gets the
+/// same bytes.
 #[derive(Debug)]
 pub struct Delivery {
     pub room_id: i64,
+    /// The change's number in the room's events: what a page resumes from.
+    pub event: i64,
+    /// The message's number in the room.
     pub seq: i64,
+    /// A new message (which counts as unread), not an edit or deletion.
+    pub posted: bool,
     pub author_id: i64,
     pub html: Arc<str>,
 }

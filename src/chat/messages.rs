@@ -1,7 +1,9 @@
 //! Messages: storing one (numbered in its room, in commit order) and reading history.
+//! Editing and deleting them, and the log of changes a page catches up from, are in
+//! [`super::changes`].
 
 use super::body::MessageBody;
-use super::bus;
+use super::changes::{self, Change, Kind};
 use crate::accounts::User;
 use crate::db::{self, Db};
 use crate::error::Result;
@@ -21,34 +23,39 @@ pub struct Message {
     pub author_avatar: Option<String>,
     pub body: String,
     pub created_at: i64,
+    /// When it was last edited (Unix seconds), if ever.
+    pub edited_at: Option<i64>,
+    /// Set on a deleted message, whose text is gone; only the change log sees one.
+    pub deleted_at: Option<i64>,
 }
 
 /// Stores a message if `author` is a member of `room_id`; `None` if not.
 ///
-/// Bumping `rooms.last_seq` first takes the room's row lock until commit, so the
-/// numbers are handed out in commit order and a reader that has seen number N has
-/// seen everything before it. The author's read position moves past their own message.
+/// Bumping `rooms.last_seq` (the message's number) and `last_event` (the change's)
+/// first takes the room's row lock until commit, so both are handed out in commit
+/// order and a reader that has seen number N has seen everything before it. The
+/// author's read position moves past their own message.
 pub async fn post(
     db: &Db,
     room_id: i64,
     author: &User,
     body: &MessageBody,
-) -> Result<Option<Message>> {
+) -> Result<Option<Change>> {
     let now = db::now();
     let notify = db.is_postgres();
     let stored = on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
-        let seq: Option<i64> = sqlx::query_scalar(
-            "UPDATE rooms SET last_seq = last_seq + 1
+        let numbers: Option<(i64, i64)> = sqlx::query_as(
+            "UPDATE rooms SET last_seq = last_seq + 1, last_event = last_event + 1
              WHERE id = $1 AND EXISTS (
                  SELECT 1 FROM memberships WHERE room_id = $1 AND user_id = $2)
-             RETURNING last_seq",
+             RETURNING last_seq, last_event",
         )
         .bind(room_id)
         .bind(author.id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(seq) = seq else { return Ok(None) };
+        let Some((seq, event)) = numbers else { return Ok(None) };
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO messages (room_id, seq, user_id, body, created_at)
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -66,39 +73,82 @@ pub async fn post(
             .bind(seq)
             .execute(&mut *tx)
             .await?;
-        if notify {
-            // Delivered to every instance's listener when (and only if) this commits,
-            // in commit order. Numbers only: the payload limit is 8,000 bytes.
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(bus::MESSAGES)
-                .bind(format!("{room_id}:{seq}"))
-                .execute(&mut *tx)
-                .await?;
-        }
+        changes::record!(tx, room_id, event, seq, Kind::Posted, notify);
         tx.commit().await?;
-        Ok::<_, sqlx::Error>(Some((id, seq)))
+        Ok::<_, sqlx::Error>(Some((id, seq, event)))
     }.await)?;
-    Ok(stored.map(|(id, seq)| Message {
-        id,
-        room_id,
-        seq,
-        user_id: author.id,
-        author_name: author.name.clone(),
-        author_avatar: author.avatar_url.clone(),
-        body: body.as_str().to_owned(),
-        created_at: now,
+    Ok(stored.map(|(id, seq, event)| Change {
+        event,
+        kind: Kind::Posted,
+        message: Message {
+            id,
+            room_id,
+            seq,
+            user_id: author.id,
+            author_name: author.name.clone(),
+            author_avatar: author.avatar_url.clone(),
+            body: body.as_str().to_owned(),
+            created_at: now,
+            edited_at: None,
+            deleted_at: None,
+        },
     }))
 }
 
-const SELECT: &str = "
-    SELECT m.id, m.room_id, m.seq, m.user_id, u.name AS author_name,
-           u.avatar_url AS author_avatar, m.body, m.created_at
-    FROM messages m JOIN users u ON u.id = m.user_id
-    WHERE m.room_id = $1";
+/// The columns of a [`Message`], from `messages m JOIN users u`.
+macro_rules! columns {
+    () => {
+        "m.id, m.room_id, m.seq, m.user_id, u.name AS author_name,
+         u.avatar_url AS author_avatar, m.body, m.created_at, m.edited_at, m.deleted_at"
+    };
+}
+pub(super) use columns;
 
-/// The newest messages, oldest first.
-pub async fn latest(db: &Db, room_id: i64) -> Result<Vec<Message>> {
-    before(db, room_id, i64::MAX).await
+/// Listed messages: the room's, not deleted.
+const SELECT: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM messages m JOIN users u ON u.id = m.user_id
+      WHERE m.room_id = $1 AND m.deleted_at IS NULL"
+);
+
+/// The newest messages and the room's newest event, read in one snapshot: the page
+/// shows these and resumes from that event, so a change made while it was being
+/// read is either in the page or after its position, never both or neither.
+pub async fn latest_with_position(db: &Db, room_id: i64) -> Result<(Vec<Message>, i64)> {
+    let repeatable = db.is_postgres();
+    let sql = format!("{SELECT} ORDER BY m.seq DESC LIMIT $2");
+    let (mut page, position) = on_db!(db, pool => async {
+        // SQLite's read transaction is one snapshot already; PostgreSQL's default
+        // (read committed) takes a new one per statement.
+        let mut tx = pool.begin().await?;
+        if repeatable {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let position: i64 = sqlx::query_scalar("SELECT last_event FROM rooms WHERE id = $1")
+            .bind(room_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let page: Vec<Message> =
+            sqlx::query_as(&sql).bind(room_id).bind(PAGE).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>((page, position))
+    }.await)?;
+    page.reverse();
+    Ok((page, position))
+}
+
+/// Message `id` (the global id, as in page URLs), unless it was deleted.
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<Message>> {
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM messages m JOIN users u ON u.id = m.user_id WHERE m.id = $1 AND m.deleted_at IS NULL"
+    );
+    let found = on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
+    Ok(found)
 }
 
 /// Up to a page of messages numbered below `seq`, oldest first.
@@ -116,18 +166,5 @@ pub async fn before_limit(db: &Db, room_id: i64, seq: i64, limit: i64) -> Result
         .fetch_all(pool)
         .await)?;
     page.reverse();
-    Ok(page)
-}
-
-/// Up to `limit` messages numbered above `seq`, oldest first: what a reconnecting
-/// client missed.
-pub async fn after(db: &Db, room_id: i64, seq: i64, limit: i64) -> Result<Vec<Message>> {
-    let sql = format!("{SELECT} AND m.seq > $2 ORDER BY m.seq LIMIT $3");
-    let page = on_db!(db, pool => sqlx::query_as(&sql)
-        .bind(room_id)
-        .bind(seq)
-        .bind(limit)
-        .fetch_all(pool)
-        .await)?;
     Ok(page)
 }

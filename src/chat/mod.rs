@@ -2,9 +2,15 @@
 //!
 //! A message is stored first, then rendered once and handed to the [`hub::Hub`],
 //! which puts the same bytes in the queue of every open socket of the room's members.
+//! Edits and deletions travel the same way, as numbered changes (see [`changes`]).
+//!
+//! The operations people do ([`send`], [`edit`], [`delete`], [`joined`], [`left`])
+//! are here, one owner each, so pages, the socket and the API all go through them.
 
 pub mod body;
 pub mod bus;
+pub mod changes;
+mod editing;
 pub mod feed;
 pub mod hub;
 pub mod limits;
@@ -22,6 +28,7 @@ use std::sync::Arc;
 use poem::{Route, get, post};
 
 use self::body::MessageBody;
+use self::changes::{Actor, Change, NotAllowed};
 use self::hub::{CloseReason, Hub};
 use crate::AppState;
 use crate::accounts::User;
@@ -34,6 +41,10 @@ pub fn routes(route: Route) -> Route {
         .at("/chat", get(pages::general))
         .at("/chat/:room", get(pages::show_room))
         .at("/chat/:room/messages", get(pages::older).post(pages::post_message))
+        .at("/messages/:id", get(editing::show).post(editing::save))
+        .at("/messages/:id/edit", get(editing::form))
+        .at("/messages/:id/delete", post(editing::delete))
+        .at("/chat/viewer.css", get(editing::viewer_css))
         .at("/chat/:room/join", post(pages::join))
         .at("/chat/:room/leave", post(pages::leave))
         .at("/rooms", get(pages::browse).post(pages::create))
@@ -55,6 +66,7 @@ pub fn listen(events: &Events, hub: &Arc<Hub>) {
 /// `user_id` joined `room_id`: their open sockets start receiving it.
 pub async fn joined(state: &AppState, user_id: i64, room_id: i64) -> Result<()> {
     // The feed's starting point is read before the sockets subscribe (see feed.rs).
+    // It is an event number: the feed orders changes, not only new messages.
     let newest = rooms::newest(&state.db, room_id).await?;
     state.feed.subscribe(room_id, newest).await;
     state.hub.joined(user_id, room_id);
@@ -68,17 +80,21 @@ pub async fn left(state: &AppState, user_id: i64, room_id: i64) {
     bus::left(state, user_id, room_id).await;
 }
 
-/// Why a message was not sent.
+/// Why a message was not sent, edited or deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
     /// Empty or too long; the text says which.
     Invalid(&'static str),
     TooFast,
     NotInRoom,
+    /// The message was deleted, or never was.
+    Gone,
+    /// Someone else's message.
+    NotYours,
 }
 
 impl Refused {
-    /// What the composer shows.
+    /// What the composer (or the edit form) shows.
     pub fn message(self) -> &'static str {
         match self {
             Refused::Invalid(problem) => problem,
@@ -86,6 +102,20 @@ impl Refused {
                 "You are sending messages very quickly. Wait a moment and try again."
             }
             Refused::NotInRoom => "You are not in this room any more.",
+            Refused::Gone => "That message was deleted.",
+            Refused::NotYours => {
+                "That message is someone else's: only its author can edit it, and only its \
+                 author or an administrator can delete it."
+            }
+        }
+    }
+}
+
+impl From<NotAllowed> for Refused {
+    fn from(why: NotAllowed) -> Self {
+        match why {
+            NotAllowed::Gone => Refused::Gone,
+            NotAllowed::NotYours => Refused::NotYours,
         }
     }
 }
@@ -105,19 +135,87 @@ pub async fn send(
     if state.limits.message_from(author.id).is_err() {
         return Ok(Err(Refused::TooFast));
     }
-    // Stored and handed to the feed in a task of its own, so a client that
-    // disconnects midway cannot leave a stored message undelivered.
-    let (task_state, author) = (state.clone(), author.clone());
-    let stored = tokio::spawn(async move {
-        let message = messages::post(&task_state.db, room_id, &author, &body).await?;
-        if let Some(message) = &message {
+    let typist = author.id;
+    let stored = store_and_feed(state, author.clone(), move |state, author| async move {
+        let change = messages::post(&state.db, room_id, &author, &body).await?;
+        if change.is_some() {
             metrics::counter!("hearth_messages_stored_total").increment(1);
-            task_state.hub.stopped_typing(room_id, author.id);
-            task_state.feed.stored(message.clone()).await;
+            state.hub.stopped_typing(room_id, typist);
         }
-        Ok::<_, AppError>(message)
+        Ok(change.ok_or(Refused::NotInRoom))
+    })
+    .await?;
+    Ok(stored.map(|change| change.message))
+}
+
+/// Replaces the text of `editor`'s own message `seq` in `room_id`, and shows the
+/// new text on every open page of the room.
+pub async fn edit(
+    state: &AppState,
+    editor: &User,
+    room_id: i64,
+    seq: i64,
+    input: &str,
+) -> Result<Result<messages::Message, Refused>> {
+    let body = match MessageBody::parse(input) {
+        Ok(body) => body,
+        Err(problem) => return Ok(Err(Refused::Invalid(problem))),
+    };
+    // Counted as a message: an edit costs the room what a message does.
+    if state.limits.message_from(editor.id).is_err() {
+        return Ok(Err(Refused::TooFast));
+    }
+    let edited = store_and_feed(state, editor.clone(), move |state, editor| async move {
+        let actor = Actor { user_id: editor.id, is_admin: editor.is_admin };
+        Ok(changes::edit(&state.db, room_id, seq, actor, &body).await?.map_err(Refused::from))
+    })
+    .await?;
+    Ok(edited.map(|change| change.message))
+}
+
+/// Deletes message `seq` of `room_id` for everyone: its author may, and so may an
+/// administrator (moderation, written to the audit log when it is someone else's).
+pub async fn delete(
+    state: &AppState,
+    by: &User,
+    room_id: i64,
+    seq: i64,
+) -> Result<Result<(), Refused>> {
+    if state.limits.message_from(by.id).is_err() {
+        return Ok(Err(Refused::TooFast));
+    }
+    let deleted = store_and_feed(state, by.clone(), move |state, by| async move {
+        let actor = Actor { user_id: by.id, is_admin: by.is_admin };
+        Ok(changes::delete(&state.db, room_id, seq, actor).await?.map_err(Refused::from))
+    })
+    .await?;
+    let Ok(change) = deleted else { return Ok(deleted.map(drop)) };
+    if change.message.user_id != by.id {
+        tracing::info!(target: "audit", admin_id = by.id, room_id, seq,
+            author_id = change.message.user_id, "administrator deleted a message");
+    }
+    Ok(Ok(()))
+}
+
+/// Runs `store` and hands the change it made to the feed, in a task of its own: a
+/// client that disconnects midway cannot leave a stored change undelivered.
+async fn store_and_feed<F, Fut>(
+    state: &AppState,
+    user: User,
+    store: F,
+) -> Result<Result<Change, Refused>>
+where
+    F: FnOnce(AppState, User) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Result<Change, Refused>>> + Send + 'static,
+{
+    let state = state.clone();
+    tokio::spawn(async move {
+        let changed = store(state.clone(), user).await?;
+        if let Ok(change) = &changed {
+            state.feed.stored(change.clone()).await;
+        }
+        Ok(changed)
     })
     .await
-    .map_err(|err| AppError::Internal(err.into()))??;
-    Ok(stored.ok_or(Refused::NotInRoom))
+    .map_err(|err| AppError::Internal(err.into()))?
 }

@@ -39,7 +39,7 @@ async fn show(
     status: StatusCode,
 ) -> Result<Response> {
     let room = member_of(state, user, slug).await?;
-    let recent = messages::latest(&state.db, room.id).await?;
+    let (recent, position) = messages::latest_with_position(&state.db, room.id).await?;
     let rooms = rooms::mine(&state.db, user.id).await?;
     if let Some(newest) = recent.last() {
         rooms::mark_read(&state.db, user.id, room.id, newest.seq).await?;
@@ -49,6 +49,7 @@ async fn show(
         rooms: &rooms,
         room: &room,
         messages: &recent,
+        position,
         last_read: room.last_read_seq,
         composer,
     });

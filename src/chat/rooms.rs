@@ -51,6 +51,8 @@ pub struct MyRoom {
     pub title: String,
     pub last_seq: i64,
     pub last_read_seq: i64,
+    /// The number of the room's newest change to its messages (see `changes.rs`).
+    pub last_event: i64,
 }
 
 impl MyRoom {
@@ -73,7 +75,7 @@ pub struct PublicRoom {
 }
 
 const MY_ROOMS: &str = "
-    SELECT r.id, r.slug, r.kind, r.last_seq, m.last_read_seq,
+    SELECT r.id, r.slug, r.kind, r.last_seq, m.last_read_seq, r.last_event,
            CASE WHEN r.kind = 'direct' THEN COALESCE(
                (SELECT u.name FROM memberships o JOIN users u ON u.id = o.user_id
                 WHERE o.room_id = r.id AND o.user_id <> m.user_id LIMIT 1), r.name)
@@ -93,6 +95,13 @@ pub async fn mine(db: &Db, user_id: i64) -> Result<Vec<MyRoom>> {
 pub async fn find_mine(db: &Db, user_id: i64, slug: &str) -> Result<Option<MyRoom>> {
     let sql = format!("{MY_ROOMS} AND r.slug = $2");
     let room = on_db!(db, pool => sqlx::query_as(&sql).bind(user_id).bind(slug).fetch_optional(pool).await)?;
+    Ok(room)
+}
+
+/// Room `room_id`, if `user_id` is in it (`None` otherwise, as for `find_mine`).
+pub async fn find_mine_by_id(db: &Db, user_id: i64, room_id: i64) -> Result<Option<MyRoom>> {
+    let sql = format!("{MY_ROOMS} AND r.id = $2");
+    let room = on_db!(db, pool => sqlx::query_as(&sql).bind(user_id).bind(room_id).fetch_optional(pool).await)?;
     Ok(room)
 }
 
@@ -241,9 +250,9 @@ pub async fn direct(db: &Db, me: i64, other: i64) -> Result<(String, i64)> {
     Ok((slug, id))
 }
 
-/// The number of the room's newest message.
+/// The number of the room's newest event (change to its messages).
 pub async fn newest(db: &Db, room_id: i64) -> Result<i64> {
-    let seq = on_db!(db, pool => sqlx::query_scalar("SELECT last_seq FROM rooms WHERE id = $1")
+    let seq = on_db!(db, pool => sqlx::query_scalar("SELECT last_event FROM rooms WHERE id = $1")
         .bind(room_id)
         .fetch_optional(pool)
         .await)?;

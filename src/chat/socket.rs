@@ -4,12 +4,12 @@
 //! out-of-band fragments.
 //!
 //! Catch-up: the page holds a hidden "resume" form whose `after` field is the number
-//! of the newest message it shows, and every pushed message moves that number
-//! forward. htmx sends the form on every (re)connect. The server subscribes the
-//! socket first, then sends from the database every message numbered above `after`,
-//! then the live ones, skipping any it already sent: nothing is missed between the
-//! page render and the socket, across a network drop, or across a server restart,
-//! and nothing is shown twice.
+//! of the newest change (posted, edited, deleted) it has applied, and every pushed
+//! change moves that number forward. htmx sends the form on every (re)connect. The
+//! server subscribes the socket first, then sends from the database every change
+//! numbered above `after`, then the live ones, skipping any it already sent: nothing
+//! is missed between the page render and the socket, across a network drop, or
+//! across a server restart, and nothing is applied twice (see `changes.rs`).
 //!
 //! Besides notifications, which may be lost, each socket checks by itself, on one
 //! timer, that its session and rooms are still its own (see `keep_alive`).
@@ -38,6 +38,7 @@ mod ending;
 mod keep_alive;
 
 use self::ending::{Ending, closed};
+use super::changes::{self, Kind};
 use super::hub::{CloseReason, Outbound, TYPING_EVERY};
 use super::messages;
 use super::protocol::{self, Incoming, Received, websocket_config};
@@ -51,7 +52,7 @@ use crate::web::{MaybeUser, protect};
 
 /// How long a client may take to accept a frame before it counts as gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// The most missed messages replayed one by one on (re)connect.
+/// The most missed changes replayed one by one on (re)connect.
 const CATCH_UP: i64 = 500;
 /// How often the socket is pinged, so it is never quiet for long (proxies close
 /// connections that are).
@@ -93,7 +94,7 @@ pub async fn upgrade(
     let my_rooms = rooms::mine(&state.db, user.id).await?;
     // Read before the socket subscribes: the feed's starting point (see feed.rs).
     for room in &my_rooms {
-        state.feed.subscribe(room.id, room.last_seq).await;
+        state.feed.subscribe(room.id, room.last_event).await;
     }
     // The session is read again whenever it is needed, not held: its loaded record
     // would stay in memory for as long as the socket is open.
@@ -131,8 +132,8 @@ struct Socket {
     room_ids: Vec<i64>,
     /// Unread counts of the rooms not on screen, for the sidebar badges.
     unread: HashMap<i64, i64>,
-    /// The newest message of the room on screen that this client has; `None` until
-    /// it says so with a resume frame.
+    /// The newest event of the room on screen that this client has applied; `None`
+    /// until it says so with a resume frame.
     sent_up_to: Option<i64>,
     /// How far the person has read the room on screen; the batched saves read it
     /// too (see read_marks.rs).
@@ -246,21 +247,29 @@ impl Socket {
         })
     }
 
-    /// Sends everything after `after` from the database, then switches to live.
+    /// Sends every change after event `after` from the database, then switches to live.
     async fn resume(&mut self, after: i64) -> Result<Vec<Frame>> {
-        let missed = messages::after(&self.state.db, self.room.id, after, CATCH_UP + 1).await?;
-        let mut from = missed.last().map_or(after, |m| m.seq);
+        let (db, room) = (&self.state.db, self.room.id);
+        let missed = changes::since(db, room, after, CATCH_UP + 1).await?;
         let mut frames = Vec::new();
-        if missed.len() as i64 > CATCH_UP {
+        let (from, newest) = if missed.len() as i64 > CATCH_UP {
             // Too far behind to replay one by one: show the newest page, as a reload would.
-            let latest = messages::latest(&self.state.db, self.room.id).await?;
-            from = latest.last().map_or(from, |m| m.seq);
-            frames.push(Frame::Text(views::messages_replacement(&self.room.slug, &latest)));
+            let (latest, position) = messages::latest_with_position(db, room).await?;
+            frames.push(Frame::Text(views::messages_replacement(
+                &self.room.slug,
+                &latest,
+                position,
+            )));
+            (position, latest.last().map(|m| m.seq))
         } else {
-            frames.extend(missed.iter().map(|m| Frame::Text(views::delivery_html(m))));
-        }
+            frames.extend(missed.iter().map(|change| Frame::Text(views::change_html(change))));
+            let posted = missed.iter().filter(|change| change.kind == Kind::Posted);
+            (missed.last().map_or(after, |c| c.event), posted.map(|c| c.message.seq).max())
+        };
         self.sent_up_to = Some(from);
-        self.read_mark.moved_to(from);
+        if let Some(seq) = newest {
+            self.read_mark.moved_to(seq);
+        }
         let rooms = rooms::mine(&self.state.db, self.user.id).await?;
         self.unread = rooms.iter().map(|r| (r.id, r.unread())).collect();
         frames.push(Frame::Text(views::sidebar(&rooms, &self.room.slug, Oob::Yes).into_string()));
@@ -287,13 +296,17 @@ impl Socket {
     fn on_outbound(&mut self, out: Outbound) -> Vec<Frame> {
         match out {
             Outbound::Message(m) if m.room_id == self.room.id => {
-                if self.sent_up_to.is_some_and(|sent| m.seq <= sent) {
+                if self.sent_up_to.is_some_and(|sent| m.event <= sent) {
                     return Vec::new();
                 }
-                self.sent_up_to = Some(m.seq);
-                self.read_mark.moved_to(m.seq);
+                self.sent_up_to = Some(m.event);
+                if m.posted {
+                    self.read_mark.moved_to(m.seq);
+                }
                 vec![Frame::Text(m.html.to_string())]
             }
+            // Only new messages count as unread elsewhere.
+            Outbound::Message(m) if !m.posted => Vec::new(),
             Outbound::Message(m) => {
                 let count = self.unread.entry(m.room_id).or_default();
                 *count = if m.author_id == self.user.id { 0 } else { *count + 1 };

@@ -14,6 +14,7 @@ on_both_databases!(
     every_route_answers_the_session_and_a_token_the_same_way,
     a_revoked_token_or_a_deactivated_owner_stops_working,
     bad_api_input_gets_the_right_json_error,
+    a_script_edits_and_deletes_messages_and_is_told_why_not,
     the_openapi_document_describes_routes_that_exist,
 );
 
@@ -46,7 +47,8 @@ async fn api(
 ) -> (StatusCode, Value) {
     let client = reqwest::Client::new();
     let url = format!("{}{path}", app.base);
-    let mut request = if method == "POST" { client.post(url) } else { client.get(url) };
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+    let mut request = client.request(method.clone(), url);
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -55,7 +57,7 @@ async fn api(
     }
     let page = read(request.send().await).await;
     let body = serde_json::from_str(&page.body).unwrap_or(Value::Null);
-    documented(app, method, path, &page, &body).await;
+    documented(app, method.as_str(), path, &page, &body).await;
     (page.status, body)
 }
 
@@ -282,20 +284,27 @@ async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     let schemas = OpenApi::new(doc.clone());
-    assert_eq!(paths.len(), 4);
+    assert_eq!(paths.len(), 5);
+    // The message the routes of one message act on: posted first, deleted last.
+    ada.post_form("/chat/general/messages", &[("body", "for the spec")]).await;
     for (path, operations) in paths {
-        let path = path.replace("{room}", "general");
-        for (method, spec) in
-            operations.as_object().unwrap().iter().filter(|(m, _)| *m != "parameters")
-        {
-            let body = (method == "post").then(|| json!({"body": "from the spec"}));
+        let path = path.replace("{room}", "general").replace("{seq}", "1");
+        let mut operations: Vec<_> =
+            operations.as_object().unwrap().iter().filter(|(m, _)| *m != "parameters").collect();
+        operations.sort_by_key(|(method, _)| *method == "delete");
+        for (method, spec) in operations {
+            let body = ["post", "patch"]
+                .contains(&method.as_str())
+                .then(|| json!({"body": "from the spec"}));
             let method = method.to_uppercase();
             let (status, body) = api(&app, &method, &path, Some(&token), body).await;
             // api() checked the shape; every JSON answer had a schema to check it against.
             let checked =
                 schemas.check(&method, &path, status.as_u16(), Some("application/json"), &body);
             assert!(
-                checked == Ok(true) || path == "/api/openapi.json",
+                checked == Ok(true)
+                    || path == "/api/openapi.json"
+                    || status == StatusCode::NO_CONTENT,
                 "{method} {path}: {checked:?}"
             );
             let documented = spec["responses"].as_object().unwrap();
@@ -305,5 +314,73 @@ async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
             );
             assert!(status.is_success(), "{method} {path}: {status}");
         }
+    }
+}
+
+async fn a_script_edits_and_deletes_messages_and_is_told_why_not(backend: Backend) {
+    let app = backend.spawn().await;
+    let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
+    let (ada_token, grace_token) =
+        (make_token(&ada, "ada's").await, make_token(&grace, "grace's").await);
+    let mut ws = app.live_socket(&grace, "general").await;
+    let messages = "/api/rooms/general/messages";
+    let new = |body: &str| Some(json!({ "body": body }));
+    let (_, first) = api(&app, "POST", messages, Some(&ada_token), new("typo hre")).await;
+    let (_, second) = api(&app, "POST", messages, Some(&grace_token), new("Grace's")).await;
+    assert_eq!(first["edited_at"], Value::Null);
+    let one = format!("{messages}/{}", first["seq"]);
+    let two = format!("{messages}/{}", second["seq"]);
+
+    let (status, edited) = api(&app, "PATCH", &one, Some(&ada_token), new("typo here")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (edited["body"].as_str(), edited["seq"].clone()),
+        (Some("typo here"), first["seq"].clone())
+    );
+    assert!(
+        edited["edited_at"].as_i64().is_some_and(|at| at >= first["created_at"].as_i64().unwrap())
+    );
+    ws.expect("typo here", Duration::from_secs(1)).await;
+
+    // Someone else's: not for Grace to edit or delete, and not for Ada (an
+    // administrator) to edit; she may delete it.
+    for (method, path, token, body) in [
+        ("PATCH", &one, &grace_token, new("hijacked")),
+        ("DELETE", &one, &grace_token, None),
+        ("PATCH", &two, &ada_token, new("hijacked")),
+    ] {
+        let (status, error) = api(&app, method, path, Some(token), body).await;
+        assert_eq!(
+            (status, error["error"].as_str()),
+            (StatusCode::FORBIDDEN, Some("forbidden")),
+            "{method} {path}"
+        );
+    }
+    let (status, error) = api(&app, "PATCH", &one, Some(&ada_token), new(" ")).await;
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unprocessable"))
+    );
+    let (status, _) = api(&app, "DELETE", &two, Some(&ada_token), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    ws.expect(r#"<div id="m-2" hx-swap-oob="delete">"#, Duration::from_secs(1)).await;
+
+    // Gone is gone: listing skips it, and acting on it again finds nothing.
+    let (_, listed) = api(&app, "GET", messages, Some(&ada_token), None).await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    assert_eq!(listed[0]["body"], "typo here");
+    assert!(listed[0]["edited_at"].is_i64());
+    for (method, path, body) in [
+        ("DELETE", &two, None),
+        ("PATCH", &two, new("again")),
+        ("PATCH", &format!("{messages}/99"), new("x")),
+    ] {
+        let (status, error) = api(&app, method, path, Some(&grace_token), body).await;
+        assert_eq!(
+            (status, error["error"].as_str()),
+            (StatusCode::NOT_FOUND, Some("not_found")),
+            "{method} {path}"
+        );
     }
 }

@@ -6,6 +6,7 @@ mod support;
 mod administration;
 mod api;
 mod chat;
+mod editing;
 mod floods;
 mod google;
 mod google_linking;

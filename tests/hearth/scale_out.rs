@@ -123,6 +123,42 @@ async fn leaving_a_room_on_one_instance_stops_it_reaching_sockets_on_another() {
 }
 
 #[tokio::test]
+async fn edits_and_deletions_on_one_instance_reach_pages_on_the_others_in_order() {
+    let Some((a, b, c)) = three_instances().await else { return };
+    let ada = a.signed_up("Ada", "ada@example.org", "analytical engine").await;
+    let mut on_b = b.live_socket(&ada.on(&b), "general").await;
+    let mut on_c = c.live_socket(&ada.on(&c), "general").await;
+    for body in ["one", "two"] {
+        ada.post_form("/chat/general/messages", &[("body", body)]).await;
+    }
+    let page = ada.get("/chat/general").await.body;
+    let id_of = |text: &str| -> i64 {
+        let at = page.find(&format!(">{text}<")).expect("on the page");
+        page[at..].split("/messages/").nth(1).unwrap().split('/').next().unwrap().parse().unwrap()
+    };
+    let (one, two) = (id_of("one"), id_of("two"));
+    ada.post_form(&format!("/messages/{one}"), &[("body", "one, edited")]).await;
+    // The deletion is made on another instance than the edit; both reach all three.
+    ada.on(&c).post_form(&format!("/messages/{two}/delete"), &[]).await;
+    for ws in [&mut on_b, &mut on_c] {
+        let mut seen = Vec::new();
+        while !seen.iter().any(|f: &String| f.contains(r#"hx-swap-oob="delete""#)) {
+            match ws.next(5 * SECOND).await {
+                Seen::Text(frame) if frame.contains("resume-after") => seen.push(frame),
+                Seen::Text(_) => {}
+                other => panic!("stopped after {seen:?}: {other:?}"),
+            }
+        }
+        let positions: Vec<&str> = seen
+            .iter()
+            .filter_map(|f| f.split(r#"name="after" value=""#).nth(1)?.split('"').next())
+            .collect();
+        assert_eq!(positions, ["1", "2", "3", "4"], "every change once, in order: {seen:?}");
+        assert!(seen[2].contains("one, edited") && seen[2].contains(r#"id="m-1""#));
+    }
+}
+
+#[tokio::test]
 async fn typing_on_one_instance_shows_on_another() {
     let Some((a, b, _c)) = three_instances().await else { return };
     let ada = a.signed_up("Ada", "ada@example.org", "analytical engine").await;

@@ -265,6 +265,23 @@ impl Browser {
         read(request.send().await).await
     }
 
+    /// What htmx sends for `hx-get`.
+    pub async fn get_htmx(&self, path: &str) -> Page {
+        read(self.client.get(self.url(path)).header("hx-request", "true").send().await).await
+    }
+
+    /// What htmx sends for `hx-post` from one of Hearth's pages.
+    pub async fn post_htmx(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let request = self
+            .client
+            .post(self.url(path))
+            .header("hx-request", "true")
+            .header("sec-fetch-site", "same-origin")
+            .header("origin", &self.base)
+            .form(fields);
+        read(request.send().await).await
+    }
+
     /// Signs in with the OpenID provider as `hint` (a subject it knows, or "cancel"),
     /// following the redirects as a browser would; returns Hearth's callback answer.
     pub async fn google_sign_in(&self, hint: &str, next: &str) -> Page {

@@ -1,0 +1,168 @@
+//! Editing and deleting a message from the room page: the actions menu's Edit (a
+//! form in place of the message, or a page of its own without JavaScript) and
+//! Delete, and the stylesheet that shows each viewer the actions that are theirs.
+//!
+//! Page URLs name a message by its global id (`/messages/{id}`), so a rendered
+//! message, pushed alike to every viewer, needs nothing of the room's. Every
+//! handler checks that the viewer is in the message's room (404 otherwise, as for
+//! the room) and leaves the rest to the owners, [`super::edit`] and
+//! [`super::delete`].
+
+use maud::html;
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Path, Redirect};
+use poem::{IntoResponse, Request, Response, handler};
+use serde::Deserialize;
+
+use super::Refused;
+use super::messages::{self, Message};
+use super::rooms::{self, MyRoom};
+use super::views;
+use crate::AppState;
+use crate::accounts::User;
+use crate::error::{AppError, Result};
+use crate::web::layout::page;
+use crate::web::{CurrentUser, Form};
+
+/// Message `id` and its room, if `user` is in that room.
+async fn visible(state: &AppState, user: &User, id: i64) -> Result<(MyRoom, Message)> {
+    let message = messages::by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let room = rooms::find_mine_by_id(&state.db, user.id, message.room_id).await?;
+    Ok((room.ok_or(AppError::NotFound)?, message))
+}
+
+fn is_htmx(req: &Request) -> bool {
+    req.header("hx-request").is_some()
+}
+
+/// Where a message is on its room's page.
+fn in_room(room: &MyRoom, message: &Message) -> Redirect {
+    Redirect::see_other(format!("/chat/{}#m-{}", room.slug, message.seq))
+}
+
+/// The message: its fragment for htmx (what "Cancel" puts back), or its room.
+#[handler]
+pub async fn show(
+    req: &Request,
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let (room, message) = visible(&state, &user, id).await?;
+    if is_htmx(req) {
+        return Ok(views::message(&message).into_response());
+    }
+    Ok(in_room(&room, &message).into_response())
+}
+
+/// The edit form: in place of the message for htmx, a page without JavaScript.
+#[handler]
+pub async fn form(
+    req: &Request,
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let (room, message) = visible(&state, &user, id).await?;
+    if message.user_id != user.id {
+        return Err(AppError::Forbidden(Refused::NotYours.message()));
+    }
+    Ok(edit_page(req, &user, &room, &message, &message.body, None, StatusCode::OK))
+}
+
+fn edit_page(
+    req: &Request,
+    user: &User,
+    room: &MyRoom,
+    message: &Message,
+    body: &str,
+    problem: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let editor = views::edit_form(message, &room.slug, body, problem);
+    if is_htmx(req) {
+        return editor.with_status(status).into_response();
+    }
+    let title = format!("Edit your message in {}", room.title);
+    page(&title, Some(user), html! { section.card { h1 { (title) } (editor) } })
+        .with_status(status)
+        .into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EditForm {
+    body: String,
+}
+
+/// Saves an edit: the message as it now is for htmx (the socket shows it to
+/// everyone else), 303 back to it without JavaScript, or the form again with the
+/// problem and what was typed.
+#[handler]
+pub async fn save(
+    req: &Request,
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Form(input): Form<EditForm>,
+) -> Result<Response> {
+    let (room, message) = visible(&state, &user, id).await?;
+    let problem = match super::edit(&state, &user, room.id, message.seq, &input.body).await? {
+        Ok(edited) if is_htmx(req) => return Ok(views::message(&edited).into_response()),
+        Ok(edited) => return Ok(in_room(&room, &edited).into_response()),
+        Err(Refused::Gone | Refused::NotInRoom) => return Err(AppError::NotFound),
+        Err(Refused::NotYours) => return Err(AppError::Forbidden(Refused::NotYours.message())),
+        Err(problem) => problem,
+    };
+    let status = match problem {
+        Refused::TooFast => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let text = Some(problem.message());
+    Ok(edit_page(req, &user, &room, &message, &input.body, text, status))
+}
+
+/// Deletes a message for everyone (its author, or an administrator): an empty
+/// answer for htmx, which removes it at once, or 303 back to the room.
+#[handler]
+pub async fn delete(
+    req: &Request,
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let (room, message) = visible(&state, &user, id).await?;
+    match super::delete(&state, &user, room.id, message.seq).await? {
+        // Deleted already (a second click): the room is as asked.
+        Ok(()) | Err(Refused::Gone) => {}
+        Err(Refused::NotYours) => return Err(AppError::Forbidden(Refused::NotYours.message())),
+        Err(Refused::TooFast) => {
+            return Err(AppError::RateLimited { retry_after: std::time::Duration::from_secs(1) });
+        }
+        Err(Refused::Invalid(_) | Refused::NotInRoom) => return Err(AppError::NotFound),
+    }
+    if is_htmx(req) {
+        return Ok(StatusCode::OK.into_response());
+    }
+    Ok(Redirect::see_other(format!("/chat/{}", room.slug)).into_response())
+}
+
+/// The viewer's own stylesheet: it shows the actions menu on their own messages
+/// (and on everyone's, with only Delete, to an administrator). Messages are
+/// rendered once for all viewers, and the page's CSP allows no inline styles.
+#[handler]
+pub fn viewer_css(CurrentUser(user): CurrentUser) -> Response {
+    let mut css = format!(
+        ".message[data-author=\"{id}\"] .message-actions {{ display: revert; }}\n\
+         .message[data-author=\"{id}\"] .message-actions .menu .mine {{ display: block; }}\n",
+        id = user.id
+    );
+    if user.is_admin {
+        css.push_str(".message .message-actions { display: revert; }\n");
+    }
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/css; charset=utf-8")
+        // Per person, and a sign-in as someone else must not reuse it.
+        .header(header::CACHE_CONTROL, "private, no-cache")
+        .body(css)
+}
