@@ -55,8 +55,13 @@
 
   // Boosted forms (hx-boost): the answer replaces the page even when it is a form
   // shown again with its problems (422) or an error page, as it would without htmx.
+  // Likewise a message's edit form or reaction picker, answered with itself and
+  // the problem (422, 409) or a request to slow down (429).
   document.addEventListener("htmx:beforeSwap", function (e) {
-    if (e.detail.boosted && e.detail.xhr.status >= 400) {
+    var status = e.detail.xhr.status;
+    var inMessages = e.detail.target && e.detail.target.closest && e.detail.target.closest("#messages");
+    if ((e.detail.boosted && status >= 400) ||
+        (inMessages && [409, 422, 429].indexOf(status) >= 0)) {
       e.detail.shouldSwap = true;
       e.detail.isError = false;
     }

@@ -24,6 +24,10 @@ pub enum AppError {
     /// text says why.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The request is fine but the thing is in a state that refuses it (a message
+    /// with as many reactions as it may have); the text says what to do instead.
+    #[error("{0}")]
+    Conflict(&'static str),
     /// The request named a host this Hearth is not served as (DNS rebinding).
     #[error("unknown host")]
     UnknownHost,
@@ -59,7 +63,7 @@ impl AppError {
             AppError::CrossSite => "This request came from another site, so Hearth refused it. \
                  Go back to Hearth and try again from there."
                 .into(),
-            AppError::Forbidden(why) => (*why).into(),
+            AppError::Forbidden(why) | AppError::Conflict(why) => (*why).into(),
             AppError::UnknownHost => "This Hearth is not served at this address. Use the \
                  address its administrator gave you."
                 .into(),
@@ -91,6 +95,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::CrossSite => "cross_site",
             AppError::Forbidden(_) => "forbidden",
+            AppError::Conflict(_) => "conflict",
             AppError::UnknownHost => "unknown_host",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::Busy { .. } => "busy",
@@ -147,6 +152,7 @@ impl ResponseError for AppError {
             AppError::SignInRequired { .. } => StatusCode::UNAUTHORIZED,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::CrossSite | AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::UnknownHost => StatusCode::MISDIRECTED_REQUEST,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,

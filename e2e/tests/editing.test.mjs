@@ -1,6 +1,7 @@
-// Editing and deleting messages in real browsers: the actions menu only on what
-// is one's own, the edit form in place of the message, the change shown live to
-// the other person, and a deletion confirmed and gone from both pages.
+// Editing, deleting and reacting to messages in real browsers: edit and delete
+// only on what is one's own, the edit form in place of the message, the change
+// shown live to the other person, a deletion confirmed and gone from both pages,
+// and reactions picked, counted, marked as one's own and taken back.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -20,7 +21,7 @@ import {
 /** How long a live change may take to reach the other person. */
 const LIVE = 1_000;
 
-describe("editing and deleting", { timeout: 120_000 }, () => {
+describe("editing, deleting and reacting", { timeout: 120_000 }, () => {
   let app;
   let browser;
 
@@ -48,12 +49,22 @@ describe("editing and deleting", { timeout: 120_000 }, () => {
     await say(cy.page, "Sounds good");
     await waitForMessage(bo.page, "Sounds good", LIVE);
 
-    // Bo has a menu on his own messages only; Cy on none of Bo's.
+    // Everyone's menu offers React; Edit and Delete only on one's own messages.
     const message = (page, text) => page.locator("#messages article.message", { hasText: text });
     const menu = (page, text) => message(page, text).locator("details.message-actions > summary");
-    assert.equal(await menu(bo.page, "Lunch at").isVisible(), true);
-    assert.equal(await menu(bo.page, "Sounds good").isVisible(), false);
-    assert.equal(await menu(cy.page, "Lunch at").isVisible(), false);
+    async function offers(page, text) {
+      await menu(page, text).click();
+      const item = message(page, text).locator(".menu");
+      const shown = [];
+      for (const name of ["React", "Edit", "Delete"]) {
+        if (await item.getByText(name, { exact: true }).isVisible()) shown.push(name);
+      }
+      await menu(page, text).click();
+      return shown;
+    }
+    assert.deepEqual(await offers(bo.page, "Lunch at"), ["React", "Edit", "Delete"]);
+    assert.deepEqual(await offers(bo.page, "Sounds good"), ["React"]);
+    assert.deepEqual(await offers(cy.page, "Lunch at"), ["React"]);
 
     await menu(bo.page, "Lunch at").click();
     await message(bo.page, "Lunch at").getByRole("link", { name: "Edit" }).click();
@@ -85,14 +96,59 @@ describe("editing and deleting", { timeout: 120_000 }, () => {
 
     // An administrator sees Delete, never Edit, on someone else's message.
     await openChat(admin.page, app);
-    await menu(admin.page, "Sounds good").click();
-    assert.equal(await message(admin.page, "Sounds good").getByRole("button", { name: "Delete" }).isVisible(), true);
-    assert.equal(await message(admin.page, "Sounds good").getByRole("link", { name: "Edit" }).isVisible(), false);
+    assert.deepEqual(await offers(admin.page, "Sounds good"), ["React", "Delete"]);
 
     // After a reload, it is all still so.
     await openChat(cy.page, app);
     assert.deepEqual(await messageTexts(cy.page), ["Lunch at noon?", "Sounds good"]);
     assert.deepEqual(errors.flat(), [], "no console errors");
     for (const { context } of [admin, bo, cy]) await context.close();
+  });
+
+  test("Dee and Eli react: picked from the menu, counted live, marked, taken back", async () => {
+    const dee = await newPersonContext(browser, app, person("Dee"));
+    const eli = await newPersonContext(browser, app, person("Eli"));
+    const errors = [watchConsole(dee.page), watchConsole(eli.page)];
+    await Promise.all([openChat(dee.page, app), openChat(eli.page, app)]);
+    const text = `We launched! (${Date.now()})`;
+    await say(dee.page, text);
+    await waitForMessage(eli.page, text, LIVE);
+
+    const message = (page) => page.locator("#messages article.message", { hasText: text });
+    await message(eli.page).locator("details.message-actions > summary").click();
+    await message(eli.page).getByRole("link", { name: "React" }).click();
+    await message(eli.page).getByRole("button", { name: "party popper" }).click();
+
+    const tada = (page) => message(page).locator("button.reaction", { hasText: "🎉" });
+    for (const { page } of [dee, eli]) {
+      await tada(page).waitFor({ timeout: LIVE });
+      assert.equal((await tada(page).textContent()).replace(/\s+/g, " ").trim().slice(0, 4), "🎉 1");
+    }
+    // Eli's own reaction is marked on Eli's page, not on Dee's.
+    const marked = (page) => tada(page).evaluate((b) => getComputedStyle(b).borderColor);
+    assert.notEqual(await marked(eli.page), await marked(dee.page));
+
+    // Dee adds hers with a click on the count; Eli takes his back the same way.
+    await tada(dee.page).click();
+    await eli.page.waitForFunction((t) => {
+      const b = [...document.querySelectorAll("#messages article.message")].find((a) => a.textContent.includes(t))
+        ?.querySelector("button.reaction");
+      return b && b.textContent.includes("🎉 2");
+    }, text, { timeout: LIVE });
+    await tada(eli.page).click();
+    await dee.page.waitForFunction((t) => {
+      const b = [...document.querySelectorAll("#messages article.message")].find((a) => a.textContent.includes(t))
+        ?.querySelector("button.reaction");
+      return b && b.textContent.includes("🎉 1") && b.textContent.includes(": Dee");
+    }, text, { timeout: LIVE });
+
+    // Any emoji can be typed into the picker.
+    await message(dee.page).locator("details.message-actions > summary").click();
+    await message(dee.page).getByRole("link", { name: "React" }).click();
+    await message(dee.page).getByLabel("Any emoji").fill("🦀");
+    await message(dee.page).getByRole("button", { name: "React" }).click();
+    await message(eli.page).locator("button.reaction", { hasText: "🦀" }).waitFor({ timeout: LIVE });
+    assert.deepEqual(errors.flat(), [], "no console errors");
+    for (const { context } of [dee, eli]) await context.close();
   });
 });

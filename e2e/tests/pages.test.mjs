@@ -199,6 +199,19 @@ describe("every page: axe and screenshots", { timeout: 180_000 }, () => {
     await check(bo.page, "chat-message-actions");
   });
 
+  test("chat with the reaction picker open", async () => {
+    await openChat(bo.page, app);
+    const theirs = bo.page.locator("#messages article.message", { hasText: "Morning!" });
+    await theirs.locator("details.message-actions > summary").click();
+    await theirs.getByRole("link", { name: "React" }).click();
+    await theirs.getByRole("button", { name: "thumbs up" }).click();
+    await theirs.locator("button.reaction").waitFor();
+    await theirs.locator("details.message-actions > summary").click();
+    await theirs.getByRole("link", { name: "React" }).click();
+    await theirs.getByLabel("Any emoji").waitFor();
+    await check(bo.page, "chat-reactions");
+  });
+
   test("chat editing a message in place", async () => {
     await openChat(bo.page, app);
     const mine = bo.page.locator("#messages article.message", { hasText: "Also, welcome" });

@@ -1,7 +1,7 @@
--- Messages can be edited and deleted, and every change is caught up after a
--- reconnect: each change to a room's messages (posted, edited, deleted) takes the
--- room's next event number, bumped under the room's row lock in the changing
--- transaction, so events are numbered in commit order without gaps. A page resumes
+-- Messages can be edited, deleted and reacted to, and every change is caught up
+-- after a reconnect: each change to a room's messages takes the room's next event
+-- number, bumped under the room's row lock in the changing transaction, so events
+-- are numbered in commit order without gaps. A page resumes
 -- from the newest event it has. Messages keep their own gapless `seq` (their
 -- identity in URLs, and what unread counts and read positions count).
 ALTER TABLE rooms ADD COLUMN last_event BIGINT NOT NULL DEFAULT 0;
@@ -15,7 +15,7 @@ CREATE TABLE message_events (
     event   BIGINT  NOT NULL,
     -- The message it changed.
     seq     BIGINT  NOT NULL,
-    kind    TEXT    NOT NULL CHECK (kind IN ('posted', 'edited', 'deleted')),
+    kind    TEXT    NOT NULL CHECK (kind IN ('posted', 'edited', 'deleted', 'reacted')),
     PRIMARY KEY (room_id, event)
 );
 

@@ -6,14 +6,16 @@
 
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Json, Path, Query};
-use poem::{IntoResponse, Response, Route, get, handler, patch};
+use poem::{IntoResponse, Response, Route, get, handler, patch, put};
 use serde::{Deserialize, Serialize};
 
 use std::time::Duration;
 
 use crate::AppState;
+use crate::accounts::User;
 use crate::chat::Refused;
 use crate::chat::messages::{self, Message};
+use crate::chat::reactions::Want;
 use crate::chat::rooms::{self, MyRoom, RoomKind};
 use crate::error::{AppError, Result};
 use crate::web::CurrentUser;
@@ -25,6 +27,10 @@ pub fn routes(route: Route) -> Route {
         .at("/api/rooms", get(my_rooms))
         .at("/api/rooms/:room/messages", get(history).post(post_message))
         .at("/api/rooms/:room/messages/:seq", patch(edit_message).delete(delete_message))
+        .at(
+            "/api/rooms/:room/messages/:seq/reactions/:emoji",
+            put(add_reaction).delete(remove_reaction),
+        )
         .at("/api/openapi.json", get(openapi))
 }
 
@@ -75,6 +81,8 @@ struct MessageOut {
     created_at: i64,
     /// Unix seconds of the last edit; `null` if never edited.
     edited_at: Option<i64>,
+    /// In the order they were first added.
+    reactions: Vec<ReactionOut>,
 }
 
 #[derive(Serialize)]
@@ -83,8 +91,27 @@ struct Author {
     name: String,
 }
 
-impl From<Message> for MessageOut {
-    fn from(m: Message) -> Self {
+/// A reaction as the API lists it.
+#[derive(Serialize)]
+struct ReactionOut {
+    emoji: String,
+    count: usize,
+    /// Whether the one asking is among those who reacted.
+    mine: bool,
+}
+
+impl MessageOut {
+    /// `m` as `viewer` sees it (`mine` on reactions is theirs).
+    fn new(m: Message, viewer: &User) -> Self {
+        let reactions = m
+            .reactions
+            .into_iter()
+            .map(|r| ReactionOut {
+                count: r.people.len(),
+                mine: r.people.iter().any(|(id, _)| *id == viewer.id),
+                emoji: r.emoji,
+            })
+            .collect();
         MessageOut {
             id: m.id,
             seq: m.seq,
@@ -92,6 +119,7 @@ impl From<Message> for MessageOut {
             body: m.body,
             created_at: m.created_at,
             edited_at: m.edited_at,
+            reactions,
         }
     }
 }
@@ -117,7 +145,7 @@ async fn history(
     let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
     let found =
         messages::before_limit(&state.db, room.id, page.before.unwrap_or(i64::MAX), limit).await?;
-    Ok(Json(found.into_iter().map(MessageOut::from).collect()))
+    Ok(Json(found.into_iter().map(|m| MessageOut::new(m, &user)).collect()))
 }
 
 /// The body of `POST /api/rooms/{slug}/messages`, and of `PATCH` on one of them.
@@ -136,9 +164,9 @@ async fn post_message(
 ) -> Result<Response> {
     let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
     match crate::chat::send(&state, &user, room.id, &input.body).await? {
-        Ok(message) => {
-            Ok(Json(MessageOut::from(message)).with_status(StatusCode::CREATED).into_response())
-        }
+        Ok(message) => Ok(Json(MessageOut::new(message, &user))
+            .with_status(StatusCode::CREATED)
+            .into_response()),
         Err(refused) => Err(refused_error(refused)),
     }
 }
@@ -150,6 +178,8 @@ fn refused_error(refused: Refused) -> AppError {
         Refused::TooFast => AppError::RateLimited { retry_after: Duration::from_secs(1) },
         Refused::NotInRoom | Refused::Gone => AppError::NotFound,
         Refused::NotYours => AppError::Forbidden(Refused::NotYours.message()),
+        Refused::NotAnEmoji(problem) => AppError::Unprocessable(problem),
+        Refused::Full => AppError::Conflict(Refused::Full.message()),
     }
 }
 
@@ -163,7 +193,7 @@ async fn edit_message(
 ) -> Result<Json<MessageOut>> {
     let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
     let edited = crate::chat::edit(&state, &user, room.id, seq, &input.body).await?;
-    Ok(Json(MessageOut::from(edited.map_err(refused_error)?)))
+    Ok(Json(MessageOut::new(edited.map_err(refused_error)?, &user)))
 }
 
 /// Deletes a message for everyone: one's own, or anyone's for an administrator.
@@ -175,6 +205,39 @@ async fn delete_message(
 ) -> Result<StatusCode> {
     let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
     crate::chat::delete(&state, &user, room.id, seq).await?.map_err(refused_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Puts one's reaction on a message (nothing changes if it is there already).
+#[handler]
+async fn add_reaction(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((slug, seq, emoji)): Path<(String, i64, String)>,
+) -> Result<StatusCode> {
+    react(&state, &user, &slug, seq, &emoji, Want::On).await
+}
+
+/// Takes one's reaction off a message (nothing changes if it is not there).
+#[handler]
+async fn remove_reaction(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((slug, seq, emoji)): Path<(String, i64, String)>,
+) -> Result<StatusCode> {
+    react(&state, &user, &slug, seq, &emoji, Want::Off).await
+}
+
+async fn react(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    seq: i64,
+    emoji: &str,
+    want: Want,
+) -> Result<StatusCode> {
+    let room = rooms::find_mine(&state.db, user.id, slug).await?.ok_or(AppError::NotFound)?;
+    crate::chat::react(state, user, room.id, seq, emoji, want).await?.map_err(refused_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,5 +1,5 @@
-//! Changes to a room's messages (posted, edited, deleted), and the log that open
-//! pages catch up from.
+//! Changes to a room's messages (posted, edited, deleted, reacted to), and the log
+//! that open pages catch up from.
 //!
 //! Every change takes the room's next event number, `rooms.last_event`, bumped first
 //! in the changing transaction. That takes the room's row lock until commit, so
@@ -9,7 +9,8 @@
 //!
 //! Catching up reads the events after a position, in order, each with its message
 //! *as it is now*: a posted message is appended (or nothing, if it has since been
-//! deleted), an edited one replaced by its id, a deleted one removed by its id. Why
+//! deleted), an edited or reacted-to one replaced by its id, a deleted one removed
+//! by its id. Why
 //! that is right, across a drop, a restart or several instances:
 //!
 //! - **Nothing missed.** Every change commits with its event, and the catch-up reads
@@ -30,6 +31,7 @@
 
 use super::body::MessageBody;
 use super::messages::{Message, columns};
+use super::reactions;
 use crate::db::{self, Db};
 use crate::error::Result;
 use crate::on_db;
@@ -40,6 +42,8 @@ pub enum Kind {
     Posted,
     Edited,
     Deleted,
+    /// A reaction added or removed (see `reactions.rs`).
+    Reacted,
 }
 
 impl Kind {
@@ -48,6 +52,7 @@ impl Kind {
             Kind::Posted => "posted",
             Kind::Edited => "edited",
             Kind::Deleted => "deleted",
+            Kind::Reacted => "reacted",
         }
     }
 }
@@ -72,6 +77,7 @@ impl TryFrom<String> for Kind {
             "posted" => Ok(Kind::Posted),
             "edited" => Ok(Kind::Edited),
             "deleted" => Ok(Kind::Deleted),
+            "reacted" => Ok(Kind::Reacted),
             _ => Err(UnknownKind(kind)),
         }
     }
@@ -122,6 +128,8 @@ pub enum NotAllowed {
     Gone,
     /// Someone else's message.
     NotYours,
+    /// The message has as many different reactions as it may.
+    Full,
 }
 
 /// Who is asking to change a message.
@@ -220,13 +228,22 @@ async fn change(
             .bind(now),
         };
         update.execute(&mut *tx).await?;
+        if kind == Kind::Deleted {
+            sqlx::query("DELETE FROM reactions WHERE room_id = $1 AND seq = $2")
+                .bind(room_id)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+        }
         record!(tx, room_id, event, seq, kind, notify);
         let message: Message =
             sqlx::query_as(select).bind(room_id).bind(seq).fetch_one(&mut *tx).await?;
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Ok(Change { event, kind, message }))
     }.await)?;
-    Ok(changed)
+    let Ok(mut change) = changed else { return Ok(changed) };
+    reactions::attach(db, room_id, std::slice::from_mut(&mut change.message)).await?;
+    Ok(Ok(change))
 }
 
 /// Up to `limit` events of `room_id` after `after`, in order, each with its message
@@ -241,11 +258,16 @@ pub async fn since(db: &Db, room_id: i64, after: i64, limit: i64) -> Result<Vec<
           WHERE e.room_id = $1 AND e.event > $2
           ORDER BY e.event LIMIT $3"
     );
-    let changes = on_db!(db, pool => sqlx::query_as(sql)
+    let mut changes: Vec<Change> = on_db!(db, pool => sqlx::query_as(sql)
         .bind(room_id)
         .bind(after)
         .bind(limit)
         .fetch_all(pool)
         .await)?;
+    let mut messages: Vec<Message> = changes.iter().map(|c| c.message.clone()).collect();
+    reactions::attach(db, room_id, &mut messages).await?;
+    for (change, message) in changes.iter_mut().zip(messages) {
+        change.message.reactions = message.reactions;
+    }
     Ok(changes)
 }

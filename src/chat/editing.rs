@@ -1,6 +1,7 @@
 //! Editing and deleting a message from the room page: the actions menu's Edit (a
 //! form in place of the message, or a page of its own without JavaScript) and
 //! Delete, and the stylesheet that shows each viewer the actions that are theirs.
+//! (Reacting, the menu's third action, is in `reacting.rs`.)
 //!
 //! Page URLs name a message by its global id (`/messages/{id}`), so a rendered
 //! message, pushed alike to every viewer, needs nothing of the room's. Every
@@ -25,18 +26,18 @@ use crate::web::layout::page;
 use crate::web::{CurrentUser, Form};
 
 /// Message `id` and its room, if `user` is in that room.
-async fn visible(state: &AppState, user: &User, id: i64) -> Result<(MyRoom, Message)> {
+pub(super) async fn visible(state: &AppState, user: &User, id: i64) -> Result<(MyRoom, Message)> {
     let message = messages::by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let room = rooms::find_mine_by_id(&state.db, user.id, message.room_id).await?;
     Ok((room.ok_or(AppError::NotFound)?, message))
 }
 
-fn is_htmx(req: &Request) -> bool {
+pub(super) fn is_htmx(req: &Request) -> bool {
     req.header("hx-request").is_some()
 }
 
 /// Where a message is on its room's page.
-fn in_room(room: &MyRoom, message: &Message) -> Redirect {
+pub(super) fn in_room(room: &MyRoom, message: &Message) -> Redirect {
     Redirect::see_other(format!("/chat/{}#m-{}", room.slug, message.seq))
 }
 
@@ -139,7 +140,11 @@ pub async fn delete(
         Err(Refused::TooFast) => {
             return Err(AppError::RateLimited { retry_after: std::time::Duration::from_secs(1) });
         }
-        Err(Refused::Invalid(_) | Refused::NotInRoom) => return Err(AppError::NotFound),
+        Err(Refused::NotInRoom) => return Err(AppError::NotFound),
+        // Not reasons a deletion gives.
+        Err(refused @ (Refused::Invalid(_) | Refused::NotAnEmoji(_) | Refused::Full)) => {
+            return Err(AppError::Unprocessable(refused.message()));
+        }
     }
     if is_htmx(req) {
         return Ok(StatusCode::OK.into_response());
@@ -147,18 +152,21 @@ pub async fn delete(
     Ok(Redirect::see_other(format!("/chat/{}", room.slug)).into_response())
 }
 
-/// The viewer's own stylesheet: it shows the actions menu on their own messages
-/// (and on everyone's, with only Delete, to an administrator). Messages are
-/// rendered once for all viewers, and the page's CSP allows no inline styles.
+/// The viewer's own stylesheet: it shows Edit and Delete on their own messages
+/// (and Delete on everyone's to an administrator), and marks the reactions that
+/// are theirs. Messages are rendered once for all viewers, and the page's CSP
+/// allows no inline styles.
 #[handler]
 pub fn viewer_css(CurrentUser(user): CurrentUser) -> Response {
+    let id = user.id;
     let mut css = format!(
-        ".message[data-author=\"{id}\"] .message-actions {{ display: revert; }}\n\
-         .message[data-author=\"{id}\"] .message-actions .menu .mine {{ display: block; }}\n",
-        id = user.id
+        ".message[data-author=\"{id}\"] .message-actions .menu .own, \
+         .message[data-author=\"{id}\"] .message-actions .menu .own-or-admin {{ display: block; }}\n\
+         .reaction[data-by~=\"{id}\"] {{ border-color: var(--accent); \
+         background: color-mix(in srgb, var(--accent) 14%, transparent); }}\n"
     );
     if user.is_admin {
-        css.push_str(".message .message-actions { display: revert; }\n");
+        css.push_str(".message .message-actions .menu .own-or-admin { display: block; }\n");
     }
     Response::builder()
         .header(header::CONTENT_TYPE, "text/css; charset=utf-8")

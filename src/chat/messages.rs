@@ -4,6 +4,7 @@
 
 use super::body::MessageBody;
 use super::changes::{self, Change, Kind};
+use super::reactions::{self, Reaction};
 use crate::accounts::User;
 use crate::db::{self, Db};
 use crate::error::Result;
@@ -27,6 +28,9 @@ pub struct Message {
     pub edited_at: Option<i64>,
     /// Set on a deleted message, whose text is gone; only the change log sees one.
     pub deleted_at: Option<i64>,
+    /// Filled in by [`reactions::attach`] where the message is shown.
+    #[sqlx(skip)]
+    pub reactions: Vec<Reaction>,
 }
 
 /// Stores a message if `author` is a member of `room_id`; `None` if not.
@@ -91,6 +95,7 @@ pub async fn post(
             created_at: now,
             edited_at: None,
             deleted_at: None,
+            reactions: Vec::new(),
         },
     }))
 }
@@ -137,6 +142,9 @@ pub async fn latest_with_position(db: &Db, room_id: i64) -> Result<(Vec<Message>
         Ok::<_, sqlx::Error>((page, position))
     }.await)?;
     page.reverse();
+    // Outside the snapshot, which is safe: a reaction's event replaces the whole
+    // message, so a page showing it early shows it again, never twice.
+    reactions::attach(db, room_id, &mut page).await?;
     Ok((page, position))
 }
 
@@ -147,8 +155,11 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<Message>> {
         columns!(),
         " FROM messages m JOIN users u ON u.id = m.user_id WHERE m.id = $1 AND m.deleted_at IS NULL"
     );
-    let found = on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
-    Ok(found)
+    let found: Option<Message> =
+        on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
+    let Some(mut message) = found else { return Ok(None) };
+    reactions::attach(db, message.room_id, std::slice::from_mut(&mut message)).await?;
+    Ok(Some(message))
 }
 
 /// Up to a page of messages numbered below `seq`, oldest first.
@@ -166,5 +177,6 @@ pub async fn before_limit(db: &Db, room_id: i64, seq: i64, limit: i64) -> Result
         .fetch_all(pool)
         .await)?;
     page.reverse();
+    reactions::attach(db, room_id, &mut page).await?;
     Ok(page)
 }

@@ -18,6 +18,8 @@ pub mod messages;
 mod pages;
 mod people;
 pub mod protocol;
+mod reacting;
+pub mod reactions;
 pub mod read_marks;
 pub mod rooms;
 pub mod socket;
@@ -30,6 +32,7 @@ use poem::{Route, get, post};
 use self::body::MessageBody;
 use self::changes::{Actor, Change, NotAllowed};
 use self::hub::{CloseReason, Hub};
+use self::reactions::{Emoji, Want};
 use crate::AppState;
 use crate::accounts::User;
 use crate::error::{AppError, Result};
@@ -44,6 +47,8 @@ pub fn routes(route: Route) -> Route {
         .at("/messages/:id", get(editing::show).post(editing::save))
         .at("/messages/:id/edit", get(editing::form))
         .at("/messages/:id/delete", post(editing::delete))
+        .at("/messages/:id/react", get(reacting::picker))
+        .at("/messages/:id/reactions", post(reacting::toggle))
         .at("/chat/viewer.css", get(editing::viewer_css))
         .at("/chat/:room/join", post(pages::join))
         .at("/chat/:room/leave", post(pages::leave))
@@ -91,6 +96,10 @@ pub enum Refused {
     Gone,
     /// Someone else's message.
     NotYours,
+    /// Not an emoji, one at a time.
+    NotAnEmoji(&'static str),
+    /// As many different reactions as a message may have.
+    Full,
 }
 
 impl Refused {
@@ -107,6 +116,11 @@ impl Refused {
                 "That message is someone else's: only its author can edit it, and only its \
                  author or an administrator can delete it."
             }
+            Refused::NotAnEmoji(problem) => problem,
+            Refused::Full => {
+                "This message has as many different reactions as it can hold. Add yours to \
+                 one of them."
+            }
         }
     }
 }
@@ -116,6 +130,7 @@ impl From<NotAllowed> for Refused {
         match why {
             NotAllowed::Gone => Refused::Gone,
             NotAllowed::NotYours => Refused::NotYours,
+            NotAllowed::Full => Refused::Full,
         }
     }
 }
@@ -197,22 +212,51 @@ pub async fn delete(
     Ok(Ok(()))
 }
 
-/// Runs `store` and hands the change it made to the feed, in a task of its own: a
-/// client that disconnects midway cannot leave a stored change undelivered.
-async fn store_and_feed<F, Fut>(
+/// Puts `who`'s reaction on message `seq` of `room_id` or takes it off, as
+/// `want`s; every open page of the room shows the new count. `None` when it
+/// already was as wanted.
+pub async fn react(
+    state: &AppState,
+    who: &User,
+    room_id: i64,
+    seq: i64,
+    emoji: &str,
+    want: Want,
+) -> Result<Result<Option<messages::Message>, Refused>> {
+    let emoji = match Emoji::parse(emoji) {
+        Ok(emoji) => emoji,
+        Err(problem) => return Ok(Err(Refused::NotAnEmoji(problem))),
+    };
+    if state.limits.message_from(who.id).is_err() {
+        return Ok(Err(Refused::TooFast));
+    }
+    let user_id = who.id;
+    let reacted = store_and_feed(state, who.clone(), move |state, _| async move {
+        let reacted = reactions::react(&state.db, room_id, seq, user_id, emoji, want).await?;
+        Ok(reacted.map_err(Refused::from))
+    })
+    .await?;
+    Ok(reacted.map(|change| change.map(|c| c.message)))
+}
+
+/// Runs `store` and hands the change it made (if any) to the feed, in a task of
+/// its own: a client that disconnects midway cannot leave a stored change
+/// undelivered.
+async fn store_and_feed<F, Fut, C>(
     state: &AppState,
     user: User,
     store: F,
-) -> Result<Result<Change, Refused>>
+) -> Result<Result<C, Refused>>
 where
     F: FnOnce(AppState, User) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<Result<Change, Refused>>> + Send + 'static,
+    Fut: Future<Output = Result<Result<C, Refused>>> + Send + 'static,
+    C: Into<Option<Change>> + Clone + Send + 'static,
 {
     let state = state.clone();
     tokio::spawn(async move {
         let changed = store(state.clone(), user).await?;
-        if let Ok(change) = &changed {
-            state.feed.stored(change.clone()).await;
+        if let Ok(Some(change)) = changed.clone().map(Into::into) {
+            state.feed.stored(change).await;
         }
         Ok(changed)
     })

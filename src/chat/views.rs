@@ -11,6 +11,7 @@ mod messages;
 
 pub use self::messages::{
     change_html, edit_form, history_fragment, linkify, message, messages_replacement, older_link,
+    picker,
 };
 
 /// Whether a fragment is pushed over the socket to replace the element with its id

@@ -284,11 +284,18 @@ async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     let schemas = OpenApi::new(doc.clone());
-    assert_eq!(paths.len(), 5);
-    // The message the routes of one message act on: posted first, deleted last.
-    ada.post_form("/chat/general/messages", &[("body", "for the spec")]).await;
+    assert_eq!(paths.len(), 6);
+    // The messages the routes of one message act on: the first is deleted last,
+    // the second is reacted to.
+    for body in ["for the spec", "to react to"] {
+        ada.post_form("/chat/general/messages", &[("body", body)]).await;
+    }
     for (path, operations) in paths {
-        let path = path.replace("{room}", "general").replace("{seq}", "1");
+        let seq = if path.contains("/reactions/") { "2" } else { "1" };
+        let path = path
+            .replace("{room}", "general")
+            .replace("{seq}", seq)
+            .replace("{emoji}", "%F0%9F%91%8D");
         let mut operations: Vec<_> =
             operations.as_object().unwrap().iter().filter(|(m, _)| *m != "parameters").collect();
         operations.sort_by_key(|(method, _)| *method == "delete");

@@ -13,6 +13,7 @@ mod google_linking;
 mod google_provider;
 mod operations;
 mod protection;
+mod reactions;
 mod rooms;
 mod scale_out;
 mod sessions;

@@ -5,6 +5,7 @@ use maud::{Markup, Render, html};
 
 use super::super::changes::{Change, Kind};
 use super::super::messages::{Message, PAGE};
+use super::super::reactions::{COMMON, name_of};
 use crate::web::layout::avatar_for;
 
 /// The bytes every viewer of the room receives for a change: a new message
@@ -18,8 +19,8 @@ pub fn change_html(change: &Change) -> String {
             // Deleted since: there is nothing left to show, and a later event removes it.
             (Kind::Posted, Some(_)) => {},
             (Kind::Posted, None) => div hx-swap-oob="beforeend:#messages" { (message(m)) },
-            (Kind::Edited, None) => (message_with(m, Some("true"))),
-            (Kind::Edited | Kind::Deleted, _) => div id=(id) hx-swap-oob="delete" {},
+            (Kind::Edited | Kind::Reacted, None) => (message_with(m, Some("true"))),
+            (Kind::Edited | Kind::Reacted | Kind::Deleted, _) => div id=(id) hx-swap-oob="delete" {},
         }
         input type="hidden" id="resume-after" name="after" value=(change.event) hx-swap-oob="true";
     }
@@ -62,25 +63,81 @@ fn message_with(m: &Message, oob: Option<&str>) -> Markup {
                     }
                 }
                 p.body { (linkify(&m.body)) }
+                @if !m.reactions.is_empty() { (reactions(m)) }
             }
             (actions(m))
         }
     }
 }
 
-/// Edit and delete, in a menu that works without JavaScript.
+/// The reactions under a message: each a button that adds the viewer's own or
+/// takes it back. Who reacted is in `data-by`, so the viewer's stylesheet can mark
+/// the ones that are theirs, and in the button's text for screen readers.
+fn reactions(m: &Message) -> Markup {
+    let path = format!("/messages/{}/reactions", m.id);
+    html! {
+        form.reactions method="post" action=(path) hx-post=(path) hx-target="closest article"
+            hx-swap="outerHTML" {
+            @for r in &m.reactions {
+                @let names = r.people.iter().map(|(_, name)| name.as_str()).collect::<Vec<_>>().join(", ");
+                @let by = r.people.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(" ");
+                button.reaction type="submit" name="emoji" value=(r.emoji) title=(names) data-by=(by) {
+                    span aria-hidden="true" { (r.emoji) " " (r.people.len()) }
+                    span.visually-hidden {
+                        (name_of(&r.emoji)) ", " (r.people.len()) ": " (names)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// React, edit and delete, in a menu that works without JavaScript. Edit is shown
+/// to the author, Delete to the author and administrators (see above).
 fn actions(m: &Message) -> Markup {
     let base = format!("/messages/{}", m.id);
+    let react = format!("{base}/react");
     let edit = format!("{base}/edit");
     let delete = format!("{base}/delete");
     html! {
         details.message-actions {
             summary title="Message actions" { span aria-hidden="true" { "⋯" } span.visually-hidden { "Actions for this message" } }
             div.menu {
-                a.mine href=(edit) hx-get=(edit) hx-target="closest article" hx-swap="outerHTML" { "Edit" }
-                form method="post" action=(delete) hx-post=(delete) hx-target="closest article"
+                a href=(react) hx-get=(react) hx-target="closest .menu" { "React" }
+                a.own href=(edit) hx-get=(edit) hx-target="closest article" hx-swap="outerHTML" { "Edit" }
+                form.own-or-admin method="post" action=(delete) hx-post=(delete) hx-target="closest article"
                     hx-swap="delete" hx-confirm="Delete this message for everyone?" {
                     button.danger type="submit" { "Delete" }
+                }
+            }
+        }
+    }
+}
+
+/// The reaction picker: a field for any emoji, and the common ones. In the
+/// message's menu with htmx; a page of its own without JavaScript. The field and
+/// its button come first: Enter in the field submits with the form's first button.
+pub fn picker(m: &Message, typed: &str, problem: Option<&str>) -> Markup {
+    let path = format!("/messages/{}/reactions", m.id);
+    let field = format!("emoji-{}", m.seq);
+    html! {
+        form.picker method="post" action=(path) hx-post=(path) hx-target="closest article" hx-swap="outerHTML" {
+            label for=(field) { "Any emoji" }
+            div.other {
+                input id=(field) name="other" type="text" maxlength="32" autocomplete="off" value=(typed)
+                    aria-invalid=[problem.map(|_| "true")]
+                    aria-describedby=[problem.map(|_| "emoji-problem")];
+                button.secondary.small type="submit" { "React" }
+            }
+            @if let Some(problem) = problem {
+                p.error id="emoji-problem" role="alert" { (problem) }
+            }
+            div.common role="group" aria-label="Common reactions" {
+                @for emoji in COMMON {
+                    button type="submit" name="emoji" value=(emoji) title=(name_of(emoji)) {
+                        span aria-hidden="true" { (emoji) }
+                        span.visually-hidden { (name_of(emoji)) }
+                    }
                 }
             }
         }

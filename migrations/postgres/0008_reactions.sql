@@ -1,0 +1,14 @@
+-- Reactions: one row per person, emoji and message. Each added or removed one is
+-- a 'reacted' event of the room (see 0007), so open pages catch up on them.
+CREATE TABLE reactions (
+    room_id    BIGINT  NOT NULL,
+    seq        BIGINT  NOT NULL,
+    user_id    BIGINT  NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- The emoji as Unicode lists it (with its variation selector, if any).
+    emoji      TEXT    NOT NULL,
+    created_at BIGINT  NOT NULL,
+    -- The room event that added it: reactions are listed in the order they came.
+    event      BIGINT  NOT NULL,
+    PRIMARY KEY (room_id, seq, emoji, user_id),
+    FOREIGN KEY (room_id, seq) REFERENCES messages (room_id, seq) ON DELETE CASCADE
+);

@@ -1,0 +1,117 @@
+//! Reacting to a message from the room page: the menu's "React" (the picker, in
+//! the menu with htmx, or a page of its own without JavaScript), and the reaction
+//! buttons under a message, each of which adds the viewer's own or takes it back.
+//! The work is [`super::react`]'s; this file speaks HTTP.
+
+use maud::html;
+use poem::http::StatusCode;
+use poem::web::{Data, Path};
+use poem::{IntoResponse, Request, Response, handler};
+use serde::Deserialize;
+
+use super::editing::{in_room, is_htmx, visible};
+use super::reactions::Want;
+use super::rooms::MyRoom;
+use super::{Refused, views};
+use crate::AppState;
+use crate::accounts::User;
+use crate::chat::messages::Message;
+use crate::error::{AppError, Result};
+use crate::web::layout::page;
+use crate::web::{CurrentUser, Form};
+
+/// The picker: a fragment for the message's menu, or a page without JavaScript.
+#[handler]
+pub async fn picker(
+    req: &Request,
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let (room, message) = visible(&state, &user, id).await?;
+    Ok(picker_page(req, &user, &room, &message, "", None, StatusCode::OK))
+}
+
+fn picker_page(
+    req: &Request,
+    user: &User,
+    room: &MyRoom,
+    message: &Message,
+    typed: &str,
+    problem: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let form = views::picker(message, typed, problem);
+    if is_htmx(req) {
+        // A pick answers with the message; a problem goes back into its menu.
+        let menu = format!("#m-{} .menu", message.seq);
+        return form
+            .with_status(status)
+            .with_header("HX-Retarget", menu)
+            .with_header("HX-Reswap", "innerHTML")
+            .into_response();
+    }
+    let title = format!("React to a message in {}", room.title);
+    let back = format!("/chat/{}#m-{}", room.slug, message.seq);
+    page(
+        &title,
+        Some(user),
+        html! {
+            section.card {
+                h1 { (title) }
+                div.messages.standalone { (views::message(message)) }
+                (form)
+                p { a href=(back) { "Back to the room" } }
+            }
+        },
+    )
+    .with_status(status)
+    .into_response()
+}
+
+/// A reaction button's `emoji`, or the picker's field, `other`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReactionForm {
+    emoji: String,
+    other: String,
+}
+
+impl ReactionForm {
+    fn emoji(&self) -> &str {
+        if self.emoji.is_empty() { &self.other } else { &self.emoji }
+    }
+}
+
+/// Adds the viewer's reaction, or takes it back if it is there: the message as it
+/// now is for htmx (the socket shows it to everyone else), or 303 back to it.
+#[handler]
+pub async fn toggle(
+    req: &Request,
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Form(input): Form<ReactionForm>,
+) -> Result<Response> {
+    let (room, message) = visible(&state, &user, id).await?;
+    let reacted =
+        super::react(&state, &user, room.id, message.seq, input.emoji(), Want::Flip).await?;
+    let problem = match reacted {
+        Ok(changed) => {
+            let now = changed.unwrap_or(message);
+            if is_htmx(req) {
+                return Ok(views::message(&now).into_response());
+            }
+            return Ok(in_room(&room, &now).into_response());
+        }
+        Err(Refused::Gone | Refused::NotInRoom) => return Err(AppError::NotFound),
+        Err(problem) => problem,
+    };
+    let status = match problem {
+        Refused::TooFast => StatusCode::TOO_MANY_REQUESTS,
+        Refused::Full => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let text = Some(problem.message());
+    Ok(picker_page(req, &user, &room, &message, &input.other, text, status))
+}
