@@ -87,9 +87,34 @@
     var list = messages();
     pinned = !list || nearBottom(list);
   });
+  // A message right after another of its author's within five minutes sits under
+  // its name (the server marks it so on the page; messages then arrive, change and
+  // go, so it is worked out again after each).
+  var SAME_TURN = 300;
+  function regroup(list) {
+    var previous = null;
+    list.querySelectorAll("article.message, .divider").forEach(function (el) {
+      if (el.tagName === "ARTICLE") {
+        var joined = previous !== null && previous.dataset.author === el.dataset.author &&
+          Number(el.dataset.at) - Number(previous.dataset.at) < SAME_TURN &&
+          Number(el.dataset.at) >= Number(previous.dataset.at);
+        el.classList.toggle("continued", joined);
+        previous = el;
+      } else {
+        previous = null;
+      }
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var list = messages();
+    if (list) { regroup(list); }
+  });
+
   document.addEventListener("htmx:wsAfterMessage", function () {
     var list = messages();
     if (!list) { return; }
+    regroup(list);
     localTimes(list);
     if (pinned) { list.scrollTop = list.scrollHeight; }
   });

@@ -160,6 +160,23 @@ export async function waitForMessage(page, text, timeout = 5_000) {
   );
 }
 
+/** The message on screen whose text contains `text`. */
+export function messageWith(page, text) {
+  return page.locator("#messages article.message", { hasText: text });
+}
+
+/** Opens a message's menu ("⋯"): fetched the first time, then opened in place. */
+export async function openMessageMenu(page, text) {
+  const message = messageWith(page, text);
+  if (await message.locator("a.more").count()) {
+    await message.locator("a.more").click();
+  } else if (!(await message.locator("details.message-actions").evaluate((d) => d.open))) {
+    await message.locator("details.message-actions > summary").click();
+  }
+  await message.locator("details.message-actions .menu").waitFor();
+  return message.locator("details.message-actions .menu");
+}
+
 /** Collects console errors and uncaught exceptions of a page. */
 export function watchConsole(page) {
   const errors = [];

@@ -9,6 +9,8 @@ import { after, before, describe, test } from "node:test";
 import {
   launchBrowser,
   messageTexts,
+  messageWith,
+  openMessageMenu,
   newPersonContext,
   openChat,
   person,
@@ -49,25 +51,23 @@ describe("editing, deleting and reacting", { timeout: 120_000 }, () => {
     await say(cy.page, "Sounds good");
     await waitForMessage(bo.page, "Sounds good", LIVE);
 
-    // Everyone's menu offers React; Edit and Delete only on one's own messages.
-    const message = (page, text) => page.locator("#messages article.message", { hasText: text });
-    const menu = (page, text) => message(page, text).locator("details.message-actions > summary");
+    // Everyone's menu offers reactions; Edit and Delete only on one's own messages.
+    const message = messageWith;
     async function offers(page, text) {
-      await menu(page, text).click();
-      const item = message(page, text).locator(".menu");
+      const menu = await openMessageMenu(page, text);
       const shown = [];
-      for (const name of ["React", "Edit", "Delete"]) {
-        if (await item.getByText(name, { exact: true }).isVisible()) shown.push(name);
+      if (await menu.getByLabel("Any emoji").isVisible()) shown.push("React");
+      for (const name of ["Edit", "Delete"]) {
+        if (await menu.getByText(name, { exact: true }).isVisible()) shown.push(name);
       }
-      await menu(page, text).click();
+      await message(page, text).locator("details.message-actions > summary").click();
       return shown;
     }
     assert.deepEqual(await offers(bo.page, "Lunch at"), ["React", "Edit", "Delete"]);
     assert.deepEqual(await offers(bo.page, "Sounds good"), ["React"]);
     assert.deepEqual(await offers(cy.page, "Lunch at"), ["React"]);
 
-    await menu(bo.page, "Lunch at").click();
-    await message(bo.page, "Lunch at").getByRole("link", { name: "Edit" }).click();
+    await (await openMessageMenu(bo.page, "Lunch at")).getByRole("link", { name: "Edit" }).click();
     const box = bo.page.getByLabel("Edit your message");
     assert.equal(await box.inputValue(), "Lunch at noen?");
     await box.fill("Lunch at noon?");
@@ -82,8 +82,7 @@ describe("editing, deleting and reacting", { timeout: 120_000 }, () => {
     }
 
     bo.page.once("dialog", (dialog) => dialog.accept());
-    await menu(bo.page, "wrong room").click();
-    await message(bo.page, "wrong room").getByRole("button", { name: "Delete" }).click();
+    await (await openMessageMenu(bo.page, "wrong room")).getByRole("button", { name: "Delete" }).click();
     for (const { page } of [bo, cy]) {
       await page.waitForFunction(
         () => ![...document.querySelectorAll("#messages .body")].some((b) => b.textContent === "wrong room, sorry"),
@@ -113,11 +112,16 @@ describe("editing, deleting and reacting", { timeout: 120_000 }, () => {
     const text = `We launched! (${Date.now()})`;
     await say(dee.page, text);
     await waitForMessage(eli.page, text, LIVE);
+    // A second message right after sits under the same name, live as on a reload.
+    await say(dee.page, "**and** it `works`");
+    await waitForMessage(eli.page, "and it works", LIVE);
+    const second = messageWith(eli.page, "and it works");
+    assert.match(await second.getAttribute("class"), /\bcontinued\b/);
+    assert.equal(await second.locator(".body strong").textContent(), "and");
+    assert.equal(await second.locator(".body code").textContent(), "works");
 
     const message = (page) => page.locator("#messages article.message", { hasText: text });
-    await message(eli.page).locator("details.message-actions > summary").click();
-    await message(eli.page).getByRole("link", { name: "React" }).click();
-    await message(eli.page).getByRole("button", { name: "party popper" }).click();
+    await (await openMessageMenu(eli.page, text)).getByRole("button", { name: "party popper" }).click();
 
     const tada = (page) => message(page).locator("button.reaction", { hasText: "🎉" });
     for (const { page } of [dee, eli]) {
@@ -143,10 +147,9 @@ describe("editing, deleting and reacting", { timeout: 120_000 }, () => {
     }, text, { timeout: LIVE });
 
     // Any emoji can be typed into the picker.
-    await message(dee.page).locator("details.message-actions > summary").click();
-    await message(dee.page).getByRole("link", { name: "React" }).click();
-    await message(dee.page).getByLabel("Any emoji").fill("🦀");
-    await message(dee.page).getByRole("button", { name: "React" }).click();
+    const menu = await openMessageMenu(dee.page, text);
+    await menu.getByLabel("Any emoji").fill("🦀");
+    await menu.getByRole("button", { name: "React" }).click();
     await message(eli.page).locator("button.reaction", { hasText: "🦀" }).waitFor({ timeout: LIVE });
     assert.deepEqual(errors.flat(), [], "no console errors");
     for (const { context } of [dee, eli]) await context.close();

@@ -12,6 +12,7 @@ import {
   axeViolations,
   launchBrowser,
   newPersonContext,
+  openMessageMenu,
   nextLiveSocket,
   openChat,
   person,
@@ -193,30 +194,21 @@ describe("every page: axe and screenshots", { timeout: 180_000 }, () => {
 
   test("chat with a message's actions open", async () => {
     await openChat(bo.page, app);
-    const mine = bo.page.locator("#messages article.message", { hasText: "Also, welcome" });
-    await mine.locator("details.message-actions > summary").click();
-    await mine.getByRole("link", { name: "Edit" }).waitFor();
+    await openMessageMenu(bo.page, "Also, welcome");
     await check(bo.page, "chat-message-actions");
   });
 
-  test("chat with the reaction picker open", async () => {
+  test("chat with a reaction and the reaction picker open", async () => {
     await openChat(bo.page, app);
-    const theirs = bo.page.locator("#messages article.message", { hasText: "Morning!" });
-    await theirs.locator("details.message-actions > summary").click();
-    await theirs.getByRole("link", { name: "React" }).click();
-    await theirs.getByRole("button", { name: "thumbs up" }).click();
-    await theirs.locator("button.reaction").waitFor();
-    await theirs.locator("details.message-actions > summary").click();
-    await theirs.getByRole("link", { name: "React" }).click();
-    await theirs.getByLabel("Any emoji").waitFor();
+    await (await openMessageMenu(bo.page, "Morning!")).getByRole("button", { name: "thumbs up" }).click();
+    await bo.page.locator("#messages button.reaction").waitFor();
+    await openMessageMenu(bo.page, "Morning!");
     await check(bo.page, "chat-reactions");
   });
 
   test("chat editing a message in place", async () => {
     await openChat(bo.page, app);
-    const mine = bo.page.locator("#messages article.message", { hasText: "Also, welcome" });
-    await mine.locator("details.message-actions > summary").click();
-    await mine.getByRole("link", { name: "Edit" }).click();
+    await (await openMessageMenu(bo.page, "Also, welcome")).getByRole("link", { name: "Edit" }).click();
     await bo.page.locator("form.editing textarea").waitFor();
     await check(bo.page, "chat-editing");
   });

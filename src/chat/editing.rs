@@ -1,7 +1,7 @@
-//! Editing and deleting a message from the room page: the actions menu's Edit (a
-//! form in place of the message, or a page of its own without JavaScript) and
-//! Delete, and the stylesheet that shows each viewer the actions that are theirs.
-//! (Reacting, the menu's third action, is in `reacting.rs`.)
+//! A message's actions from the room page: its menu (react, edit, delete, made for
+//! the one who asks), Edit (a form in place of the message, or a page of its own
+//! without JavaScript) and Delete; and the viewer's stylesheet. (What a pick in
+//! the menu's reaction picker does is in `reacting.rs`.)
 //!
 //! Page URLs name a message by its global id (`/messages/{id}`), so a rendered
 //! message, pushed alike to every viewer, needs nothing of the room's. Every
@@ -54,6 +54,38 @@ pub async fn show(
         return Ok(views::message(&message).into_response());
     }
     Ok(in_room(&room, &message).into_response())
+}
+
+/// The message's menu, for the one who asks: in place of its "⋯" link for htmx,
+/// or a page of the message and its actions without JavaScript.
+#[handler]
+pub async fn actions(
+    req: &Request,
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let (room, message) = visible(&state, &user, id).await?;
+    let own = message.user_id == user.id;
+    let menu = views::actions_menu(&message, own, own || user.is_admin);
+    if is_htmx(req) {
+        return Ok(menu.into_response());
+    }
+    let title = format!("A message in {}", room.title);
+    let back = format!("/chat/{}#m-{}", room.slug, message.seq);
+    Ok(page(
+        &title,
+        Some(&user),
+        html! {
+            section.card {
+                h1 { (title) }
+                div.messages.standalone { (views::message(&message)) }
+                (menu)
+                p { a href=(back) { "Back to the room" } }
+            }
+        },
+    )
+    .into_response())
 }
 
 /// The edit form: in place of the message for htmx, a page without JavaScript.
@@ -152,22 +184,15 @@ pub async fn delete(
     Ok(Redirect::see_other(format!("/chat/{}", room.slug)).into_response())
 }
 
-/// The viewer's own stylesheet: it shows Edit and Delete on their own messages
-/// (and Delete on everyone's to an administrator), and marks the reactions that
-/// are theirs. Messages are rendered once for all viewers, and the page's CSP
-/// allows no inline styles.
+/// The viewer's own stylesheet: it marks the reactions that are theirs. Messages
+/// are rendered once for all viewers, and the page's CSP allows no inline styles.
 #[handler]
 pub fn viewer_css(CurrentUser(user): CurrentUser) -> Response {
-    let id = user.id;
-    let mut css = format!(
-        ".message[data-author=\"{id}\"] .message-actions .menu .own, \
-         .message[data-author=\"{id}\"] .message-actions .menu .own-or-admin {{ display: block; }}\n\
-         .reaction[data-by~=\"{id}\"] {{ border-color: var(--accent); \
-         background: color-mix(in srgb, var(--accent) 14%, transparent); }}\n"
+    let css = format!(
+        ".reaction[data-by~=\"{}\"] {{ border-color: var(--accent); \
+         background: color-mix(in srgb, var(--accent) 14%, transparent); }}\n",
+        user.id
     );
-    if user.is_admin {
-        css.push_str(".message .message-actions .menu .own-or-admin { display: block; }\n");
-    }
     Response::builder()
         .header(header::CONTENT_TYPE, "text/css; charset=utf-8")
         // Per person, and a sign-in as someone else must not reuse it.

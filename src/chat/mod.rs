@@ -12,6 +12,7 @@ pub mod bus;
 pub mod changes;
 mod editing;
 pub mod feed;
+mod format;
 pub mod hub;
 pub mod limits;
 pub mod messages;
@@ -47,7 +48,7 @@ pub fn routes(route: Route) -> Route {
         .at("/messages/:id", get(editing::show).post(editing::save))
         .at("/messages/:id/edit", get(editing::form))
         .at("/messages/:id/delete", post(editing::delete))
-        .at("/messages/:id/react", get(reacting::picker))
+        .at("/messages/:id/actions", get(editing::actions))
         .at("/messages/:id/reactions", post(reacting::toggle))
         .at("/chat/viewer.css", get(editing::viewer_css))
         .at("/chat/:room/join", post(pages::join))

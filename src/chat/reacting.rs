@@ -1,7 +1,7 @@
-//! Reacting to a message from the room page: the menu's "React" (the picker, in
-//! the menu with htmx, or a page of its own without JavaScript), and the reaction
-//! buttons under a message, each of which adds the viewer's own or takes it back.
-//! The work is [`super::react`]'s; this file speaks HTTP.
+//! Reacting to a message from the room page: the picker in the message's menu
+//! (see `editing::actions`), and the reaction buttons under a message, each of
+//! which adds the viewer's own or takes it back. The work is [`super::react`]'s;
+//! this file speaks HTTP.
 
 use maud::html;
 use poem::http::StatusCode;
@@ -20,18 +20,7 @@ use crate::error::{AppError, Result};
 use crate::web::layout::page;
 use crate::web::{CurrentUser, Form};
 
-/// The picker: a fragment for the message's menu, or a page without JavaScript.
-#[handler]
-pub async fn picker(
-    req: &Request,
-    state: Data<&AppState>,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response> {
-    let (room, message) = visible(&state, &user, id).await?;
-    Ok(picker_page(req, &user, &room, &message, "", None, StatusCode::OK))
-}
-
+/// The picker again, with what was typed and why it was not taken.
 fn picker_page(
     req: &Request,
     user: &User,
@@ -44,11 +33,11 @@ fn picker_page(
     let form = views::picker(message, typed, problem);
     if is_htmx(req) {
         // A pick answers with the message; a problem goes back into its menu.
-        let menu = format!("#m-{} .menu", message.seq);
+        let picker = format!("#m-{} form.picker", message.seq);
         return form
             .with_status(status)
-            .with_header("HX-Retarget", menu)
-            .with_header("HX-Reswap", "innerHTML")
+            .with_header("HX-Retarget", picker)
+            .with_header("HX-Reswap", "outerHTML")
             .into_response();
     }
     let title = format!("React to a message in {}", room.title);

@@ -10,8 +10,8 @@ use crate::web::layout::page;
 mod messages;
 
 pub use self::messages::{
-    change_html, edit_form, history_fragment, linkify, message, messages_replacement, older_link,
-    picker,
+    actions_menu, change_html, edit_form, history_fragment, message, message_after,
+    messages_replacement, older_link, picker,
 };
 
 /// Whether a fragment is pushed over the socket to replace the element with its id
@@ -86,11 +86,13 @@ pub fn room_page(p: &RoomPage<'_>) -> Markup {
                         @if p.messages.is_empty() {
                             p.empty { "No messages yet. Say hello!" }
                         }
-                        @for m in p.messages {
+                        @for (i, m) in p.messages.iter().enumerate() {
                             @if Some(m.seq) == first_new {
                                 p.divider id="new-messages" { span { "New messages" } }
+                                (message_after(None, m))
+                            } @else {
+                                (message_after(i.checked_sub(1).map(|i| &p.messages[i]), m))
                             }
-                            (message(m))
                         }
                     }
                     (typing_line(&[], Oob::No))

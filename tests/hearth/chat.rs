@@ -47,7 +47,10 @@ async fn a_message_reaches_everyone_in_the_room_and_resets_the_senders_composer(
     let seen = grace_ws.expect("Hello, Grace!", SECOND).await;
     assert!(seen.contains(r##"hx-swap-oob="beforeend:#messages""##));
     assert!(seen.contains("Ada Lovelace"));
-    assert!(seen.contains("Hello, Grace!\nHow are you?</p>"), "trimmed, line break kept: {seen}");
+    assert!(
+        seen.contains("<p>Hello, Grace!<br>\nHow are you?</p>"),
+        "trimmed, line break kept: {seen}"
+    );
     assert!(seen.contains("<time datetime="));
 
     // The sender gets the composer back, reset, and the message like everyone else.

@@ -131,13 +131,26 @@ async fn only_the_author_edits_and_a_stranger_finds_nothing(backend: Backend) {
     assert!(grace.get("/chat/general").await.body.contains(">mine, not yours<"));
     assert!(grace.get(&format!("/chat/{dm}")).await.body.contains(">just us<"));
 
-    // Each viewer's stylesheet shows the actions that are theirs.
-    let css = grace.get("/chat/viewer.css").await;
-    assert_eq!(css.headers["content-type"], "text/css; charset=utf-8");
-    assert!(css.body.contains(&format!("[data-author=\"{grace_id}\"]")));
-    let everyones = ".message .message-actions .menu .own-or-admin {";
-    assert!(!css.body.contains(everyones), "not an administrator");
-    assert!(ada.get("/chat/viewer.css").await.body.contains(everyones));
+    // Each one's menu offers what is theirs to do: everyone reacts, the author
+    // edits and deletes, an administrator deletes.
+    let offers = |menu: String| {
+        ["Any emoji", ">Edit<", ">Delete<"]
+            .into_iter()
+            .filter(|what| menu.contains(what))
+            .collect::<Vec<_>>()
+    };
+    let actions = format!("/messages/{id}/actions");
+    assert_eq!(offers(grace.get_htmx(&actions).await.body), ["Any emoji", ">Edit<", ">Delete<"]);
+    assert_eq!(offers(ada.get_htmx(&actions).await.body), ["Any emoji", ">Delete<"]);
+    assert_eq!(offers(linus.get_htmx(&actions).await.body), ["Any emoji"]);
+    // Without JavaScript the menu is a page, with the message.
+    let page = linus.get(&actions).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(">mine, not yours<") && page.body.contains("Back to the room"));
+    assert_eq!(
+        linus.get(&format!("/messages/{dm_id}/actions")).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn a_bad_edit_is_explained_and_keeps_what_was_typed(backend: Backend) {

@@ -8,6 +8,7 @@ mod api;
 mod chat;
 mod editing;
 mod floods;
+mod formatting;
 mod google;
 mod google_linking;
 mod google_provider;

@@ -47,7 +47,7 @@ async fn a_reaction_is_counted_shown_live_and_taken_back_with_a_second_click(bac
     ada_ws.drain(SECOND / 4).await;
 
     // Without JavaScript: the picker is a page; a pick goes back to the message.
-    let picker = grace.get(&format!("/messages/{id}/react")).await;
+    let picker = grace.get(&format!("/messages/{id}/actions")).await;
     assert_eq!(picker.status, StatusCode::OK);
     assert!(picker.body.contains(r#"value="🎉""#) && picker.body.contains("Any emoji"));
     let picked = grace.post_form(&format!("/messages/{id}/reactions"), &[("emoji", "🎉")]).await;
@@ -86,7 +86,7 @@ async fn a_reaction_is_counted_shown_live_and_taken_back_with_a_second_click(bac
     let psst: i64 =
         page[at..].split("/messages/").nth(1).unwrap().split('/').next().unwrap().parse().unwrap();
     for answer in [
-        linus.get(&format!("/messages/{psst}/react")).await,
+        linus.get(&format!("/messages/{psst}/actions")).await,
         linus.post_form(&format!("/messages/{psst}/reactions"), &[("emoji", "👀")]).await,
     ] {
         assert_eq!(answer.status, StatusCode::NOT_FOUND);
@@ -119,8 +119,8 @@ async fn any_single_emoji_works_and_anything_else_is_explained(backend: Backend)
     // the message's menu with the problem.
     let htmx = grace.post_htmx(&react, &[("emoji", ""), ("other", "nope")]).await;
     assert_eq!(htmx.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(htmx.headers["hx-retarget"], "#m-1 .menu");
-    assert_eq!(htmx.headers["hx-reswap"], "innerHTML");
+    assert_eq!(htmx.headers["hx-retarget"], "#m-1 form.picker");
+    assert_eq!(htmx.headers["hx-reswap"], "outerHTML");
     assert!(
         htmx.body.starts_with(r#"<form class="picker""#) && htmx.body.contains(r#"value="nope""#)
     );

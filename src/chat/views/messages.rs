@@ -1,9 +1,10 @@
 //! Messages as HTML: one message, the changes pushed to open pages, pages of
 //! history, and the edit form.
 
-use maud::{Markup, Render, html};
+use maud::{Markup, PreEscaped, html};
 
 use super::super::changes::{Change, Kind};
+use super::super::format;
 use super::super::messages::{Message, PAGE};
 use super::super::reactions::{COMMON, name_of};
 use crate::web::layout::avatar_for;
@@ -19,7 +20,7 @@ pub fn change_html(change: &Change) -> String {
             // Deleted since: there is nothing left to show, and a later event removes it.
             (Kind::Posted, Some(_)) => {},
             (Kind::Posted, None) => div hx-swap-oob="beforeend:#messages" { (message(m)) },
-            (Kind::Edited | Kind::Reacted, None) => (message_with(m, Some("true"))),
+            (Kind::Edited | Kind::Reacted, None) => (message_with(m, Some("true"), false)),
             (Kind::Edited | Kind::Reacted | Kind::Deleted, _) => div id=(id) hx-swap-oob="delete" {},
         }
         input type="hidden" id="resume-after" name="after" value=(change.event) hx-swap-oob="true";
@@ -40,29 +41,50 @@ pub fn messages_replacement(slug: &str, latest: &[Message], position: i64) -> St
 
 /// One message, with its author, time and actions.
 pub fn message(m: &Message) -> Markup {
-    message_with(m, None)
+    message_with(m, None, false)
 }
 
-/// The actions are in every copy of a message; which ones a viewer sees is decided
-/// by the viewer's stylesheet (`/chat/viewer.css`), by `data-author`, so that one
-/// rendering serves every viewer. The server checks each action anyway.
-fn message_with(m: &Message, oob: Option<&str>) -> Markup {
+/// Messages in order, each one that follows another of its author within a few
+/// minutes marked `continued` (shown under the first one's name and picture; the
+/// page's script keeps this so as messages arrive and go).
+pub fn messages_in_order(messages: &[Message]) -> Markup {
+    html! {
+        @for (i, m) in messages.iter().enumerate() {
+            (message_after(i.checked_sub(1).map(|i| &messages[i]), m))
+        }
+    }
+}
+
+/// A message shown right after `previous` (`None` after anything else).
+pub fn message_after(previous: Option<&Message>, m: &Message) -> Markup {
+    message_with(m, None, previous.is_some_and(|p| continues(p, m)))
+}
+
+/// Whether `next` sits under `previous`'s name: the same author, within five minutes.
+fn continues(previous: &Message, next: &Message) -> bool {
+    previous.user_id == next.user_id && (0..300).contains(&(next.created_at - previous.created_at))
+}
+
+/// One rendering serves every viewer: nothing in it depends on who looks (the
+/// viewer's stylesheet, `/chat/viewer.css`, marks their own reactions).
+fn message_with(m: &Message, oob: Option<&str>, continued: bool) -> Markup {
     let (iso, clock) = times(m.created_at);
     html! {
-        article.message id=(format!("m-{}", m.seq)) data-seq=(m.seq) data-author=(m.user_id)
-            hx-swap-oob=[oob] {
+        article.message.continued[continued] id=(format!("m-{}", m.seq)) data-seq=(m.seq)
+            data-author=(m.user_id) data-at=(m.created_at) hx-swap-oob=[oob] {
             (avatar_for(m.user_id, &m.author_name, m.author_avatar.as_deref(), ""))
             div.message-main {
                 header {
                     a.author href=(format!("/people/{}", m.user_id)) { (m.author_name) }
                     " "
-                    time datetime=(iso) title=(iso) { (clock) }
+                    // The page's script shows it in the reader's time zone, with the date on hover.
+                    time datetime=(iso) { (clock) }
                     @if let Some(edited) = m.edited_at {
                         " "
                         span.edited title=(format!("Edited {}", times(edited).0)) { "(edited)" }
                     }
                 }
-                p.body { (linkify(&m.body)) }
+                div.body { (PreEscaped(format::to_html(&m.body))) }
                 @if !m.reactions.is_empty() { (reactions(m)) }
             }
             (actions(m))
@@ -92,22 +114,33 @@ fn reactions(m: &Message) -> Markup {
     }
 }
 
-/// React, edit and delete, in a menu that works without JavaScript. Edit is shown
-/// to the author, Delete to the author and administrators (see above).
+/// The way to a message's actions: one small link in every copy of the message
+/// (the fan-out sends these bytes to every socket), which opens the menu, made for
+/// the one who asks (see [`actions_menu`]), in its place; without JavaScript it is
+/// a page of the message's actions.
 fn actions(m: &Message) -> Markup {
-    let base = format!("/messages/{}", m.id);
-    let react = format!("{base}/react");
-    let edit = format!("{base}/edit");
-    let delete = format!("{base}/delete");
+    let path = format!("/messages/{}/actions", m.id);
+    html! { a.more href=(path) hx-get=(path) hx-swap="outerHTML" aria-label="Message actions" { "⋯" } }
+}
+
+/// What `viewer` may do to a message: react (the picker), edit if it is theirs,
+/// delete if it is theirs or they are an administrator. Open, in place of the link.
+pub fn actions_menu(m: &Message, may_edit: bool, may_delete: bool) -> Markup {
+    let edit = format!("/messages/{}/edit", m.id);
+    let delete = format!("/messages/{}/delete", m.id);
     html! {
-        details.message-actions {
-            summary title="Message actions" { span aria-hidden="true" { "⋯" } span.visually-hidden { "Actions for this message" } }
+        details.message-actions open {
+            summary aria-label="Message actions" { "⋯" }
             div.menu {
-                a href=(react) hx-get=(react) hx-target="closest .menu" { "React" }
-                a.own href=(edit) hx-get=(edit) hx-target="closest article" hx-swap="outerHTML" { "Edit" }
-                form.own-or-admin method="post" action=(delete) hx-post=(delete) hx-target="closest article"
-                    hx-swap="delete" hx-confirm="Delete this message for everyone?" {
-                    button.danger type="submit" { "Delete" }
+                (picker(m, "", None))
+                @if may_edit {
+                    a href=(edit) hx-get=(edit) hx-target="closest article" hx-swap="outerHTML" { "Edit" }
+                }
+                @if may_delete {
+                    form method="post" action=(delete) hx-post=(delete) hx-target="closest article"
+                        hx-swap="delete" hx-confirm="Delete this message for everyone?" {
+                        button.danger type="submit" { "Delete" }
+                    }
                 }
             }
         }
@@ -193,83 +226,6 @@ pub fn history_fragment(slug: &str, messages: &[Message]) -> Markup {
         @if messages.len() as i64 == PAGE {
             @if let Some(first) = messages.first() { (older_link(slug, first.seq)) }
         }
-        @for m in messages { (message(m)) }
-    }
-}
-
-/// Text with its web addresses made into links; everything else escaped by maud.
-pub fn linkify(text: &str) -> Markup {
-    html! {
-        @for (plain, link) in pieces(text) {
-            (Text(plain))
-            @if let Some(url) = link {
-                a href=(Text(url)) rel="nofollow noopener noreferrer" target="_blank" { (Text(url)) }
-            }
-        }
-    }
-}
-
-/// Text as maud escapes it, and apostrophes too: a message then never holds a quote
-/// of either kind, whichever way an attribute it ends up in is quoted.
-struct Text<'a>(&'a str);
-
-impl Render for Text<'_> {
-    fn render_to(&self, buffer: &mut String) {
-        for (i, part) in self.0.split('\'').enumerate() {
-            if i > 0 {
-                buffer.push_str("&#39;");
-            }
-            part.render_to(buffer);
-        }
-    }
-}
-
-/// The text split at its web addresses: each piece is the text up to an address,
-/// and the address (`None` for the text after the last one).
-fn pieces(text: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
-    let mut rest = Some(text);
-    std::iter::from_fn(move || {
-        let text = rest?;
-        let Some(start) = find_link(text) else {
-            rest = None;
-            return Some((text, None));
-        };
-        let (plain, tail) = text.split_at(start);
-        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
-        // Punctuation after an address usually ends the sentence, not the address.
-        let url = tail[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '\'', '"']);
-        rest = Some(&tail[url.len()..]);
-        Some((plain, Some(url)))
-    })
-}
-
-fn find_link(text: &str) -> Option<usize> {
-    let candidates = [text.find("https://"), text.find("http://")];
-    candidates.into_iter().flatten().min().filter(|&i| {
-        let after = text[i..].trim_start_matches("https://").trim_start_matches("http://");
-        after.chars().next().is_some_and(|c| c.is_alphanumeric())
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::linkify;
-
-    #[test]
-    fn links_are_made_clickable_and_everything_else_escaped() {
-        let html =
-            linkify("see https://example.org/a?b=1&c=2. <script>alert(1)</script>").into_string();
-        assert_eq!(
-            html,
-            "see <a href=\"https://example.org/a?b=1&amp;c=2\" rel=\"nofollow noopener noreferrer\" \
-             target=\"_blank\">https://example.org/a?b=1&amp;c=2</a>. &lt;script&gt;alert(1)&lt;/script&gt;"
-        );
-    }
-
-    #[test]
-    fn things_that_are_not_links_stay_text() {
-        assert_eq!(linkify("http:// nope").into_string(), "http:// nope");
-        assert_eq!(linkify("javascript:alert(1)").into_string(), "javascript:alert(1)");
-        assert_eq!(linkify("\"quoted\" <b>").into_string(), "&quot;quoted&quot; &lt;b&gt;");
+        (messages_in_order(messages))
     }
 }
