@@ -56,12 +56,13 @@
   // Boosted forms (hx-boost): the answer replaces the page even when it is a form
   // shown again with its problems (422) or an error page, as it would without htmx.
   // Likewise a message's edit form or reaction picker, answered with itself and
-  // the problem (422, 409) or a request to slow down (429).
+  // the problem (422, 409) or a request to slow down (429); nothing else (a
+  // refused deletion must not take the message off the page).
   document.addEventListener("htmx:beforeSwap", function (e) {
     var status = e.detail.xhr.status;
-    var inMessages = e.detail.target && e.detail.target.closest && e.detail.target.closest("#messages");
-    if ((e.detail.boosted && status >= 400) ||
-        (inMessages && [409, 422, 429].indexOf(status) >= 0)) {
+    var form = e.detail.target && e.detail.target.matches &&
+      e.detail.target.matches("form.editing, form.picker");
+    if ((e.detail.boosted && status >= 400) || (form && [409, 422, 429].indexOf(status) >= 0)) {
       e.detail.shouldSwap = true;
       e.detail.isError = false;
     }
@@ -108,7 +109,10 @@
 
   document.addEventListener("htmx:afterSettle", function () {
     var list = messages();
-    if (list) { regroup(list); }
+    if (!list) { return; }
+    applyPending();
+    regroup(list);
+    localTimes(list);
   });
 
   document.addEventListener("htmx:wsAfterMessage", function () {
@@ -146,20 +150,57 @@
     }
   });
 
-  // A change to a message pushed over the socket (an edit, a deletion) names the
-  // message by id; when this page does not show it (it is further back than the
-  // page loaded, or was just deleted here), the change is dropped rather than
-  // left for htmx to report as an error.
+  // A change to a message pushed over the socket (an edit, a deletion, a reaction)
+  // names the message by id. When this page does not show it, htmx would report an
+  // error; instead the change is taken out. If the message is older than the page
+  // shows, the change is kept for when "Load older messages" brings it (whose copy
+  // may have been read before the change); while the message is being edited here,
+  // only a deletion is applied (to the form), since saving shows it as it is then.
+  var pending = new Map();
+  var KEPT = 500;
+
+  function oldestShown() {
+    var first = document.querySelector("#messages article.message[data-seq]");
+    return first ? Number(first.dataset.seq) : 0;
+  }
+
   htmx.defineExtension("hearth-changes", {
-    transformResponse: function (text) {
-      var change = /^<(?:article|div)[^>]* id="(m-\d+)"/.exec(text);
+    transformResponse: function (text, xhr) {
+      if (xhr) { return text; } // an answer to a request of this page, not the socket
+      if (text.lastIndexOf('<div hx-swap-oob="innerHTML:#messages"', 0) === 0) {
+        pending.clear(); // the whole list is replaced with how it is now
+        return text;
+      }
+      var change = /^<(?:article|div)[^>]* id="(m-(\d+))"/.exec(text);
       if (!change || document.getElementById(change[1])) { return text; }
       var parsed = document.createElement("template");
       parsed.innerHTML = text;
-      parsed.content.firstElementChild.remove();
+      var first = parsed.content.firstElementChild;
+      first.remove();
+      var editing = document.getElementById("edit-" + change[1]);
+      if (editing) {
+        if (first.getAttribute("hx-swap-oob") === "delete") { editing.remove(); }
+      } else if (Number(change[2]) < oldestShown()) {
+        pending.delete(change[1]);
+        pending.set(change[1], first);
+        if (pending.size > KEPT) { pending.delete(pending.keys().next().value); }
+      }
       return parsed.innerHTML;
     }
   });
+
+  // Older messages just shown: apply the changes kept for them, in order.
+  function applyPending() {
+    pending.forEach(function (el, id) {
+      var target = document.getElementById(id);
+      if (!target) { return; }
+      pending.delete(id);
+      if (el.getAttribute("hx-swap-oob") === "delete") { target.remove(); return; }
+      el.removeAttribute("hx-swap-oob");
+      target.replaceWith(el);
+      htmx.process(el);
+    });
+  }
 
   // Who is online or typing is unknown while disconnected; the server sends both
   // again soon after the socket is back.

@@ -71,7 +71,13 @@ describe("editing, deleting and reacting", { timeout: 120_000 }, () => {
     const box = bo.page.getByLabel("Edit your message");
     assert.equal(await box.inputValue(), "Lunch at noen?");
     await box.fill("Lunch at noon?");
+    // Cy reacts while Bo is typing: Bo's text stays, and saving shows both.
+    await (await openMessageMenu(cy.page, "Lunch at")).getByRole("button", { name: "eyes" }).click();
+    await message(cy.page, "Lunch at").locator("button.reaction").waitFor({ timeout: LIVE });
+    await bo.page.waitForTimeout(300);
+    assert.equal(await box.inputValue(), "Lunch at noon?", "what Bo typed is kept");
     await bo.page.getByRole("button", { name: "Save" }).click();
+    await message(bo.page, "Lunch at noon?").locator("button.reaction").waitFor({ timeout: LIVE });
 
     await waitForMessage(cy.page, "Lunch at noon?", LIVE);
     await waitForMessage(bo.page, "Lunch at noon?", LIVE);

@@ -30,7 +30,7 @@
 //! (`messages::latest_with_position`), so what it shows and where it resumes agree.
 
 use super::body::MessageBody;
-use super::messages::{Message, columns};
+use super::messages::{self, Message, columns};
 use super::reactions;
 use crate::db::{self, Db};
 use crate::error::Result;
@@ -181,19 +181,19 @@ async fn change(
         Action::Edit(_) => Kind::Edited,
         Action::Delete => Kind::Deleted,
     };
-    let select = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM messages m JOIN users u ON u.id = m.user_id WHERE m.room_id = $1 AND m.seq = $2"
-    );
     let changed = on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
         // The room's lock first: the event's number, and no other change to this
         // room's messages until commit (a rollback gives the number back).
+        // Only a member acts on a room's messages, checked under the lock.
         let event: Option<i64> = sqlx::query_scalar(
-            "UPDATE rooms SET last_event = last_event + 1 WHERE id = $1 RETURNING last_event",
+            "UPDATE rooms SET last_event = last_event + 1
+             WHERE id = $1 AND EXISTS (
+                 SELECT 1 FROM memberships WHERE room_id = $1 AND user_id = $2)
+             RETURNING last_event",
         )
         .bind(room_id)
+        .bind(actor.user_id)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(event) = event else { return Ok(Err(NotAllowed::Gone)) };
@@ -237,7 +237,7 @@ async fn change(
         }
         record!(tx, room_id, event, seq, kind, notify);
         let message: Message =
-            sqlx::query_as(select).bind(room_id).bind(seq).fetch_one(&mut *tx).await?;
+            sqlx::query_as(messages::ONE).bind(room_id).bind(seq).fetch_one(&mut *tx).await?;
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Ok(Change { event, kind, message }))
     }.await)?;

@@ -166,7 +166,7 @@ pub async fn delete(
 ) -> Result<Response> {
     let (room, message) = visible(&state, &user, id).await?;
     match super::delete(&state, &user, room.id, message.seq).await? {
-        // Deleted already (a second click): the room is as asked.
+        // Deleted meanwhile (two clicks racing): the room is as asked.
         Ok(()) | Err(Refused::Gone) => {}
         Err(Refused::NotYours) => return Err(AppError::Forbidden(Refused::NotYours.message())),
         Err(Refused::TooFast) => {

@@ -1,4 +1,5 @@
-//! The feed: every change to a room's messages (posted, edited, deleted) passes
+//! The feed: every change to a room's messages (posted, edited, deleted, reacted)
+//! passes
 //! through here, in its room's order, on its way to the hub. It is what keeps
 //! delivery gapless and duplicate-free when changes come from several places: this
 //! process's senders, and (on PostgreSQL) other Hearth instances, announced by
@@ -20,8 +21,10 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use super::changes::{self, Change, Kind};
 use super::hub::{Delivery, Hub};
@@ -66,15 +69,30 @@ impl Feed {
     }
 }
 
+/// How long a room's mark is kept after a socket subscribed to it, watched or not:
+/// a socket subscribes to its rooms before the hub registers it.
+const FRESH: Duration = Duration::from_secs(60);
+
+/// Marks beyond this many (or four per watched room, if more) are pruned.
+const KEPT: usize = 256;
+
+/// A room's delivery position, and when a socket last subscribed to the room.
+struct Mark {
+    event: i64,
+    subscribed: Instant,
+}
+
 async fn run(db: Db, hub: Arc<Hub>, mut events: mpsc::Receiver<Event>) {
-    let mut marks: HashMap<i64, i64> = HashMap::new();
+    let mut marks: HashMap<i64, Mark> = HashMap::new();
     while let Some(event) = events.recv().await {
         match event {
             Event::Subscribe { room, event } => {
-                marks.entry(room).or_insert(event);
+                let mark = marks.entry(room).or_insert(Mark { event, subscribed: Instant::now() });
+                mark.subscribed = Instant::now();
             }
             Event::Stored { room, event, change } => {
                 let Some(mark) = marks.get_mut(&room) else { continue };
+                let mark = &mut mark.event;
                 if event <= *mark {
                     continue;
                 }
@@ -85,12 +103,15 @@ async fn run(db: Db, hub: Arc<Hub>, mut events: mpsc::Receiver<Event>) {
                     }
                     _ => catch_up(&db, &hub, room, mark, event).await,
                 }
+                if marks.len() > KEPT.max(4 * hub.rooms()) {
+                    // Rooms nobody watches any more start afresh at their next
+                    // subscription (which reads the newest event first).
+                    let watched = hub.watched_rooms();
+                    marks.retain(|room, mark| {
+                        watched.contains(room) || mark.subscribed.elapsed() < FRESH
+                    });
+                }
             }
-        }
-        if marks.len() > 4 * hub.rooms().max(1) {
-            // Rooms nobody watches any more start afresh at their next subscription.
-            let watched = hub.watched_rooms();
-            marks.retain(|room, _| watched.contains(room));
         }
     }
 }

@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
 
 /// The sanitiser, built once.
 static ALLOWED: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
@@ -131,6 +131,10 @@ impl<'a> Filter<'a> {
     fn change(&mut self, event: Event<'a>) -> Event<'a> {
         match event {
             Event::SoftBreak => Event::HardBreak,
+            // `<someone@example.org>` arrives without its scheme.
+            Event::Start(Tag::Link { link_type: LinkType::Email, dest_url, .. }) => {
+                self.link_start(&format!("mailto:{dest_url}"))
+            }
             Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
                 self.link_start(&dest_url)
             }
@@ -236,6 +240,7 @@ mod tests {
             let html = to_html(hostile);
             assert!(!html.contains("href"), "{hostile}: {html}");
         }
+        assert!(to_html("<ada@example.org>").contains(r#"href="mailto:ada@example.org""#));
         let picture = to_html("![cat](https://example.org/cat.png)");
         assert!(!picture.contains("<img") && picture.contains(">cat</a>"), "{picture}");
         let raw = to_html("<img src=x onerror=alert(1)><a href=\"javascript:x\">y</a>");

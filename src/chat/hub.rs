@@ -267,14 +267,15 @@ impl Hub {
         }
     }
 
-    /// How many rooms have sockets subscribed.
+    /// How many rooms have (or had) sockets subscribed.
     pub fn rooms(&self) -> usize {
         self.lock().rooms.len()
     }
 
     /// The rooms with sockets subscribed.
     pub fn watched_rooms(&self) -> HashSet<i64> {
-        self.lock().rooms.keys().copied().collect()
+        let inner = self.lock();
+        inner.rooms.iter().filter(|(_, room)| !room.members.is_empty()).map(|(id, _)| *id).collect()
     }
 
     /// `user_id` joined `room_id`: their open sockets start receiving it.

@@ -109,6 +109,13 @@ macro_rules! columns {
 }
 pub(super) use columns;
 
+/// One message by room and number, deleted or not: what a change reads back.
+pub(super) const ONE: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM messages m JOIN users u ON u.id = m.user_id WHERE m.room_id = $1 AND m.seq = $2"
+);
+
 /// Listed messages: the room's, not deleted.
 const SELECT: &str = concat!(
     "SELECT ",

@@ -28,7 +28,7 @@ pub fn websocket_config() -> WebSocketConfig {
 /// What a client may send, parsed once at the edge by [`Incoming::parse`].
 #[derive(Debug, PartialEq, Eq)]
 pub enum Incoming {
-    /// Send everything after this room message number, then go live.
+    /// Send every change after this room event number, then go live.
     Resume {
         after: i64,
     },

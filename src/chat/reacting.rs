@@ -3,6 +3,8 @@
 //! which adds the viewer's own or takes it back. The work is [`super::react`]'s;
 //! this file speaks HTTP.
 
+use std::time::Duration;
+
 use maud::html;
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
@@ -58,17 +60,21 @@ fn picker_page(
     .into_response()
 }
 
-/// A reaction button's `emoji`, or the picker's field, `other`.
+/// A reaction button's `emoji`, or the picker's field, `other` (which only the
+/// picker sends, so it also says where the pick came from).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ReactionForm {
     emoji: String,
-    other: String,
+    other: Option<String>,
 }
 
 impl ReactionForm {
     fn emoji(&self) -> &str {
-        if self.emoji.is_empty() { &self.other } else { &self.emoji }
+        match &self.other {
+            Some(other) if self.emoji.is_empty() => other,
+            _ => &self.emoji,
+        }
     }
 }
 
@@ -102,5 +108,14 @@ pub async fn toggle(
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
     let text = Some(problem.message());
-    Ok(picker_page(req, &user, &room, &message, &input.other, text, status))
+    if is_htmx(req) && input.other.is_none() {
+        // A reaction button under the message: there is no picker to show it in.
+        return Err(match problem {
+            Refused::TooFast => AppError::RateLimited { retry_after: Duration::from_secs(1) },
+            Refused::Full => AppError::Conflict(problem.message()),
+            _ => AppError::Unprocessable(problem.message()),
+        });
+    }
+    let typed = input.other.as_deref().unwrap_or_default();
+    Ok(picker_page(req, &user, &room, &message, typed, text, status))
 }

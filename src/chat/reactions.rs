@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use super::changes::{self, Change, Kind, NotAllowed};
-use super::messages::{Message, columns};
+use super::messages::{self, Message};
 use crate::db::{self, Db};
 use crate::error::Result;
 use crate::on_db;
@@ -73,11 +73,6 @@ pub async fn react(
     want: Want,
 ) -> Result<Result<Option<Change>, NotAllowed>> {
     let (now, notify, emoji) = (db::now(), db.is_postgres(), emoji.as_str());
-    let select = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM messages m JOIN users u ON u.id = m.user_id WHERE m.room_id = $1 AND m.seq = $2"
-    );
     let changed = on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
         // The room's lock first, as for every change (see changes.rs); a rollback
@@ -143,7 +138,7 @@ pub async fn react(
         query.execute(&mut *tx).await?;
         changes::record!(tx, room_id, event, seq, Kind::Reacted, notify);
         let message: Message =
-            sqlx::query_as(select).bind(room_id).bind(seq).fetch_one(&mut *tx).await?;
+            sqlx::query_as(messages::ONE).bind(room_id).bind(seq).fetch_one(&mut *tx).await?;
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Ok(Some(Change { event, kind: Kind::Reacted, message })))
     }.await)?;
@@ -154,21 +149,26 @@ pub async fn react(
 
 /// Fills in the reactions of `messages`, all of room `room_id`, in one query.
 pub async fn attach(db: &Db, room_id: i64, messages: &mut [Message]) -> Result<()> {
-    let (Some(low), Some(high)) =
-        (messages.iter().map(|m| m.seq).min(), messages.iter().map(|m| m.seq).max())
-    else {
+    let mut seqs: Vec<i64> = messages.iter().map(|m| m.seq).collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    if seqs.is_empty() {
         return Ok(());
-    };
-    let rows: Vec<(i64, String, i64, String)> = on_db!(db, pool => sqlx::query_as(
+    }
+    // These messages only (a catch-up can name message 3 and message 50,000).
+    let list = (2..seqs.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
         "SELECT r.seq, r.emoji, r.user_id, u.name FROM reactions r JOIN users u ON u.id = r.user_id
-         WHERE r.room_id = $1 AND r.seq BETWEEN $2 AND $3
-         ORDER BY r.seq, r.event",
-    )
-    .bind(room_id)
-    .bind(low)
-    .bind(high)
-    .fetch_all(pool)
-    .await)?;
+         WHERE r.room_id = $1 AND r.seq IN ({list})
+         ORDER BY r.seq, r.event"
+    );
+    let rows: Vec<(i64, String, i64, String)> = on_db!(db, pool => {
+        let mut query = sqlx::query_as(&sql).bind(room_id);
+        for seq in &seqs {
+            query = query.bind(*seq);
+        }
+        query.fetch_all(pool).await
+    })?;
     let mut by_seq: HashMap<i64, Vec<Reaction>> = HashMap::new();
     for (seq, emoji, user_id, name) in rows {
         let reactions = by_seq.entry(seq).or_default();

@@ -252,11 +252,11 @@ pub async fn direct(db: &Db, me: i64, other: i64) -> Result<(String, i64)> {
 
 /// The number of the room's newest event (change to its messages).
 pub async fn newest(db: &Db, room_id: i64) -> Result<i64> {
-    let seq = on_db!(db, pool => sqlx::query_scalar("SELECT last_event FROM rooms WHERE id = $1")
+    let event = on_db!(db, pool => sqlx::query_scalar("SELECT last_event FROM rooms WHERE id = $1")
         .bind(room_id)
         .fetch_optional(pool)
         .await)?;
-    Ok(seq.unwrap_or(0))
+    Ok(event.unwrap_or(0))
 }
 
 /// Records that `user_id` has seen `room_id` up to message `seq` (never backwards).

@@ -4,7 +4,7 @@
 //! out-of-band fragments.
 //!
 //! Catch-up: the page holds a hidden "resume" form whose `after` field is the number
-//! of the newest change (posted, edited, deleted) it has applied, and every pushed
+//! of the newest change (posted, edited, deleted, reacted) it has applied; every pushed
 //! change moves that number forward. htmx sends the form on every (re)connect. The
 //! server subscribes the socket first, then sends from the database every change
 //! numbered above `after`, then the live ones, skipping any it already sent: nothing

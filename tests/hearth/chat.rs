@@ -17,6 +17,7 @@ on_both_databases!(
     ending_other_sessions_or_changing_the_password_closes_their_sockets,
     a_reconnecting_client_gets_what_it_missed_once_and_in_order,
     after_a_restart_the_client_catches_up_from_the_database,
+    after_a_restart_someone_in_many_rooms_gets_each_of_them_live,
     a_client_that_stops_reading_is_dropped_and_others_keep_receiving,
     bad_messages_are_explained_in_the_composer,
     protocol_abuse_closes_only_that_socket,
@@ -251,6 +252,30 @@ async fn after_a_restart_the_client_catches_up_from_the_database(backend: Backen
     let frames = grace_ws.drain(SECOND).await;
     assert_eq!(message_numbers(&frames), [2, 3]);
     assert!(frames.concat().contains("while you were away"));
+}
+
+/// The first socket a fresh process sees subscribes to all of its person's rooms
+/// before the hub knows it; none of them may be forgotten meanwhile.
+async fn after_a_restart_someone_in_many_rooms_gets_each_of_them_live(backend: Backend) {
+    let first = backend.spawn().await;
+    let (ada, grace) = two_people(&first).await;
+    let rooms = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot"];
+    for name in rooms {
+        ada.post_form("/rooms", &[("name", name)]).await;
+        grace.post_form(&format!("/chat/{}/join", name.to_lowercase()), &[]).await;
+    }
+    let second = first.another_instance().await;
+    first.stop().await;
+    let (ada, grace) = (ada.on(&second), grace.on(&second));
+
+    let mut grace_ws = second.live_socket(&grace, "general").await;
+    grace_ws.drain(SECOND / 4).await;
+    for name in rooms {
+        let room = name.to_lowercase();
+        ada.post_form(&format!("/chat/{room}/messages"), &[("body", name)]).await;
+        let badge = grace_ws.expect_unread_badge(SECOND).await;
+        assert!(badge.contains(">1<"), "{room}: {badge}");
+    }
 }
 
 async fn a_client_that_stops_reading_is_dropped_and_others_keep_receiving(backend: Backend) {

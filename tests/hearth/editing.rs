@@ -78,7 +78,7 @@ async fn an_edit_is_shown_to_everyone_live_and_after_a_reload(backend: Backend) 
     // With htmx, the form takes the message's place, and "Cancel" puts it back.
     let editor = ada.get_htmx(&format!("/messages/{id}/edit")).await;
     assert!(
-        editor.body.starts_with(r#"<form class="message editing" id="m-1""#),
+        editor.body.starts_with(r#"<form class="message editing" id="edit-m-1""#),
         "{}",
         editor.body
     );

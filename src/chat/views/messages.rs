@@ -177,16 +177,19 @@ pub fn picker(m: &Message, typed: &str, problem: Option<&str>) -> Markup {
     }
 }
 
-/// The edit form, in place of the message (`#m-{seq}`, so a pushed change to the
-/// message replaces it); it works as a page of its own without JavaScript.
+/// The edit form, in place of the message; it works as a page of its own without
+/// JavaScript. Its id is not the message's: changes pushed meanwhile (a reaction)
+/// must not replace what is being typed (the page's script holds them back, and
+/// saving shows the message as it then is).
 pub fn edit_form(m: &Message, slug: &str, body: &str, problem: Option<&str>) -> Markup {
     let save = format!("/messages/{}", m.id);
     let back = format!("/chat/{slug}#m-{}", m.seq);
+    let field = format!("edit-body-{}", m.seq);
     html! {
-        form.message.editing id=(format!("m-{}", m.seq)) method="post" action=(save)
+        form.message.editing id=(format!("edit-m-{}", m.seq)) method="post" action=(save)
             hx-post=(save) hx-target="this" hx-swap="outerHTML" {
-            label for=(format!("edit-{}", m.seq)) { "Edit your message" }
-            textarea id=(format!("edit-{}", m.seq)) name="body" rows="3" maxlength="4000" required autofocus
+            label for=(field) { "Edit your message" }
+            textarea id=(field) name="body" rows="3" maxlength="4000" required autofocus
                 aria-invalid=[problem.map(|_| "true")]
                 aria-describedby=[problem.map(|_| "edit-problem")] { (body) }
             @if let Some(problem) = problem {
