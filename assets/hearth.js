@@ -134,6 +134,105 @@
     }
   });
 
+  // Mentions: typing @ and the start of a name in the composer offers the room's
+  // members (fetched once, on the first @); Up and Down choose, Enter or Tab
+  // picks, Escape closes. Without this, typing @Full Name works the same.
+  var members = null;
+  var offered = null; // { query, people, chosen }
+
+  function mentionQuery(box) {
+    var before = box.value.slice(0, box.selectionStart);
+    var found = /(^|[^\w@])@([^@\n]{0,40})$/.exec(before);
+    return found ? { start: before.length - found[2].length - 1, text: found[2].toLowerCase() } : null;
+  }
+
+  function closeOffer() {
+    var list = document.getElementById("mention-options");
+    if (list) { list.remove(); }
+    if (offered) { status(""); }
+    offered = null;
+  }
+
+  function showOffer(box, query) {
+    var people = members.filter(function (p) {
+      var name = p.name.toLowerCase();
+      return name.indexOf(query.text) === 0 || name.indexOf(" " + query.text) >= 0;
+    }).slice(0, 8);
+    closeOffer();
+    if (!people.length) { return; }
+    offered = { query: query, people: people, chosen: 0 };
+    var list = document.createElement("ul");
+    list.id = "mention-options";
+    list.className = "mention-options";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "People to mention");
+    people.forEach(function (p, i) {
+      var item = document.createElement("li");
+      item.setAttribute("role", "option");
+      item.textContent = p.name;
+      item.addEventListener("mousedown", function (e) { e.preventDefault(); pickOffer(box, i); });
+      list.appendChild(item);
+    });
+    box.form.appendChild(list);
+    markChosen();
+  }
+
+  function markChosen() {
+    var list = document.getElementById("mention-options");
+    if (!list || !offered) { return; }
+    Array.prototype.forEach.call(list.children, function (item, i) {
+      item.setAttribute("aria-selected", i === offered.chosen ? "true" : "false");
+    });
+    status(offered.people[offered.chosen].name + ", " + (offered.chosen + 1) + " of " +
+      offered.people.length + ": Enter to mention");
+  }
+
+  function pickOffer(box, i) {
+    var q = offered.query;
+    var name = offered.people[i].name;
+    var after = box.value.slice(box.selectionStart);
+    box.value = box.value.slice(0, q.start) + "@" + name + " " + after;
+    var caret = q.start + name.length + 2;
+    box.setSelectionRange(caret, caret);
+    closeOffer();
+    box.focus();
+  }
+
+  document.addEventListener("input", function (e) {
+    var box = e.target;
+    if (box.id !== "composer-body") { return; }
+    var query = mentionQuery(box);
+    if (!query) { closeOffer(); return; }
+    if (members === null) {
+      members = [];
+      var url = box.form.getAttribute("action").replace(/messages$/, "members");
+      fetch(url, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (list) {
+          members = list;
+          var again = mentionQuery(box);
+          if (again) { showOffer(box, again); }
+        });
+      return;
+    }
+    showOffer(box, query);
+  });
+
+  document.addEventListener("keydown", function (e) {
+    if (!offered || e.target.id !== "composer-body") { return; }
+    var n = offered.people.length;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      offered.chosen = (offered.chosen + (e.key === "ArrowDown" ? 1 : n - 1)) % n;
+      markChosen();
+    } else if (e.key === "Enter" || e.key === "Tab") {
+      e.preventDefault();
+      e.stopImmediatePropagation(); // not also sent
+      pickOffer(e.target, offered.chosen);
+    } else if (e.key === "Escape") {
+      closeOffer();
+    }
+  });
+
   // Enter sends (or saves an edit), Shift+Enter starts a new line; Escape leaves
   // an edit as it was.
   document.addEventListener("keydown", function (e) {

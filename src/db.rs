@@ -107,6 +107,11 @@ impl Db {
     }
 }
 
+/// `$from, $from+1, …`: `n` numbered placeholders, for an `IN (…)` list.
+pub fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Now, in Unix seconds: the one clock every stored timestamp uses.
 pub fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)

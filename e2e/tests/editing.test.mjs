@@ -160,4 +160,32 @@ describe("editing, deleting and reacting", { timeout: 120_000 }, () => {
     assert.deepEqual(errors.flat(), [], "no console errors");
     for (const { context } of [dee, eli]) await context.close();
   });
+
+  test("Fay mentions Gus from the composer's suggestions; Gus sees it marked and counted", async () => {
+    const fay = await newPersonContext(browser, app, person("Fay"));
+    const gus = await newPersonContext(browser, app, person("Gus Grissom"));
+    const errors = [watchConsole(fay.page), watchConsole(gus.page)];
+    await openChat(fay.page, app);
+    await fay.page.locator("#composer-body").pressSequentially("thanks @gus g");
+    const option = fay.page.getByRole("option", { name: "Gus Grissom" });
+    await option.waitFor({ timeout: LIVE * 5 });
+    await fay.page.press("#composer-body", "Enter"); // picks, does not send
+    assert.equal(await fay.page.locator("#composer-body").inputValue(), "thanks @Gus Grissom ");
+    await fay.page.locator("#composer-body").pressSequentially("for the report");
+    await fay.page.press("#composer-body", "Enter");
+
+    await waitForMessage(fay.page, "thanks @Gus Grissom for the report");
+    await gus.page.goto(`${app.url}/dashboard`);
+    assert.match(await gus.page.locator(".mentions").first().textContent(), /@\s*1\s*mention/);
+    await openChat(gus.page, app);
+    await waitForMessage(gus.page, "thanks @Gus Grissom for the report");
+    const mention = messageWith(gus.page, "for the report").locator(".mention");
+    assert.equal(await mention.textContent(), "@Gus Grissom");
+    const shade = (page) => messageWith(page, "for the report").locator(".mention")
+      .evaluate((el) => getComputedStyle(el).backgroundColor);
+    await waitForMessage(fay.page, "thanks @Gus Grissom for the report");
+    assert.notEqual(await shade(gus.page), await shade(fay.page), "highlighted for Gus only");
+    assert.deepEqual(errors.flat(), [], "no console errors");
+    for (const { context } of [fay, gus]) await context.close();
+  });
 });

@@ -54,11 +54,19 @@ struct RoomOut {
     title: String,
     kind: RoomKind,
     unread: i64,
+    /// Unread messages that mention the one asking.
+    mentions: i64,
 }
 
 impl From<&MyRoom> for RoomOut {
     fn from(r: &MyRoom) -> Self {
-        RoomOut { slug: r.slug.clone(), title: r.title.clone(), kind: r.kind, unread: r.unread() }
+        RoomOut {
+            slug: r.slug.clone(),
+            title: r.title.clone(),
+            kind: r.kind,
+            unread: r.unread(),
+            mentions: r.mentions,
+        }
     }
 }
 
@@ -83,6 +91,8 @@ struct MessageOut {
     edited_at: Option<i64>,
     /// In the order they were first added.
     reactions: Vec<ReactionOut>,
+    /// Whom it mentions (user ids).
+    mentions: Vec<i64>,
 }
 
 #[derive(Serialize)]
@@ -120,6 +130,7 @@ impl MessageOut {
             created_at: m.created_at,
             edited_at: m.edited_at,
             reactions,
+            mentions: m.mentions.iter().map(|(id, _)| *id).collect(),
         }
     }
 }

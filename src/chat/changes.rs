@@ -30,8 +30,8 @@
 //! (`messages::latest_with_position`), so what it shows and where it resumes agree.
 
 use super::body::MessageBody;
+use super::mentions;
 use super::messages::{self, Message, columns};
-use super::reactions;
 use crate::db::{self, Db};
 use crate::error::Result;
 use crate::on_db;
@@ -228,12 +228,17 @@ async fn change(
             .bind(now),
         };
         update.execute(&mut *tx).await?;
-        if kind == Kind::Deleted {
-            sqlx::query("DELETE FROM reactions WHERE room_id = $1 AND seq = $2")
-                .bind(room_id)
-                .bind(seq)
-                .execute(&mut *tx)
-                .await?;
+        match action {
+            Action::Edit(body) => mentions::record!(tx, room_id, seq, author, body.as_str()),
+            Action::Delete => {
+                for table in ["reactions", "mentions"] {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE room_id = $1 AND seq = $2"))
+                        .bind(room_id)
+                        .bind(seq)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
         }
         record!(tx, room_id, event, seq, kind, notify);
         let message: Message =
@@ -242,7 +247,7 @@ async fn change(
         Ok::<_, sqlx::Error>(Ok(Change { event, kind, message }))
     }.await)?;
     let Ok(mut change) = changed else { return Ok(changed) };
-    reactions::attach(db, room_id, std::slice::from_mut(&mut change.message)).await?;
+    messages::complete(db, room_id, std::slice::from_mut(&mut change.message)).await?;
     Ok(Ok(change))
 }
 
@@ -265,9 +270,9 @@ pub async fn since(db: &Db, room_id: i64, after: i64, limit: i64) -> Result<Vec<
         .fetch_all(pool)
         .await)?;
     let mut messages: Vec<Message> = changes.iter().map(|c| c.message.clone()).collect();
-    reactions::attach(db, room_id, &mut messages).await?;
+    messages::complete(db, room_id, &mut messages).await?;
     for (change, message) in changes.iter_mut().zip(messages) {
-        change.message.reactions = message.reactions;
+        change.message = message;
     }
     Ok(changes)
 }

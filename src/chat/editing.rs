@@ -184,14 +184,19 @@ pub async fn delete(
     Ok(Redirect::see_other(format!("/chat/{}", room.slug)).into_response())
 }
 
-/// The viewer's own stylesheet: it marks the reactions that are theirs. Messages
+/// The viewer's own stylesheet: it marks the reactions that are theirs and the
+/// mentions (and messages) that name them. Messages
 /// are rendered once for all viewers, and the page's CSP allows no inline styles.
 #[handler]
 pub fn viewer_css(CurrentUser(user): CurrentUser) -> Response {
+    let id = user.id;
     let css = format!(
-        ".reaction[data-by~=\"{}\"] {{ border-color: var(--accent); \
-         background: color-mix(in srgb, var(--accent) 14%, transparent); }}\n",
-        user.id
+        ".reaction[data-by~=\"{id}\"] {{ border-color: var(--accent); \
+         background: color-mix(in srgb, var(--accent) 14%, transparent); }}\n\
+         .mention[data-user=\"{id}\"] {{ padding: 0 0.15rem; border-radius: 4px; \
+         background: color-mix(in srgb, var(--accent) 18%, transparent); }}\n\
+         .message:has(.mention[data-user=\"{id}\"]) {{ \
+         box-shadow: inset 3px 0 0 var(--accent); padding-left: 0.5rem; }}\n"
     );
     Response::builder()
         .header(header::CONTENT_TYPE, "text/css; charset=utf-8")

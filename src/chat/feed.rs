@@ -143,6 +143,7 @@ fn render(change: &Change) -> Delivery {
         event: change.event,
         seq: m.seq,
         posted: change.kind == Kind::Posted,
+        mentions: m.mentions.iter().map(|(id, _)| *id).collect(),
         author_id: m.user_id,
         html: views::change_html(change).into(),
     }

@@ -1,6 +1,7 @@
 //! A message's text as HTML: the Markdown people type in chats (bold, italic,
 //! strikethrough, inline code, code blocks, quotes, lists, links), with bare web
-//! addresses made links and line breaks kept. The database keeps the text as typed;
+//! addresses made links, line breaks kept, and mentions marked with whom they name
+//! (`<span class="mention" data-user="…">`). The database keeps the text as typed;
 //! this runs once per rendering, never per recipient.
 //!
 //! Two layers keep it safe. pulldown-cmark's events are filtered first: raw HTML
@@ -14,16 +15,32 @@ use std::sync::LazyLock;
 
 use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
 
+use super::mentions;
+
 /// The sanitiser, built once.
 static ALLOWED: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
-    let tags =
-        ["p", "br", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a"];
+    let tags = [
+        "p",
+        "br",
+        "strong",
+        "em",
+        "del",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "a",
+        "span",
+    ];
     let mut builder = ammonia::Builder::empty();
     builder
         .tags(HashSet::from(tags))
         .tag_attributes(HashMap::from([
             ("a", HashSet::from(["href", "rel", "target"])),
             ("ol", HashSet::from(["start"])),
+            ("span", HashSet::from(["class", "data-user"])),
         ]))
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
         .url_relative(ammonia::UrlRelative::Deny)
@@ -31,10 +48,10 @@ static ALLOWED: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
-/// `text` as safe HTML.
-pub fn to_html(text: &str) -> String {
+/// `text`, which mentions `mentioned` (id, name), as safe HTML.
+pub fn to_html(text: &str, mentioned: &[(i64, String)]) -> String {
     let mut html = String::with_capacity(text.len() + 32);
-    html::push_html(&mut html, Filter::new(text));
+    html::push_html(&mut html, Filter::new(text, mentioned));
     let clean = ALLOWED.clean(&html).to_string();
     // Attributes come out double-quoted; an apostrophe is escaped anyway, so the
     // text never holds a quote that could end an attribute quoted the other way.
@@ -49,12 +66,32 @@ struct Filter<'a> {
     ready: std::collections::VecDeque<Event<'a>>,
     /// Inside a code block or a link: text stays as it is.
     verbatim: u32,
+    /// Whom the text mentions.
+    mentioned: &'a [(i64, String)],
 }
 
 impl<'a> Filter<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, mentioned: &'a [(i64, String)]) -> Self {
         let events = Parser::new_ext(text, Options::ENABLE_STRIKETHROUGH);
-        Filter { events, ready: Default::default(), verbatim: 0 }
+        Filter { events, ready: Default::default(), verbatim: 0, mentioned }
+    }
+
+    /// Plain text, with its mentions marked.
+    fn plain(&mut self, text: &str) {
+        let mut done = 0;
+        for (start, end, id) in mentions::occurrences(text, self.mentioned) {
+            if start > done {
+                self.ready.push_back(Event::Text(CowStr::from(text[done..start].to_owned())));
+            }
+            let open = format!(r#"<span class="mention" data-user="{id}">"#);
+            self.ready.push_back(Event::Html(CowStr::from(open)));
+            self.ready.push_back(Event::Text(CowStr::from(text[start..end].to_owned())));
+            self.ready.push_back(Event::Html(CowStr::Borrowed("</span>")));
+            done = end;
+        }
+        if done < text.len() {
+            self.ready.push_back(Event::Text(CowStr::from(text[done..].to_owned())));
+        }
     }
 
     fn link_start(&mut self, href: &str) -> Event<'a> {
@@ -72,9 +109,7 @@ impl<'a> Filter<'a> {
             return;
         }
         for (plain, link) in pieces(&text) {
-            if !plain.is_empty() {
-                self.ready.push_back(Event::Text(CowStr::from(plain.to_owned())));
-            }
+            self.plain(plain);
             if let Some(url) = link {
                 let start = self.link_start(url);
                 self.verbatim -= 1;
@@ -192,7 +227,11 @@ fn find_link(text: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::to_html;
+    use super::to_html as with_mentions;
+
+    fn to_html(text: &str) -> String {
+        with_mentions(text, &[])
+    }
 
     #[test]
     fn bare_links_are_made_clickable_and_markup_is_text() {
@@ -227,6 +266,15 @@ mod tests {
             "<pre><code>fn main() { &lt;a&gt; https://x.org }\n</code></pre>"
         );
         assert_eq!(to_html("# Title"), "<p><strong>Title</strong></p>");
+    }
+
+    #[test]
+    fn mentions_are_marked_with_whom_they_name_outside_code() {
+        let ada = [(7, "Ada Lovelace".to_owned())];
+        assert_eq!(
+            with_mentions("hi @ada lovelace, see `@Ada Lovelace`", &ada),
+            "<p>hi <span class=\"mention\" data-user=\"7\">@ada lovelace</span>, see <code>@Ada Lovelace</code></p>"
+        );
     }
 
     #[test]

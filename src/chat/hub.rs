@@ -80,6 +80,8 @@ pub struct Delivery {
     pub seq: i64,
     /// A new message (which counts as unread), not an edit or deletion.
     pub posted: bool,
+    /// Whom the message mentions (ids), for their mention counts elsewhere.
+    pub mentions: Box<[i64]>,
     pub author_id: i64,
     pub html: Arc<str>,
 }

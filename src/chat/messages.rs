@@ -4,6 +4,7 @@
 
 use super::body::MessageBody;
 use super::changes::{self, Change, Kind};
+use super::mentions;
 use super::reactions::{self, Reaction};
 use crate::accounts::User;
 use crate::db::{self, Db};
@@ -28,9 +29,19 @@ pub struct Message {
     pub edited_at: Option<i64>,
     /// Set on a deleted message, whose text is gone; only the change log sees one.
     pub deleted_at: Option<i64>,
-    /// Filled in by [`reactions::attach`] where the message is shown.
+    /// Filled in by [`complete`] where the message is shown.
     #[sqlx(skip)]
     pub reactions: Vec<Reaction>,
+    /// Whom it mentions (id, name now); filled in by [`complete`].
+    #[sqlx(skip)]
+    pub mentions: Vec<(i64, String)>,
+}
+
+/// Fills in what is kept beside messages (reactions, mentions) for `messages`, all
+/// of room `room_id`: wherever messages are shown.
+pub async fn complete(db: &Db, room_id: i64, messages: &mut [Message]) -> Result<()> {
+    reactions::attach(db, room_id, messages).await?;
+    mentions::attach(db, room_id, messages).await
 }
 
 /// Stores a message if `author` is a member of `room_id`; `None` if not.
@@ -77,11 +88,13 @@ pub async fn post(
             .bind(seq)
             .execute(&mut *tx)
             .await?;
+        mentions::record!(tx, room_id, seq, author.id, body.as_str());
         changes::record!(tx, room_id, event, seq, Kind::Posted, notify);
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Some((id, seq, event)))
     }.await)?;
-    Ok(stored.map(|(id, seq, event)| Change {
+    let Some((id, seq, event)) = stored else { return Ok(None) };
+    let mut change = Change {
         event,
         kind: Kind::Posted,
         message: Message {
@@ -96,8 +109,11 @@ pub async fn post(
             edited_at: None,
             deleted_at: None,
             reactions: Vec::new(),
+            mentions: Vec::new(),
         },
-    }))
+    };
+    mentions::attach(db, room_id, std::slice::from_mut(&mut change.message)).await?;
+    Ok(Some(change))
 }
 
 /// The columns of a [`Message`], from `messages m JOIN users u`.
@@ -151,7 +167,7 @@ pub async fn latest_with_position(db: &Db, room_id: i64) -> Result<(Vec<Message>
     page.reverse();
     // Outside the snapshot, which is safe: a reaction's event replaces the whole
     // message, so a page showing it early shows it again, never twice.
-    reactions::attach(db, room_id, &mut page).await?;
+    complete(db, room_id, &mut page).await?;
     Ok((page, position))
 }
 
@@ -165,7 +181,7 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<Message>> {
     let found: Option<Message> =
         on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
     let Some(mut message) = found else { return Ok(None) };
-    reactions::attach(db, message.room_id, std::slice::from_mut(&mut message)).await?;
+    complete(db, message.room_id, std::slice::from_mut(&mut message)).await?;
     Ok(Some(message))
 }
 
@@ -184,6 +200,6 @@ pub async fn before_limit(db: &Db, room_id: i64, seq: i64, limit: i64) -> Result
         .fetch_all(pool)
         .await)?;
     page.reverse();
-    reactions::attach(db, room_id, &mut page).await?;
+    complete(db, room_id, &mut page).await?;
     Ok(page)
 }

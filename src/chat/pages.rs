@@ -3,9 +3,9 @@
 
 use maud::html;
 use poem::http::StatusCode;
-use poem::web::{Data, Path, Query, Redirect};
+use poem::web::{Data, Json, Path, Query, Redirect};
 use poem::{IntoResponse, Request, Response, handler};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::body::RoomName;
 use super::rooms::{self, MyRoom};
@@ -96,6 +96,25 @@ pub async fn post_message(
             show(&state, &user, &slug, composer, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
+}
+
+/// Who can be mentioned in the room, for the composer's suggestions (JSON: `[{"id",
+/// "name"}]`); 404 to non-members, as for the room.
+#[handler]
+pub async fn members(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(slug): Path<String>,
+) -> Result<Json<Vec<Member>>> {
+    let room = member_of(&state, &user, &slug).await?;
+    let people = rooms::members(&state.db, room.id).await?;
+    Ok(Json(people.into_iter().map(|(id, name)| Member { id, name }).collect()))
+}
+
+#[derive(Serialize)]
+pub struct Member {
+    id: i64,
+    name: String,
 }
 
 #[derive(Deserialize)]

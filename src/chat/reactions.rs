@@ -143,7 +143,7 @@ pub async fn react(
         Ok::<_, sqlx::Error>(Ok(Some(Change { event, kind: Kind::Reacted, message })))
     }.await)?;
     let Ok(Some(mut change)) = changed else { return Ok(changed) };
-    attach(db, room_id, std::slice::from_mut(&mut change.message)).await?;
+    messages::complete(db, room_id, std::slice::from_mut(&mut change.message)).await?;
     Ok(Ok(Some(change)))
 }
 
@@ -156,7 +156,7 @@ pub async fn attach(db: &Db, room_id: i64, messages: &mut [Message]) -> Result<(
         return Ok(());
     }
     // These messages only (a catch-up can name message 3 and message 50,000).
-    let list = (2..seqs.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let list = db::placeholders(2, seqs.len());
     let sql = format!(
         "SELECT r.seq, r.emoji, r.user_id, u.name FROM reactions r JOIN users u ON u.id = r.user_id
          WHERE r.room_id = $1 AND r.seq IN ({list})

@@ -53,6 +53,8 @@ pub struct MyRoom {
     pub last_read_seq: i64,
     /// The number of the room's newest change to its messages (see `changes.rs`).
     pub last_event: i64,
+    /// Unread messages that mention this member.
+    pub mentions: i64,
 }
 
 impl MyRoom {
@@ -76,6 +78,8 @@ pub struct PublicRoom {
 
 const MY_ROOMS: &str = "
     SELECT r.id, r.slug, r.kind, r.last_seq, m.last_read_seq, r.last_event,
+           (SELECT COUNT(*) FROM mentions x WHERE x.user_id = m.user_id
+                AND x.room_id = r.id AND x.seq > m.last_read_seq) AS mentions,
            CASE WHEN r.kind = 'direct' THEN COALESCE(
                (SELECT u.name FROM memberships o JOIN users u ON u.id = o.user_id
                 WHERE o.room_id = r.id AND o.user_id <> m.user_id LIMIT 1), r.name)
@@ -248,6 +252,18 @@ pub async fn direct(db: &Db, me: i64, other: i64) -> Result<(String, i64)> {
         Ok::<_, sqlx::Error>(id)
     }.await)?;
     Ok((slug, id))
+}
+
+/// Everyone in room `room_id` (id, name), by name: whom a message there can mention.
+pub async fn members(db: &Db, room_id: i64) -> Result<Vec<(i64, String)>> {
+    let people = on_db!(db, pool => sqlx::query_as(
+        "SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.room_id = $1 AND u.deactivated_at IS NULL ORDER BY u.name",
+    )
+    .bind(room_id)
+    .fetch_all(pool)
+    .await)?;
+    Ok(people)
 }
 
 /// The number of the room's newest event (change to its messages).

@@ -107,7 +107,7 @@ pub async fn upgrade(
         check_at,
         user,
         room,
-        unread: my_rooms.iter().map(|r| (r.id, r.unread())).collect(),
+        unread: my_rooms.iter().map(|r| (r.id, (r.unread(), r.mentions))).collect(),
         room_ids: my_rooms.iter().map(|r| r.id).collect(),
         sent_up_to: None,
         read_mark,
@@ -130,8 +130,9 @@ struct Socket {
     room: MyRoom,
     /// Every room of the person: the socket receives them all.
     room_ids: Vec<i64>,
-    /// Unread counts of the rooms not on screen, for the sidebar badges.
-    unread: HashMap<i64, i64>,
+    /// Unread messages and unread mentions of the rooms not on screen, for the
+    /// sidebar badges.
+    unread: HashMap<i64, (i64, i64)>,
     /// The newest event of the room on screen that this client has applied; `None`
     /// until it says so with a resume frame.
     sent_up_to: Option<i64>,
@@ -271,7 +272,7 @@ impl Socket {
             self.read_mark.moved_to(seq);
         }
         let rooms = rooms::mine(&self.state.db, self.user.id).await?;
-        self.unread = rooms.iter().map(|r| (r.id, r.unread())).collect();
+        self.unread = rooms.iter().map(|r| (r.id, (r.unread(), r.mentions))).collect();
         frames.push(Frame::Text(views::sidebar(&rooms, &self.room.slug, Oob::Yes).into_string()));
         // Last, so a client can take the cleared status as "caught up" (the tests do).
         frames.push(Frame::Text(views::connection_status(Oob::Yes).into_string()));
@@ -308,9 +309,21 @@ impl Socket {
             // Only new messages count as unread elsewhere.
             Outbound::Message(m) if !m.posted => Vec::new(),
             Outbound::Message(m) => {
-                let count = self.unread.entry(m.room_id).or_default();
-                *count = if m.author_id == self.user.id { 0 } else { *count + 1 };
-                vec![Frame::Text(views::unread_badge(m.room_id, *count, Oob::Yes).into_string())]
+                let (unread, mentions) = self.unread.entry(m.room_id).or_default();
+                let mut html = String::new();
+                if m.author_id == self.user.id {
+                    // Posting in a room reads it.
+                    (*unread, *mentions) = (0, 0);
+                } else {
+                    *unread += 1;
+                }
+                html.push_str(&views::unread_badge(m.room_id, *unread, Oob::Yes).into_string());
+                if m.mentions.contains(&self.user.id) || m.author_id == self.user.id {
+                    *mentions += i64::from(m.author_id != self.user.id);
+                    let badge = views::mention_badge(m.room_id, *mentions, Oob::Yes);
+                    html.push_str(&badge.into_string());
+                }
+                vec![Frame::Text(html)]
             }
             Outbound::Typing(typers) => {
                 let names: Vec<&str> = typers

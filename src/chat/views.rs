@@ -154,7 +154,9 @@ fn room_link(r: &MyRoom, current: &str) -> Markup {
         li {
             a href=(format!("/chat/{}", r.slug)) aria-current=[(r.slug == current).then_some("page")] {
                 span.room-name { @if !r.is_direct() { "#" } (r.title) }
-                (unread_badge(r.id, if r.slug == current { 0 } else { r.unread() }, Oob::No))
+                @let here = r.slug == current;
+                (unread_badge(r.id, if here { 0 } else { r.unread() }, Oob::No))
+                (mention_badge(r.id, if here { 0 } else { r.mentions }, Oob::No))
             }
         }
     }
@@ -165,6 +167,18 @@ pub fn unread_badge(room_id: i64, count: i64, oob: Oob) -> Markup {
     html! {
         span.unread id=(format!("unread-{room_id}")) hx-swap-oob=[oob.swap()] {
             @if count > 0 { (count) span.visually-hidden { " unread" } }
+        }
+    }
+}
+
+/// How many unread messages in a room mention the viewer; empty when none.
+pub fn mention_badge(room_id: i64, count: i64, oob: Oob) -> Markup {
+    html! {
+        span.mentions id=(format!("mentions-{room_id}")) hx-swap-oob=[oob.swap()] {
+            @if count > 0 {
+                span aria-hidden="true" { "@" } (count)
+                span.visually-hidden { @if count == 1 { " mention" } @else { " mentions" } }
+            }
         }
     }
 }

@@ -65,6 +65,10 @@ impl Dashboard<'_> {
                             a.room-name href=(format!("/chat/{}", room.slug)) {
                                 @if !room.is_direct() { "#" } (room.title)
                             }
+                            @if room.mentions > 0 {
+                                span.mentions { span aria-hidden="true" { "@" } (room.mentions)
+                                    span.visually-hidden { @if room.mentions == 1 { " mention" } @else { " mentions" } } }
+                            }
                             @if room.unread() > 0 {
                                 span.unread { (room.unread()) span.visually-hidden { " unread" } }
                             }

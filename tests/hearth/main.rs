@@ -12,6 +12,7 @@ mod formatting;
 mod google;
 mod google_linking;
 mod google_provider;
+mod mentions;
 mod operations;
 mod protection;
 mod reactions;

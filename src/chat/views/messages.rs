@@ -84,7 +84,7 @@ fn message_with(m: &Message, oob: Option<&str>, continued: bool) -> Markup {
                         span.edited title=(format!("Edited {}", times(edited).0)) { "(edited)" }
                     }
                 }
-                div.body { (PreEscaped(format::to_html(&m.body))) }
+                div.body { (PreEscaped(format::to_html(&m.body, &m.mentions))) }
                 @if !m.reactions.is_empty() { (reactions(m)) }
             }
             (actions(m))

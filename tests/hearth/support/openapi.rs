@@ -209,7 +209,7 @@ mod tests {
         assert_eq!(doc.check("GET", "/api/me", 200, JSON, &me()), Ok(true));
         let message = json!({"id": 7, "seq": 1, "author": {"id": 1, "name": "Ada"},
                              "body": "hi", "created_at": 1_700_000_000, "edited_at": null,
-                             "reactions": [{"emoji": "👍", "count": 2, "mine": true}]});
+                             "reactions": [{"emoji": "👍", "count": 2, "mine": true}], "mentions": [2]});
         let history = json!([message]);
         let path = "/api/rooms/general/messages?limit=10";
         assert_eq!(doc.check("GET", path, 200, JSON, &history), Ok(true));
