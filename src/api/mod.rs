@@ -25,6 +25,7 @@ pub fn routes(route: Route) -> Route {
     route
         .at("/api/me", get(me))
         .at("/api/rooms", get(my_rooms))
+        .at("/api/people", get(people))
         .at("/api/rooms/:room/messages", get(history).post(post_message))
         .at("/api/rooms/:room/messages/:seq", patch(edit_message).delete(delete_message))
         .at(
@@ -46,6 +47,30 @@ struct Me {
 #[handler]
 async fn me(CurrentUser(user): CurrentUser) -> Json<Me> {
     Json(Me { id: user.id, name: user.name, email: user.email, avatar_url: user.avatar_url })
+}
+
+/// Someone with an account here, as `GET /api/people` lists them.
+#[derive(Serialize)]
+struct PersonOut {
+    id: i64,
+    name: String,
+    avatar_url: Option<String>,
+}
+
+/// Everyone here (not deactivated), by name: whom a program can message or mention.
+#[handler]
+async fn people(
+    state: Data<&AppState>,
+    CurrentUser(_): CurrentUser,
+) -> Result<Json<Vec<PersonOut>>> {
+    let people = crate::accounts::users::all(&state.db).await?;
+    Ok(Json(
+        people
+            .into_iter()
+            .filter(|p| p.deactivated_at.is_none())
+            .map(|p| PersonOut { id: p.id, name: p.name, avatar_url: p.avatar_url })
+            .collect(),
+    ))
 }
 
 #[derive(Serialize)]

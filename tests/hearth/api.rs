@@ -15,6 +15,7 @@ on_both_databases!(
     a_revoked_token_or_a_deactivated_owner_stops_working,
     bad_api_input_gets_the_right_json_error,
     a_script_edits_and_deletes_messages_and_is_told_why_not,
+    a_script_finds_the_people_who_are_here,
     the_openapi_document_describes_routes_that_exist,
 );
 
@@ -284,7 +285,7 @@ async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     let schemas = OpenApi::new(doc.clone());
-    assert_eq!(paths.len(), 6);
+    assert_eq!(paths.len(), 7);
     // The messages the routes of one message act on: the first is deleted last,
     // the second is reacted to.
     for body in ["for the spec", "to react to"] {
@@ -390,4 +391,27 @@ async fn a_script_edits_and_deletes_messages_and_is_told_why_not(backend: Backen
             "{method} {path}"
         );
     }
+}
+
+async fn a_script_finds_the_people_who_are_here(backend: Backend) {
+    let app = backend.spawn().await;
+    let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
+    let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
+    app.signed_up("Linus", "linus@example.org", PASSWORD).await;
+    let token = make_token(&ada, "bot").await;
+    let (status, people) = api(&app, "GET", "/api/people", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> =
+        people.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Ada", "Grace", "Linus"]);
+    assert!(people[0]["id"].is_i64() && people[0]["avatar_url"].is_null());
+    assert!(people[0].get("email").is_none(), "emails are not for everyone");
+
+    let grace_id =
+        serde_json::from_str::<Value>(&grace.get("/api/me").await.body).unwrap()["id"].clone();
+    ada.post_form(&format!("/admin/people/{grace_id}/deactivate"), &[]).await;
+    let (_, people) = api(&app, "GET", "/api/people", Some(&token), None).await;
+    let names: Vec<&str> =
+        people.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Ada", "Linus"], "deactivated people are not listed");
 }
