@@ -213,6 +213,11 @@ describe("every page: axe and screenshots", { timeout: 180_000 }, () => {
     await check(bo.page, "chat-editing");
   });
 
+  test("a room's people", async () => {
+    await bo.page.goto(`${app.url}/chat/general/people`);
+    await check(bo.page, "room-people");
+  });
+
   test("rooms", async () => {
     await bo.page.goto(`${app.url}/rooms`);
     await check(bo.page, "rooms");

@@ -6,7 +6,7 @@
 
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Json, Path, Query};
-use poem::{IntoResponse, Response, Route, get, handler, patch, put};
+use poem::{IntoResponse, Response, Route, delete, get, handler, patch, post, put};
 use serde::{Deserialize, Serialize};
 
 use std::time::Duration;
@@ -14,6 +14,7 @@ use std::time::Duration;
 use crate::AppState;
 use crate::accounts::User;
 use crate::chat::Refused;
+use crate::chat::membership::{self, NotDone};
 use crate::chat::messages::{self, Message};
 use crate::chat::reactions::Want;
 use crate::chat::rooms::{self, MyRoom, RoomKind};
@@ -24,7 +25,9 @@ use crate::web::form::JsonBody;
 pub fn routes(route: Route) -> Route {
     route
         .at("/api/me", get(me))
-        .at("/api/rooms", get(my_rooms))
+        .at("/api/rooms", get(my_rooms).post(start_room))
+        .at("/api/rooms/:room/members", post(add_member))
+        .at("/api/rooms/:room/members/:id", delete(remove_member))
         .at("/api/people", get(people))
         .at("/api/rooms/:room/messages", get(history).post(post_message))
         .at("/api/rooms/:room/messages/:seq", patch(edit_message).delete(delete_message))
@@ -81,6 +84,8 @@ struct RoomOut {
     unread: i64,
     /// Unread messages that mention the one asking.
     mentions: i64,
+    /// Only its members know it exists.
+    private: bool,
 }
 
 impl From<&MyRoom> for RoomOut {
@@ -91,6 +96,7 @@ impl From<&MyRoom> for RoomOut {
             kind: r.kind,
             unread: r.unread(),
             mentions: r.mentions,
+            private: r.private,
         }
     }
 }
@@ -102,6 +108,73 @@ async fn my_rooms(
 ) -> Result<Json<Vec<RoomOut>>> {
     let rooms = rooms::mine(&state.db, user.id).await?;
     Ok(Json(rooms.iter().map(RoomOut::from).collect()))
+}
+
+/// The body of `POST /api/rooms`.
+#[derive(Deserialize)]
+struct NewRoom {
+    name: String,
+    #[serde(default)]
+    private: bool,
+}
+
+/// Starts a room, public or private, with the one asking as its first member.
+#[handler]
+async fn start_room(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    JsonBody(input): JsonBody<NewRoom>,
+) -> Result<Response> {
+    match membership::start(&state, &user, &input.name, input.private).await? {
+        Ok(room) => Ok(Json(RoomOut::from(&room)).with_status(StatusCode::CREATED).into_response()),
+        Err(NotDone::Invalid(problem)) => Err(AppError::Unprocessable(problem)),
+        Err(NotDone::TooFast(retry_after)) => Err(AppError::RateLimited { retry_after }),
+        Err(NotDone::NameTaken) => {
+            Err(AppError::Conflict("There is already a room with that name."))
+        }
+        Err(NotDone::Direct) => Err(AppError::Unprocessable("Not a room.")),
+    }
+}
+
+/// The body of `POST /api/rooms/{room}/members`.
+#[derive(Deserialize)]
+struct NewMember {
+    user_id: i64,
+}
+
+/// Adds someone to a room one is in (for a private room, the only way in).
+#[handler]
+async fn add_member(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(slug): Path<String>,
+    JsonBody(input): JsonBody<NewMember>,
+) -> Result<StatusCode> {
+    let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    match membership::add(&state, &room, input.user_id).await? {
+        Ok(_) => Ok(StatusCode::NO_CONTENT),
+        Err(_) => {
+            Err(AppError::Unprocessable("A direct conversation is between its two people only."))
+        }
+    }
+}
+
+/// Leaves a room: one may take only oneself out (and nobody leaves #general).
+#[handler]
+async fn remove_member(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((slug, id)): Path<(String, i64)>,
+) -> Result<StatusCode> {
+    let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    if id != user.id {
+        return Err(AppError::Forbidden("You can take only yourself out of a room."));
+    }
+    if !rooms::leave(&state.db, user.id, room.id).await? {
+        return Err(AppError::Forbidden("Everyone is in #general; it cannot be left."));
+    }
+    crate::chat::left(&state, user.id, room.id).await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Serialize)]

@@ -15,6 +15,7 @@ pub mod feed;
 mod format;
 pub mod hub;
 pub mod limits;
+pub mod membership;
 pub mod mentions;
 pub mod messages;
 mod pages;
@@ -52,7 +53,8 @@ pub fn routes(route: Route) -> Route {
         .at("/messages/:id/actions", get(editing::actions))
         .at("/messages/:id/reactions", post(reacting::toggle))
         .at("/chat/viewer.css", get(editing::viewer_css))
-        .at("/chat/:room/members", get(pages::members))
+        .at("/chat/:room/members", get(pages::members).post(membership::add_person))
+        .at("/chat/:room/people", get(membership::people))
         .at("/chat/:room/join", post(pages::join))
         .at("/chat/:room/leave", post(pages::leave))
         .at("/rooms", get(pages::browse).post(pages::create))

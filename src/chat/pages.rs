@@ -7,7 +7,7 @@ use poem::web::{Data, Json, Path, Query, Redirect};
 use poem::{IntoResponse, Request, Response, handler};
 use serde::{Deserialize, Serialize};
 
-use super::body::RoomName;
+use super::membership::NotDone;
 use super::rooms::{self, MyRoom};
 use super::views::{self, Composer, Oob, RoomPage};
 use super::{limits, messages};
@@ -194,6 +194,8 @@ pub async fn browse(
 #[serde(default)]
 pub struct NewRoom {
     name: String,
+    /// The "private" checkbox: present when ticked.
+    private: Option<String>,
 }
 
 #[handler]
@@ -202,27 +204,18 @@ pub async fn create(
     CurrentUser(user): CurrentUser,
     Form(input): Form<NewRoom>,
 ) -> Result<Response> {
-    let name = match RoomName::parse(&input.name) {
-        Ok(name) => name,
-        Err(problem) => {
-            let page = rooms_page(&state, &user, &input.name, Some(problem)).await?;
-            return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());
+    let private = input.private.is_some();
+    match super::membership::start(&state, &user, &input.name, private).await? {
+        Ok(room) => Ok(Redirect::see_other(format!("/chat/{}", room.slug)).into_response()),
+        Err(not_done) => {
+            let page = rooms_page(&state, &user, &input.name, Some(&not_done.message())).await?;
+            Ok(match not_done {
+                NotDone::TooFast(retry_after) => limits::refused(page, retry_after),
+                NotDone::NameTaken => page.with_status(StatusCode::CONFLICT).into_response(),
+                _ => page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response(),
+            })
         }
-    };
-    if let Err(retry_after) = state.chat_limits.room_started_by(user.id) {
-        let problem = limits::too_fast(retry_after);
-        let page = rooms_page(&state, &user, &input.name, Some(&problem)).await?;
-        return Ok(limits::refused(page, retry_after));
     }
-    if rooms::create(&state.db, user.id, &name).await?.is_err() {
-        let problem = "There is already a room with that name. Join it from the list below, or pick another name.";
-        let page = rooms_page(&state, &user, &input.name, Some(problem)).await?;
-        return Ok(page.with_status(StatusCode::CONFLICT).into_response());
-    }
-    if let Some(room) = rooms::find_mine(&state.db, user.id, &name.slug).await? {
-        super::joined(&state, user.id, room.id).await?;
-    }
-    Ok(Redirect::see_other(format!("/chat/{}", name.slug)).into_response())
 }
 
 async fn rooms_page(
@@ -264,7 +257,11 @@ async fn rooms_page(
                 h2 { "Create a room" }
                 form method="post" action="/rooms" {
                     (Field { label: "Room name", name: "name", kind: "text", value: typed, error: problem,
-                        autocomplete: "off", hint: Some("Anyone can find and join it.") }.render())
+                        autocomplete: "off", hint: Some("Anyone can find and join it, unless it is private.") }.render())
+                    div.check {
+                        input id="room-private" type="checkbox" name="private" value="on";
+                        label for="room-private" { "Private: only the people you add can see it" }
+                    }
                     button.primary type="submit" { "Create room" }
                 }
             }

@@ -55,6 +55,8 @@ pub struct MyRoom {
     pub last_event: i64,
     /// Unread messages that mention this member.
     pub mentions: i64,
+    /// Only its members know it exists (see `members.rs`).
+    pub private: bool,
 }
 
 impl MyRoom {
@@ -77,7 +79,7 @@ pub struct PublicRoom {
 }
 
 const MY_ROOMS: &str = "
-    SELECT r.id, r.slug, r.kind, r.last_seq, m.last_read_seq, r.last_event,
+    SELECT r.id, r.slug, r.kind, r.last_seq, m.last_read_seq, r.last_event, r.private,
            (SELECT COUNT(*) FROM mentions x WHERE x.user_id = m.user_id
                 AND x.room_id = r.id AND x.seq > m.last_read_seq) AS mentions,
            CASE WHEN r.kind = 'direct' THEN COALESCE(
@@ -114,7 +116,7 @@ pub async fn public(db: &Db, user_id: i64) -> Result<Vec<PublicRoom>> {
         "SELECT r.slug, r.name,
                 (SELECT COUNT(*) FROM memberships c WHERE c.room_id = r.id) AS members,
                 EXISTS (SELECT 1 FROM memberships j WHERE j.room_id = r.id AND j.user_id = $1) AS joined
-         FROM rooms r WHERE r.kind = 'public' ORDER BY r.name",
+         FROM rooms r WHERE r.kind = 'public' AND NOT r.private ORDER BY r.name",
     )
     .bind(user_id)
     .fetch_all(pool)
@@ -126,17 +128,25 @@ pub async fn public(db: &Db, user_id: i64) -> Result<Vec<PublicRoom>> {
 #[derive(Debug)]
 pub struct NameTaken;
 
-/// Creates a public room with its creator as the first member.
-pub async fn create(db: &Db, user_id: i64, name: &RoomName) -> Result<Result<(), NameTaken>> {
+/// Creates a room (public, or private: then only its members know it exists) with
+/// its creator as the first member.
+pub async fn create(
+    db: &Db,
+    user_id: i64,
+    name: &RoomName,
+    private: bool,
+) -> Result<Result<(), NameTaken>> {
     let now = db::now();
     let created = on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO rooms (slug, name, kind, created_at) VALUES ($1, $2, 'public', $3) RETURNING id",
+            "INSERT INTO rooms (slug, name, kind, created_at, private)
+             VALUES ($1, $2, 'public', $3, $4) RETURNING id",
         )
         .bind(&name.slug)
         .bind(&name.name)
         .bind(now)
+        .bind(private)
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query("INSERT INTO memberships (room_id, user_id, joined_at) VALUES ($1, $2, $3)")
@@ -154,29 +164,36 @@ pub async fn create(db: &Db, user_id: i64, name: &RoomName) -> Result<Result<(),
     }
 }
 
-/// Joins a public room; history before joining counts as read. Returns the room id,
-/// or `None` when there is no such public room.
+/// Joins a public room (not a private one: its members add people); history before
+/// joining counts as read. Returns the room id, or `None` when there is no such room.
 pub async fn join(db: &Db, user_id: i64, slug: &str) -> Result<Option<i64>> {
     let room_id: Option<i64> = on_db!(db, pool => sqlx::query_scalar(
-        "SELECT id FROM rooms WHERE slug = $1 AND kind = 'public'",
+        "SELECT id FROM rooms WHERE slug = $1 AND kind = 'public' AND NOT private",
     )
     .bind(slug)
     .fetch_optional(pool)
     .await)?;
     if let Some(room_id) = room_id {
-        on_db!(db, pool => sqlx::query(
-            "INSERT INTO memberships (room_id, user_id, last_read_seq, joined_at)
-             SELECT id, $2, last_seq, $3 FROM rooms WHERE id = $1
-             ON CONFLICT (room_id, user_id) DO NOTHING",
-        )
-        .bind(room_id)
-        .bind(user_id)
-        .bind(db::now())
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))?;
+        add_member(db, room_id, user_id).await?;
     }
     Ok(room_id)
+}
+
+/// Makes `user_id` a member of `room_id`; history before counts as read. Whether
+/// they were not one already.
+pub async fn add_member(db: &Db, room_id: i64, user_id: i64) -> Result<bool> {
+    let added = on_db!(db, pool => sqlx::query(
+        "INSERT INTO memberships (room_id, user_id, last_read_seq, joined_at)
+         SELECT id, $2, last_seq, $3 FROM rooms WHERE id = $1
+         ON CONFLICT (room_id, user_id) DO NOTHING",
+    )
+    .bind(room_id)
+    .bind(user_id)
+    .bind(db::now())
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(added > 0)
 }
 
 /// Leaves a room (not `general`, which is everyone's). Returns whether a membership

@@ -73,9 +73,15 @@ pub fn room_page(p: &RoomPage<'_>) -> Markup {
                             h1 id="room-title" { @if !p.room.is_direct() { "#" } (p.room.title) }
                             (presence(&[], Oob::No))
                         }
-                        @if slug != "general" {
-                            form method="post" action=(format!("/chat/{slug}/leave")) {
-                                button.secondary.small type="submit" { "Leave" }
+                        div.room-actions {
+                            @if p.room.private { span.tag { "Private" } }
+                            @if !p.room.is_direct() {
+                                a.button.secondary.small href=(format!("/chat/{slug}/people")) { "People" }
+                            }
+                            @if slug != "general" {
+                                form method="post" action=(format!("/chat/{slug}/leave")) {
+                                    button.secondary.small type="submit" { "Leave" }
+                                }
                             }
                         }
                     }
@@ -153,7 +159,10 @@ fn room_link(r: &MyRoom, current: &str) -> Markup {
     html! {
         li {
             a href=(format!("/chat/{}", r.slug)) aria-current=[(r.slug == current).then_some("page")] {
-                span.room-name { @if !r.is_direct() { "#" } (r.title) }
+                span.room-name {
+                    @if !r.is_direct() { "#" } (r.title)
+                    @if r.private { span.visually-hidden { " (private)" } }
+                }
                 @let here = r.slug == current;
                 (unread_badge(r.id, if here { 0 } else { r.unread() }, Oob::No))
                 (mention_badge(r.id, if here { 0 } else { r.mentions }, Oob::No))

@@ -280,12 +280,15 @@ async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
     let app = backend.spawn().await;
     let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
     let token = make_token(&ada, "script").await;
+    let me = serde_json::from_str::<Value>(&ada.get("/api/me").await.body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
     let (status, doc) = api(&app, "GET", "/api/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     let schemas = OpenApi::new(doc.clone());
-    assert_eq!(paths.len(), 7);
+    assert_eq!(paths.len(), 9);
     // The messages the routes of one message act on: the first is deleted last,
     // the second is reacted to.
     for body in ["for the spec", "to react to"] {
@@ -293,17 +296,23 @@ async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
     }
     for (path, operations) in paths {
         let seq = if path.contains("/reactions/") { "2" } else { "1" };
+        // The room routes act on a room POST /api/rooms started (sorted before them).
+        let room = if path.contains("/members") { "from-the-spec" } else { "general" };
         let path = path
-            .replace("{room}", "general")
+            .replace("{room}", room)
             .replace("{seq}", seq)
-            .replace("{emoji}", "%F0%9F%91%8D");
+            .replace("{emoji}", "%F0%9F%91%8D")
+            .replace("{id}", &me.to_string());
         let mut operations: Vec<_> =
             operations.as_object().unwrap().iter().filter(|(m, _)| *m != "parameters").collect();
         operations.sort_by_key(|(method, _)| *method == "delete");
         for (method, spec) in operations {
-            let body = ["post", "patch"]
-                .contains(&method.as_str())
-                .then(|| json!({"body": "from the spec"}));
+            let body = match (method.as_str(), path.as_str()) {
+                ("post", "/api/rooms") => Some(json!({"name": "From the spec", "private": true})),
+                ("post", p) if p.ends_with("/members") => Some(json!({"user_id": me})),
+                ("post" | "patch", _) => Some(json!({"body": "from the spec"})),
+                _ => None,
+            };
             let method = method.to_uppercase();
             let (status, body) = api(&app, &method, &path, Some(&token), body).await;
             // api() checked the shape; every JSON answer had a schema to check it against.

@@ -14,6 +14,7 @@ mod google_linking;
 mod google_provider;
 mod mentions;
 mod operations;
+mod private_rooms;
 mod protection;
 mod reactions;
 mod rooms;

@@ -1,7 +1,8 @@
-// Editing, deleting and reacting to messages in real browsers: edit and delete
-// only on what is one's own, the edit form in place of the message, the change
-// shown live to the other person, a deletion confirmed and gone from both pages,
-// and reactions picked, counted, marked as one's own and taken back.
+// Everyday chat in real browsers: edit and delete only on what is one's own (the
+// edit form in place of the message, the change shown live to the other person, a
+// deletion confirmed and gone from both pages); reactions picked, counted, marked
+// as one's own and taken back; a mention picked from the composer's suggestions;
+// and a private room that only its people see.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -23,7 +24,7 @@ import {
 /** How long a live change may take to reach the other person. */
 const LIVE = 1_000;
 
-describe("editing, deleting and reacting", { timeout: 120_000 }, () => {
+describe("everyday chat", { timeout: 120_000 }, () => {
   let app;
   let browser;
 
@@ -187,5 +188,35 @@ describe("editing, deleting and reacting", { timeout: 120_000 }, () => {
     assert.notEqual(await shade(gus.page), await shade(fay.page), "highlighted for Gus only");
     assert.deepEqual(errors.flat(), [], "no console errors");
     for (const { context } of [fay, gus]) await context.close();
+  });
+
+  test("Hal starts a private room and adds Ivy; they talk there, unseen by Jo", async () => {
+    const hal = await newPersonContext(browser, app, person("Hal"));
+    const ivy = await newPersonContext(browser, app, person("Ivy"));
+    const jo = await newPersonContext(browser, app, person("Jo"));
+    const errors = [watchConsole(hal.page), watchConsole(ivy.page)];
+    const name = `Surprise ${Date.now()}`;
+    await hal.page.goto(`${app.url}/rooms`);
+    await hal.page.getByLabel("Room name").fill(name);
+    await hal.page.getByLabel(/Private/).check();
+    await hal.page.getByRole("button", { name: "Create room" }).click();
+    await hal.page.waitForURL(/\/chat\/surprise-/);
+    const slug = new URL(hal.page.url()).pathname;
+    await hal.page.getByRole("link", { name: "People" }).click();
+    await hal.page.getByLabel("Add someone").selectOption({ label: "Ivy" });
+    await hal.page.getByRole("button", { name: /^Add to / }).click();
+    await hal.page.waitForURL(/\/people$/);
+
+    await Promise.all([openChat(hal.page, app, slug), openChat(ivy.page, app, slug)]);
+    await say(ivy.page, "Cake on Friday?");
+    await waitForMessage(hal.page, "Cake on Friday?", LIVE);
+
+    // Jo finds nothing: not in the list, and the address is not found.
+    await jo.page.goto(`${app.url}/rooms`);
+    assert.equal(await jo.page.getByText(name).count(), 0);
+    const missing = await jo.page.goto(`${app.url}${slug}`);
+    assert.equal(missing.status(), 404);
+    assert.deepEqual(errors.flat(), [], "no console errors");
+    for (const { context } of [hal, ivy, jo]) await context.close();
   });
 });

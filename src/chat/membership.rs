@@ -1,0 +1,165 @@
+//! Who is in a room: starting one (its creator is its first member), adding
+//! someone to it, and the room's people page. A public room is open to anyone who
+//! joins from the list; a private one only to whom its members add, and to
+//! everyone else it does not exist (404 on page, API and socket; not listed).
+
+use maud::html;
+use poem::http::StatusCode;
+use poem::web::{Data, Path, Redirect};
+use poem::{IntoResponse, Response, handler};
+use serde::Deserialize;
+
+use super::body::RoomName;
+use super::rooms::{self, MyRoom};
+use crate::AppState;
+use crate::accounts::{User, users};
+use crate::error::{AppError, Result};
+use crate::web::layout::page;
+use crate::web::{CurrentUser, Form};
+
+/// Why a room was not started, or someone not added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotDone {
+    /// A bad name; the text says why.
+    Invalid(&'static str),
+    /// Too many rooms started lately; try again after this long.
+    TooFast(std::time::Duration),
+    /// The name's address is taken (by a room the person may not even see).
+    NameTaken,
+    /// A direct conversation is between its two people only.
+    Direct,
+}
+
+impl NotDone {
+    pub fn message(&self) -> String {
+        match self {
+            NotDone::Invalid(problem) => (*problem).to_owned(),
+            NotDone::TooFast(after) => super::limits::too_fast(*after),
+            NotDone::NameTaken => {
+                "There is already a room with that name (perhaps a private one). Pick another name."
+                    .to_owned()
+            }
+            NotDone::Direct => "A direct conversation is between its two people only.".to_owned(),
+        }
+    }
+}
+
+/// Starts a room named `input` by `creator`, public or private; their open
+/// sockets receive it at once.
+pub async fn start(
+    state: &AppState,
+    creator: &User,
+    input: &str,
+    private: bool,
+) -> Result<Result<MyRoom, NotDone>> {
+    let name = match RoomName::parse(input) {
+        Ok(name) => name,
+        Err(problem) => return Ok(Err(NotDone::Invalid(problem))),
+    };
+    if let Err(retry_after) = state.chat_limits.room_started_by(creator.id) {
+        return Ok(Err(NotDone::TooFast(retry_after)));
+    }
+    if rooms::create(&state.db, creator.id, &name, private).await?.is_err() {
+        return Ok(Err(NotDone::NameTaken));
+    }
+    let room = rooms::find_mine(&state.db, creator.id, &name.slug).await?;
+    let room = room.ok_or_else(|| AppError::Internal(anyhow::anyhow!("a new room vanished")))?;
+    super::joined(state, creator.id, room.id).await?;
+    Ok(Ok(room))
+}
+
+/// Adds person `person_id` to `room` (of which the one asking is a member); their
+/// open sockets receive it at once. `Ok(false)` if they were in it already; 404 for
+/// someone who is not here (or deactivated).
+pub async fn add(state: &AppState, room: &MyRoom, person_id: i64) -> Result<Result<bool, NotDone>> {
+    if room.is_direct() {
+        return Ok(Err(NotDone::Direct));
+    }
+    let person = users::find_by_id(&state.db, person_id).await?;
+    if person.is_none_or(|p| p.deactivated_at.is_some()) {
+        return Err(AppError::NotFound);
+    }
+    let added = rooms::add_member(&state.db, room.id, person_id).await?;
+    if added {
+        super::joined(state, person_id, room.id).await?;
+    }
+    Ok(Ok(added))
+}
+
+/// The room's people, and (but for direct conversations) a form to add someone.
+#[handler]
+pub async fn people(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(slug): Path<String>,
+) -> Result<maud::Markup> {
+    let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    people_page(&state, &user, &room, None).await
+}
+
+async fn people_page(
+    state: &AppState,
+    user: &User,
+    room: &MyRoom,
+    problem: Option<&str>,
+) -> Result<maud::Markup> {
+    let members = rooms::members(&state.db, room.id).await?;
+    let others: Vec<User> = users::all(&state.db)
+        .await?
+        .into_iter()
+        .filter(|p| p.deactivated_at.is_none() && !members.iter().any(|(id, _)| *id == p.id))
+        .collect();
+    let title = format!("People in {}", room.title);
+    Ok(page(
+        &title,
+        Some(user),
+        html! {
+            section.card {
+                h1 { (title) }
+                @if room.private { p.hint { "Private: only the people here can see this room." } }
+                ul.people {
+                    @for (id, name) in &members {
+                        li { a href=(format!("/people/{id}")) { (name) } }
+                    }
+                }
+                @if !room.is_direct() && !others.is_empty() {
+                    form method="post" action=(format!("/chat/{}/members", room.slug)) {
+                        label for="add-person" { "Add someone" }
+                        select id="add-person" name="user_id" aria-invalid=[problem.map(|_| "true")] {
+                            @for p in &others { option value=(p.id) { (p.name) } }
+                        }
+                        @if let Some(problem) = problem { p.error role="alert" { (problem) } }
+                        button.primary type="submit" { "Add to " (room.title) }
+                    }
+                }
+                p { a href=(format!("/chat/{}", room.slug)) { "Back to the room" } }
+            }
+        },
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AddForm {
+    user_id: String,
+}
+
+/// Adds someone from the people page: 303 back to it.
+#[handler]
+pub async fn add_person(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(slug): Path<String>,
+    Form(input): Form<AddForm>,
+) -> Result<Response> {
+    let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    let Ok(person_id) = input.user_id.trim().parse::<i64>() else {
+        let page = people_page(&state, &user, &room, Some("Pick someone to add.")).await?;
+        return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());
+    };
+    if let Err(not_done) = add(&state, &room, person_id).await? {
+        let page = people_page(&state, &user, &room, Some(&not_done.message())).await?;
+        return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());
+    }
+    Ok(Redirect::see_other(format!("/chat/{slug}/people")).into_response())
+}
