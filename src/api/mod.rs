@@ -29,6 +29,7 @@ pub fn routes(route: Route) -> Route {
         .at("/api/rooms/:room/members", post(add_member))
         .at("/api/rooms/:room/members/:id", delete(remove_member))
         .at("/api/people", get(people))
+        .at("/api/conversations", post(converse))
         .at("/api/rooms/:room/messages", get(history).post(post_message))
         .at("/api/rooms/:room/messages/:seq", patch(edit_message).delete(delete_message))
         .at(
@@ -133,6 +134,28 @@ async fn start_room(
             Err(AppError::Conflict("There is already a room with that name."))
         }
         Err(NotDone::Direct) => Err(AppError::Unprocessable("Not a room.")),
+    }
+}
+
+/// The body of `POST /api/conversations`: the others in it (one to seven).
+#[derive(Deserialize)]
+struct NewConversation {
+    user_ids: Vec<i64>,
+}
+
+/// Opens the conversation of the one asking and these people (created the first
+/// time), named by its members.
+#[handler]
+async fn converse(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    JsonBody(input): JsonBody<NewConversation>,
+) -> Result<Response> {
+    match membership::converse(&state, &user, &input.user_ids).await? {
+        Ok(room) => Ok(Json(RoomOut::from(&room)).with_status(StatusCode::CREATED).into_response()),
+        Err(NotDone::TooFast(retry_after)) => Err(AppError::RateLimited { retry_after }),
+        Err(NotDone::Invalid(problem)) => Err(AppError::Unprocessable(problem)),
+        Err(_) => Err(AppError::Unprocessable("Not a conversation.")),
     }
 }
 

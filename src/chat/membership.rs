@@ -1,5 +1,6 @@
-//! Who is in a room: starting one (its creator is its first member), adding
-//! someone to it, and the room's people page. A public room is open to anyone who
+//! Who is in a room: starting one (its creator is its first member), opening a
+//! conversation (two to eight people), adding someone to a room, and the room's
+//! people page. A public room is open to anyone who
 //! joins from the list; a private one only to whom its members add, and to
 //! everyone else it does not exist (404 on page, API and socket; not listed).
 
@@ -66,6 +67,47 @@ pub async fn start(
     let room = room.ok_or_else(|| AppError::Internal(anyhow::anyhow!("a new room vanished")))?;
     super::joined(state, creator.id, room.id).await?;
     Ok(Ok(room))
+}
+
+/// The most people a conversation holds; more is a room.
+pub const MOST_IN_CONVERSATION: usize = 8;
+
+/// Opens the conversation of `me` and `others` (one for a direct message, up to
+/// seven for a group), creating it the first time (which counts as starting a
+/// room); everyone's open sockets receive it at once. 404 for someone who is not
+/// here (or deactivated).
+pub async fn converse(
+    state: &AppState,
+    me: &User,
+    others: &[i64],
+) -> Result<Result<MyRoom, NotDone>> {
+    let mut everyone: Vec<i64> = others.iter().copied().chain([me.id]).collect();
+    everyone.sort_unstable();
+    everyone.dedup();
+    if everyone.len() < 2 {
+        return Ok(Err(NotDone::Invalid("Pick someone to talk with.")));
+    }
+    if everyone.len() > MOST_IN_CONVERSATION {
+        return Ok(Err(NotDone::Invalid(
+            "A conversation has at most 8 people. For more, start a room (it can be private).",
+        )));
+    }
+    for id in &everyone {
+        let person = users::find_by_id(&state.db, *id).await?;
+        if person.is_none_or(|p| p.deactivated_at.is_some()) {
+            return Err(AppError::NotFound);
+        }
+    }
+    let is_new = !rooms::exists(&state.db, &rooms::conversation_slug(&everyone)).await?;
+    if is_new && let Err(retry_after) = state.chat_limits.room_started_by(me.id) {
+        return Ok(Err(NotDone::TooFast(retry_after)));
+    }
+    let (slug, room_id) = rooms::conversation(&state.db, &everyone).await?;
+    for id in &everyone {
+        super::joined(state, *id, room_id).await?;
+    }
+    let room = rooms::find_mine(&state.db, me.id, &slug).await?;
+    Ok(Ok(room.ok_or_else(|| AppError::Internal(anyhow::anyhow!("a new conversation vanished")))?))
 }
 
 /// Adds person `person_id` to `room` (of which the one asking is a member); their

@@ -61,6 +61,7 @@ pub fn routes(route: Route) -> Route {
         .at("/people", get(people::list))
         .at("/people/:id", get(people::show))
         .at("/people/:id/message", post(people::message))
+        .at("/conversations", post(people::group))
         .at("/ws", get(socket::upgrade))
 }
 

@@ -1,15 +1,17 @@
-//! People: who is here, and starting a direct message with one of them.
+//! People: who is here, and starting a conversation with one of them, or a group.
 
 use maud::html;
+use poem::http::StatusCode;
 use poem::web::{Data, Path, Redirect};
 use poem::{IntoResponse, Response, handler};
 
-use super::{limits, rooms};
+use super::limits;
+use super::membership::{self, NotDone};
 use crate::AppState;
-use crate::accounts::users;
+use crate::accounts::{User, users};
 use crate::error::{AppError, Result};
-use crate::web::CurrentUser;
 use crate::web::layout::{avatar, page};
+use crate::web::{CurrentUser, Form};
 
 #[handler]
 pub async fn list(state: Data<&AppState>, CurrentUser(user): CurrentUser) -> Result<maud::Markup> {
@@ -33,6 +35,25 @@ pub async fn list(state: Data<&AppState>, CurrentUser(user): CurrentUser) -> Res
                                 }
                             }
                         }
+                    }
+                }
+            }
+            @let others: Vec<&User> =
+                people.iter().filter(|p| p.id != user.id && p.deactivated_at.is_none()).collect();
+            @if others.len() > 1 {
+                section.card.narrow-left {
+                    h2 { "Start a group conversation" }
+                    form method="post" action="/conversations" {
+                        fieldset {
+                            legend { "With (up to seven people)" }
+                            @for person in &others {
+                                div.check {
+                                    input id=(format!("with-{}", person.id)) type="checkbox" name="with" value=(person.id);
+                                    label for=(format!("with-{}", person.id)) { (person.name) }
+                                }
+                            }
+                        }
+                        button.primary type="submit" { "Start conversation" }
                     }
                 }
             }
@@ -77,25 +98,47 @@ pub async fn message(
     if id == user.id {
         return Err(AppError::NotFound);
     }
-    let other = users::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let is_new = !rooms::exists(&state.db, &rooms::direct_slug(user.id, other.id)).await?;
-    if is_new && let Err(retry_after) = state.chat_limits.room_started_by(user.id) {
-        let problem = limits::too_fast(retry_after);
-        let page = page(
-            "Too many new conversations",
-            Some(&user),
-            html! {
-                section.card.narrow {
-                    h1 { "Too many new conversations" }
-                    p { (problem) }
-                    p { a href=(format!("/people/{}", other.id)) { "Back to " (other.name) } }
-                }
-            },
-        );
-        return Ok(limits::refused(page, retry_after));
+    conversation(&state, &user, &[id]).await
+}
+
+/// Opens a group conversation with the people ticked on the people page (`with`,
+/// once for each).
+#[handler]
+pub async fn group(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let mut others = Vec::new();
+    for (name, value) in fields {
+        match (name.as_str(), value.trim().parse::<i64>()) {
+            ("with", Ok(id)) => others.push(id),
+            _ => return Err(AppError::BadRequest("the form is malformed")),
+        }
     }
-    let (slug, room_id) = rooms::direct(&state.db, user.id, other.id).await?;
-    super::joined(&state, user.id, room_id).await?;
-    super::joined(&state, other.id, room_id).await?;
-    Ok(Redirect::see_other(format!("/chat/{slug}")).into_response())
+    conversation(&state, &user, &others).await
+}
+
+async fn conversation(state: &AppState, user: &User, others: &[i64]) -> Result<Response> {
+    match membership::converse(state, user, others).await? {
+        Ok(room) => Ok(Redirect::see_other(format!("/chat/{}", room.slug)).into_response()),
+        Err(not_done) => {
+            let problem = not_done.message();
+            let page = page(
+                "No conversation started",
+                Some(user),
+                html! {
+                    section.card.narrow {
+                        h1 { "No conversation started" }
+                        p role="alert" { (problem) }
+                        p { a href="/people" { "Back to people" } }
+                    }
+                },
+            );
+            Ok(match not_done {
+                NotDone::TooFast(retry_after) => limits::refused(page, retry_after),
+                _ => page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response(),
+            })
+        }
+    }
 }

@@ -83,8 +83,9 @@ const MY_ROOMS: &str = "
            (SELECT COUNT(*) FROM mentions x WHERE x.user_id = m.user_id
                 AND x.room_id = r.id AND x.seq > m.last_read_seq) AS mentions,
            CASE WHEN r.kind = 'direct' THEN COALESCE(
-               (SELECT u.name FROM memberships o JOIN users u ON u.id = o.user_id
-                WHERE o.room_id = r.id AND o.user_id <> m.user_id LIMIT 1), r.name)
+               (SELECT string_agg(u.name, ', ' ORDER BY u.name)
+                FROM memberships o JOIN users u ON u.id = o.user_id
+                WHERE o.room_id = r.id AND o.user_id <> m.user_id), r.name)
            ELSE r.name END AS title
     FROM memberships m JOIN rooms r ON r.id = m.room_id
     WHERE m.user_id = $1";
@@ -220,9 +221,14 @@ pub async fn ids_of(db: &Db, user_id: i64) -> Result<Vec<i64>> {
     Ok(ids)
 }
 
-/// The slug of two people's direct-message room.
-pub fn direct_slug(me: i64, other: i64) -> String {
-    format!("dm-{}-{}", me.min(other), me.max(other))
+/// The slug of the conversation of exactly these people (ids sorted, any order
+/// given): `dm-3-7` for two, `dm-3-7-9` for a group.
+pub fn conversation_slug(people: &[i64]) -> String {
+    let mut ids = people.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("dm-{}", ids.join("-"))
 }
 
 /// Whether a room (of either kind) has this slug.
@@ -234,16 +240,16 @@ pub async fn exists(db: &Db, slug: &str) -> Result<bool> {
     Ok(id.is_some())
 }
 
-/// The direct-message room of two people, created (or re-joined) as needed.
-/// Returns its slug and id.
-pub async fn direct(db: &Db, me: i64, other: i64) -> Result<(String, i64)> {
-    let (low, high) = (me.min(other), me.max(other));
-    let slug = direct_slug(me, other);
+/// The conversation of exactly these people (two for a direct message, up to eight
+/// for a group), created (or re-joined) as needed; each is shown it under the
+/// others' names. Returns its slug and id.
+pub async fn conversation(db: &Db, people: &[i64]) -> Result<(String, i64)> {
+    let slug = conversation_slug(people);
     let now = db::now();
     let id = on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
         sqlx::query(
-            "INSERT INTO rooms (slug, name, kind, created_at) VALUES ($1, 'Direct message', 'direct', $2)
+            "INSERT INTO rooms (slug, name, kind, created_at) VALUES ($1, 'Conversation', 'direct', $2)
              ON CONFLICT (slug) DO NOTHING",
         )
         .bind(&slug)
@@ -254,7 +260,7 @@ pub async fn direct(db: &Db, me: i64, other: i64) -> Result<(String, i64)> {
             .bind(&slug)
             .fetch_one(&mut *tx)
             .await?;
-        for user in [low, high] {
+        for user in people {
             sqlx::query(
                 "INSERT INTO memberships (room_id, user_id, joined_at) VALUES ($1, $2, $3)
                  ON CONFLICT (room_id, user_id) DO NOTHING",

@@ -283,12 +283,16 @@ async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
     let me = serde_json::from_str::<Value>(&ada.get("/api/me").await.body).unwrap()["id"]
         .as_i64()
         .unwrap();
+    let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
+    let other = serde_json::from_str::<Value>(&grace.get("/api/me").await.body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
     let (status, doc) = api(&app, "GET", "/api/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     let schemas = OpenApi::new(doc.clone());
-    assert_eq!(paths.len(), 9);
+    assert_eq!(paths.len(), 10);
     // The messages the routes of one message act on: the first is deleted last,
     // the second is reacted to.
     for body in ["for the spec", "to react to"] {
@@ -309,6 +313,7 @@ async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
         for (method, spec) in operations {
             let body = match (method.as_str(), path.as_str()) {
                 ("post", "/api/rooms") => Some(json!({"name": "From the spec", "private": true})),
+                ("post", "/api/conversations") => Some(json!({"user_ids": [other]})),
                 ("post", p) if p.ends_with("/members") => Some(json!({"user_id": me})),
                 ("post" | "patch", _) => Some(json!({"body": "from the spec"})),
                 _ => None,

@@ -6,6 +6,7 @@ mod support;
 mod administration;
 mod api;
 mod chat;
+mod conversations;
 mod editing;
 mod floods;
 mod formatting;
