@@ -121,6 +121,27 @@ macro_rules! record {
 }
 pub(super) use record;
 
+/// Takes room `$room`'s next event number in transaction `$tx`, if `$user` is a
+/// member (`None` otherwise). Bumping it takes the room's row lock until commit:
+/// no other change to the room's messages meanwhile, and a rollback gives the
+/// number back. (`messages::post` bumps it together with the message number.)
+macro_rules! next_event {
+    ($tx:ident, $room:expr, $user:expr) => {{
+        let event: Option<i64> = sqlx::query_scalar(
+            "UPDATE rooms SET last_event = last_event + 1
+             WHERE id = $1 AND EXISTS (
+                 SELECT 1 FROM memberships WHERE room_id = $1 AND user_id = $2)
+             RETURNING last_event",
+        )
+        .bind($room)
+        .bind($user)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        event
+    }};
+}
+pub(super) use next_event;
+
 /// Why a change to a message was not made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotAllowed {
@@ -183,19 +204,8 @@ async fn change(
     };
     let changed = on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
-        // The room's lock first: the event's number, and no other change to this
-        // room's messages until commit (a rollback gives the number back).
-        // Only a member acts on a room's messages, checked under the lock.
-        let event: Option<i64> = sqlx::query_scalar(
-            "UPDATE rooms SET last_event = last_event + 1
-             WHERE id = $1 AND EXISTS (
-                 SELECT 1 FROM memberships WHERE room_id = $1 AND user_id = $2)
-             RETURNING last_event",
-        )
-        .bind(room_id)
-        .bind(actor.user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        // The room's lock first; only a member acts on a room's messages.
+        let event = next_event!(tx, room_id, actor.user_id);
         let Some(event) = event else { return Ok(Err(NotAllowed::Gone)) };
         let author: Option<i64> = sqlx::query_scalar(
             "SELECT user_id FROM messages WHERE room_id = $1 AND seq = $2 AND deleted_at IS NULL",

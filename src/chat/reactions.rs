@@ -75,18 +75,8 @@ pub async fn react(
     let (now, notify, emoji) = (db::now(), db.is_postgres(), emoji.as_str());
     let changed = on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
-        // The room's lock first, as for every change (see changes.rs); a rollback
-        // gives the number back.
-        let event: Option<i64> = sqlx::query_scalar(
-            "UPDATE rooms SET last_event = last_event + 1
-             WHERE id = $1 AND EXISTS (
-                 SELECT 1 FROM memberships WHERE room_id = $1 AND user_id = $2)
-             RETURNING last_event",
-        )
-        .bind(room_id)
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        // The room's lock first, as for every change.
+        let event = changes::next_event!(tx, room_id, user_id);
         let Some(event) = event else { return Ok(Err(NotAllowed::Gone)) };
         let (listed, mine, kinds): (bool, bool, i64) = sqlx::query_as(
             "SELECT EXISTS (SELECT 1 FROM messages
