@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::on_both_databases;
-use crate::support::{Backend, Browser};
+use crate::support::Backend;
 
 on_both_databases!(
     three_people_talk_in_a_group_named_by_its_members,
@@ -17,18 +17,13 @@ on_both_databases!(
 const SECOND: Duration = Duration::from_secs(1);
 const PASSWORD: &str = "analytical engine";
 
-async fn id_of(browser: &Browser) -> i64 {
-    let me: Value = serde_json::from_str(&browser.get("/api/me").await.body).unwrap();
-    me["id"].as_i64().unwrap()
-}
-
 async fn three_people_talk_in_a_group_named_by_its_members(backend: Backend) {
     let app = backend.spawn().await;
     let ada = app.signed_up("Ada Lovelace", "ada@example.org", PASSWORD).await;
     let grace = app.signed_up("Grace Hopper", "grace@example.org", PASSWORD).await;
     let linus = app.signed_up("Linus", "linus@example.org", PASSWORD).await;
     let outsider = app.signed_up("Margaret", "margaret@example.org", PASSWORD).await;
-    let (grace_id, linus_id) = (id_of(&grace).await, id_of(&linus).await);
+    let (grace_id, linus_id) = (grace.user_id().await, linus.user_id().await);
     let mut linus_ws = app.live_socket(&linus, "general").await;
     linus_ws.drain(SECOND / 4).await;
 
@@ -62,7 +57,7 @@ async fn three_people_talk_in_a_group_named_by_its_members(backend: Backend) {
         .client
         .post(grace.url("/api/conversations"))
         .header("sec-fetch-site", "same-origin")
-        .json(&json!({ "user_ids": [linus_id, id_of(&ada).await] }))
+        .json(&json!({ "user_ids": [linus_id, ada.user_id().await] }))
         .send()
         .await
         .unwrap();
@@ -75,7 +70,7 @@ async fn three_people_talk_in_a_group_named_by_its_members(backend: Backend) {
     let add = ada
         .post_form(
             &format!("/chat/{slug}/members"),
-            &[("user_id", &id_of(&outsider).await.to_string())],
+            &[("user_id", &outsider.user_id().await.to_string())],
         )
         .await;
     assert_eq!(add.status, StatusCode::UNPROCESSABLE_ENTITY, "a conversation's people are fixed");
@@ -88,7 +83,7 @@ async fn a_group_is_between_two_and_eight_people_who_are_here(backend: Backend) 
     for i in 0..8 {
         let someone =
             app.signed_up(&format!("Person {i}"), &format!("p{i}@example.org"), PASSWORD).await;
-        ids.push(id_of(&someone).await.to_string());
+        ids.push(someone.user_id().await.to_string());
     }
     let with = |n: usize| ids.iter().take(n).map(|id| ("with", id.as_str())).collect::<Vec<_>>();
     let eight = ada.post_form("/conversations", &with(7)).await;

@@ -33,16 +33,7 @@ async fn ada_and_grace(app: &TestApp) -> (Browser, Browser) {
 async fn posted(who: &Browser, body: &str) -> i64 {
     let sent = who.post_form("/chat/general/messages", &[("body", body)]).await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
-    let page = who.get("/chat/general").await.body;
-    let at = page.find(&format!(">{body}<")).expect("the message is on the page");
-    let edit = page[at..].find("/messages/").map(|i| &page[at + i + 10..]).expect("actions");
-    edit.split('/').next().unwrap().parse().expect("a message id")
-}
-
-/// The account id of whoever is signed in on `browser`.
-async fn id_of(browser: &Browser) -> serde_json::Value {
-    let me: serde_json::Value = serde_json::from_str(&browser.get("/api/me").await.body).unwrap();
-    me["id"].clone()
+    who.message_id("general", body).await
 }
 
 /// The `resume-after` positions pushed in `frames`, in order.
@@ -111,14 +102,11 @@ async fn only_the_author_edits_and_a_stranger_finds_nothing(backend: Backend) {
     }
     // Someone who is not in a direct conversation does not learn its messages exist.
     let linus = app.signed_up("Linus", "linus@example.org", PASSWORD).await;
-    let grace_id = id_of(&grace).await;
+    let grace_id = grace.user_id().await;
     let dm = ada.post_form(&format!("/people/{grace_id}/message"), &[]).await;
     let dm = dm.location().trim_start_matches("/chat/").to_owned();
     ada.post_form(&format!("/chat/{dm}/messages"), &[("body", "just us")]).await;
-    let page = ada.get(&format!("/chat/{dm}")).await.body;
-    let at = page.find(">just us<").unwrap();
-    let dm_id: i64 =
-        page[at..].split("/messages/").nth(1).unwrap().split('/').next().unwrap().parse().unwrap();
+    let dm_id = ada.message_id(&dm, "just us").await;
     for answer in [
         linus.get(&format!("/messages/{dm_id}")).await,
         linus.get(&format!("/messages/{dm_id}/edit")).await,
@@ -215,8 +203,8 @@ async fn an_administrator_deletes_anyones_message_and_it_is_audited(backend: Bac
     assert!(page.contains("from the administrator") && !page.contains("something to moderate"));
 
     let line = audit.the("administrator deleted a message");
-    assert_eq!(line["admin_id"], id_of(&ada).await);
-    assert_eq!(line["author_id"], id_of(&grace).await);
+    assert_eq!(line["admin_id"], ada.user_id().await);
+    assert_eq!(line["author_id"], grace.user_id().await);
     assert_eq!(line["seq"], 2);
     // One's own deletions are no moderation: no line for them.
     let own = posted(&ada, "my own").await;

@@ -18,11 +18,6 @@ on_both_databases!(
 const SECOND: Duration = Duration::from_secs(1);
 const PASSWORD: &str = "analytical engine";
 
-async fn id_of(browser: &Browser) -> i64 {
-    let me: Value = serde_json::from_str(&browser.get("/api/me").await.body).unwrap();
-    me["id"].as_i64().unwrap()
-}
-
 async fn rooms_of(browser: &Browser) -> Value {
     serde_json::from_str(&browser.get("/api/rooms").await.body).unwrap()
 }
@@ -35,7 +30,7 @@ async fn a_mention_is_marked_and_counted_apart_from_unread_until_read(backend: B
     let app = backend.spawn().await;
     let ada = app.signed_up("Ada Lovelace", "ada@example.org", PASSWORD).await;
     let grace = app.signed_up("Grace Hopper", "grace@example.org", PASSWORD).await;
-    let grace_id = id_of(&grace).await;
+    let grace_id = grace.user_id().await;
     ada.post_form("/rooms", &[("name", "Knitting")]).await;
     grace.post_form("/chat/knitting/join", &[]).await;
     let mut grace_ws = app.live_socket(&grace, "general").await;
@@ -104,7 +99,7 @@ async fn only_members_are_mentioned_the_longest_name_first_and_edits_count(backe
     let listed: Value =
         serde_json::from_str(&ada.get("/api/rooms/engines/messages").await.body).unwrap();
     // Linus is not in the room; Ada's mention of herself does not count.
-    assert_eq!(listed[0]["mentions"], serde_json::json!([id_of(&lovelace).await]));
+    assert_eq!(listed[0]["mentions"], serde_json::json!([lovelace.user_id().await]));
     assert_eq!(room(&rooms_of(&lovelace).await, "engines")["mentions"], 1);
     assert!(rooms_of(&outsider).await.as_array().unwrap().iter().all(|r| r["slug"] != "engines"));
 

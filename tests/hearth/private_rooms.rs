@@ -18,11 +18,6 @@ on_both_databases!(
 const SECOND: Duration = Duration::from_secs(1);
 const PASSWORD: &str = "analytical engine";
 
-async fn id_of(browser: &Browser) -> i64 {
-    let me: Value = serde_json::from_str(&browser.get("/api/me").await.body).unwrap();
-    me["id"].as_i64().unwrap()
-}
-
 async fn ada_grace_and_plans(app: &TestApp) -> (Browser, Browser) {
     let ada = app.signed_up("Ada Lovelace", "ada@example.org", PASSWORD).await;
     let grace = app.signed_up("Grace Hopper", "grace@example.org", PASSWORD).await;
@@ -62,7 +57,7 @@ async fn a_private_room_does_not_exist_for_anyone_outside_it(backend: Backend) {
 async fn a_member_brings_someone_in_who_then_reads_it_live_and_can_leave(backend: Backend) {
     let app = backend.spawn().await;
     let (ada, grace) = ada_grace_and_plans(&app).await;
-    let grace_id = id_of(&grace).await;
+    let grace_id = grace.user_id().await;
     let mut grace_ws = app.live_socket(&grace, "general").await;
     grace_ws.drain(SECOND / 4).await;
 
@@ -108,7 +103,7 @@ async fn a_script_starts_a_private_room_and_adds_people(backend: Backend) {
     let app = backend.spawn().await;
     let ada = app.signed_up("Ada Lovelace", "ada@example.org", PASSWORD).await;
     let grace = app.signed_up("Grace Hopper", "grace@example.org", PASSWORD).await;
-    let grace_id = id_of(&grace).await;
+    let grace_id = grace.user_id().await;
 
     let (status, room) =
         call(&ada, "POST", "/api/rooms", Some(json!({"name": "Ops", "private": true}))).await;
@@ -128,7 +123,7 @@ async fn a_script_starts_a_private_room_and_adds_people(backend: Backend) {
     assert_eq!(ops["private"], true);
 
     // One takes only oneself out.
-    let ada_id = id_of(&ada).await;
+    let ada_id = ada.user_id().await;
     let (status, error) =
         call(&grace, "DELETE", &format!("/api/rooms/ops/members/{ada_id}"), None).await;
     assert_eq!((status, error["error"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));

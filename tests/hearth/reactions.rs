@@ -29,14 +29,7 @@ async fn ada_and_grace(app: &TestApp) -> (Browser, Browser) {
 /// Posts `body` to #general as `who`; returns the message's id in page URLs.
 async fn posted(who: &Browser, body: &str) -> i64 {
     who.post_form("/chat/general/messages", &[("body", body)]).await;
-    let page = who.get("/chat/general").await.body;
-    let at = page.find(&format!(">{body}<")).expect("the message is on the page");
-    page[at..].split("/messages/").nth(1).unwrap().split('/').next().unwrap().parse().unwrap()
-}
-
-async fn id_of(browser: &Browser) -> i64 {
-    let me: Value = serde_json::from_str(&browser.get("/api/me").await.body).unwrap();
-    me["id"].as_i64().unwrap()
+    who.message_id("general", body).await
 }
 
 async fn a_reaction_is_counted_shown_live_and_taken_back_with_a_second_click(backend: Backend) {
@@ -55,7 +48,7 @@ async fn a_reaction_is_counted_shown_live_and_taken_back_with_a_second_click(bac
     assert_eq!(picked.location(), "/chat/general#m-1");
 
     let pushed = ada_ws.expect("🎉", SECOND).await;
-    let grace_id = id_of(&grace).await;
+    let grace_id = grace.user_id().await;
     assert!(pushed.contains(r#"id="m-1""#) && pushed.contains(r#"hx-swap-oob="true""#), "{pushed}");
     assert!(pushed.contains(&format!(r#"data-by="{grace_id}""#)), "{pushed}");
     assert!(pushed.contains("party popper, 1: Grace Hopper"), "read out with who: {pushed}");
@@ -77,14 +70,11 @@ async fn a_reaction_is_counted_shown_live_and_taken_back_with_a_second_click(bac
     assert!(css.contains(&format!(r#".reaction[data-by~="{grace_id}"]"#)), "{css}");
 
     // Someone who is not in the room cannot react, nor learn the message exists.
-    let dm = grace.post_form(&format!("/people/{}/message", id_of(&ada).await), &[]).await;
+    let dm = grace.post_form(&format!("/people/{}/message", ada.user_id().await), &[]).await;
     let dm = dm.location().trim_start_matches("/chat/").to_owned();
     grace.post_form(&format!("/chat/{dm}/messages"), &[("body", "psst")]).await;
     let linus = app.signed_up("Linus", "linus@example.org", PASSWORD).await;
-    let page = grace.get(&format!("/chat/{dm}")).await.body;
-    let at = page.find(">psst<").unwrap();
-    let psst: i64 =
-        page[at..].split("/messages/").nth(1).unwrap().split('/').next().unwrap().parse().unwrap();
+    let psst = grace.message_id(&dm, "psst").await;
     for answer in [
         linus.get(&format!("/messages/{psst}/actions")).await,
         linus.post_form(&format!("/messages/{psst}/reactions"), &[("emoji", "👀")]).await,

@@ -131,12 +131,8 @@ async fn edits_and_deletions_on_one_instance_reach_pages_on_the_others_in_order(
     for body in ["one", "two"] {
         ada.post_form("/chat/general/messages", &[("body", body)]).await;
     }
-    let page = ada.get("/chat/general").await.body;
-    let id_of = |text: &str| -> i64 {
-        let at = page.find(&format!(">{text}<")).expect("on the page");
-        page[at..].split("/messages/").nth(1).unwrap().split('/').next().unwrap().parse().unwrap()
-    };
-    let (one, two) = (id_of("one"), id_of("two"));
+    let (one, two) =
+        (ada.message_id("general", "one").await, ada.message_id("general", "two").await);
     ada.post_form(&format!("/messages/{one}"), &[("body", "one, edited")]).await;
     // The deletion is made on another instance than the edit; both reach all three.
     ada.on(&c).post_form(&format!("/messages/{two}/delete"), &[]).await;

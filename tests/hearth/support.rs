@@ -265,6 +265,21 @@ impl Browser {
         read(request.send().await).await
     }
 
+    /// The account id of whoever is signed in on this browser.
+    pub async fn user_id(&self) -> i64 {
+        let me: serde_json::Value = serde_json::from_str(&self.get("/api/me").await.body).unwrap();
+        me["id"].as_i64().expect("signed in")
+    }
+
+    /// The id (as in `/messages/{id}`) of the message reading exactly `text` in room
+    /// `room`, found on the room's page after the text, as a person finds its menu.
+    pub async fn message_id(&self, room: &str, text: &str) -> i64 {
+        let page = self.get(&format!("/chat/{room}")).await.body;
+        let at = page.find(&format!(">{text}<")).expect("the message is on the page");
+        let rest = page[at..].split("/messages/").nth(1).expect("its actions follow it");
+        rest.split('/').next().unwrap().parse().expect("a message id")
+    }
+
     /// What htmx sends for `hx-get`.
     pub async fn get_htmx(&self, path: &str) -> Page {
         read(self.client.get(self.url(path)).header("hx-request", "true").send().await).await
