@@ -7,9 +7,11 @@
 //!   invitations, deactivation, and the operator's `hearth user …` commands.
 //! - [`google`]: "Sign in with Google" (OpenID Connect) and linking an identity to
 //!   an account.
-//! - [`chat`]: rooms and direct messages, the pages, the socket and its wire
-//!   protocol, the feed that orders stored messages, the hub that fans them out,
-//!   and the bus that joins several instances on one PostgreSQL.
+//! - [`chat`]: rooms (who is in them, their settings), conversations, messages
+//!   and the changes to them (edits, deletions, reactions, mentions), the pages,
+//!   the socket and its wire protocol, the feed that orders stored changes, the hub
+//!   that fans them out, and the bus that joins several instances on one
+//!   PostgreSQL.
 //! - [`dashboard`], [`admin`], [`api`] and [`home`]: the pages and the JSON API
 //!   built on those.
 //!

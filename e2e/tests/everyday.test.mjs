@@ -219,4 +219,40 @@ describe("everyday chat", { timeout: 120_000 }, () => {
     assert.deepEqual(errors.flat(), [], "no console errors");
     for (const { context } of [hal, ivy, jo]) await context.close();
   });
+
+  test("Kim renames and archives a room; Lee's open page follows, keeping what Lee typed", async () => {
+    const kim = await newPersonContext(browser, app, person("Kim"));
+    const lee = await newPersonContext(browser, app, person("Lee"));
+    const errors = [watchConsole(kim.page), watchConsole(lee.page)];
+    const name = `Garden ${Date.now()}`;
+    await kim.page.goto(`${app.url}/rooms`);
+    await kim.page.getByLabel("Room name").fill(name);
+    await kim.page.getByRole("button", { name: "Create room" }).click();
+    await kim.page.waitForURL(/\/chat\/garden-/);
+    const slug = new URL(kim.page.url()).pathname;
+    await lee.page.goto(`${app.url}/rooms`);
+    await lee.page.getByRole("button", { name: `Join ${name}` }).click();
+    await openChat(lee.page, app, slug);
+    await lee.page.getByLabel(/^Message /).fill("half a thought");
+
+    await kim.page.goto(`${app.url}${slug}/settings`);
+    await kim.page.getByLabel("Name").fill("Allotment");
+    await kim.page.getByLabel("Topic").fill("Beans, mostly");
+    await kim.page.getByRole("button", { name: "Save" }).click();
+    await lee.page.getByRole("heading", { name: "#Allotment" }).waitFor({ timeout: LIVE });
+    await lee.page.getByText("Beans, mostly").waitFor({ timeout: LIVE });
+    await lee.page.locator("#sidebar").getByText("#Allotment").waitFor({ timeout: LIVE });
+
+    // Archived: the composer gives way to the notice, and comes back as it was.
+    await kim.page.goto(`${app.url}${slug}/settings`);
+    await kim.page.getByRole("button", { name: /^Archive / }).click();
+    await lee.page.getByText("This room is archived").waitFor({ timeout: LIVE });
+    assert.equal(await lee.page.locator("#composer").isVisible(), false);
+    await kim.page.goto(`${app.url}${slug}/settings`);
+    await kim.page.getByRole("button", { name: /^Unarchive / }).click();
+    await lee.page.locator("#composer").waitFor({ state: "visible", timeout: LIVE });
+    assert.equal(await lee.page.getByLabel(/^Message /).inputValue(), "half a thought");
+    assert.deepEqual(errors.flat(), [], "no console errors");
+    for (const { context } of [kim, lee]) await context.close();
+  });
 });

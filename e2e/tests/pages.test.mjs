@@ -81,6 +81,8 @@ describe("every page: axe and screenshots", { timeout: 180_000 }, () => {
   async function meetPeople() {
     ada = await newPersonContext(browser, app, person("Ada Lovelace"));
     bo = await newPersonContext(browser, app, person("Bo Ekström"));
+    // A third person, so that the people page offers a group conversation.
+    await (await newPersonContext(browser, app, person("Cy Ng"))).context.close();
     watch(ada.page);
     watch(bo.page);
     // A conversation worth looking at: two people, a link, a long line, and
@@ -221,6 +223,30 @@ describe("every page: axe and screenshots", { timeout: 180_000 }, () => {
   test("rooms", async () => {
     await bo.page.goto(`${app.url}/rooms`);
     await check(bo.page, "rooms");
+  });
+
+  test("a room's settings", async () => {
+    await bo.page.goto(`${app.url}/rooms`);
+    await bo.page.getByLabel("Room name").fill("Trips");
+    await bo.page.getByRole("button", { name: "Create room" }).click();
+    await waitForPath(bo.page, "/chat/trips");
+    await bo.page.getByRole("link", { name: "Settings" }).click();
+    await waitForPath(bo.page, "/chat/trips/settings");
+    await check(bo.page, "room-settings");
+    await bo.page.getByLabel("Topic").fill("Where we go in spring, and who drives");
+    await bo.page.getByRole("button", { name: "Save" }).click();
+    await waitForPath(bo.page, "/chat/trips");
+    await bo.page.getByText("Where we go in spring, and who drives").waitFor();
+    await check(bo.page, "chat-with-topic");
+  });
+
+  test("an archived room", async () => {
+    await bo.page.goto(`${app.url}/chat/trips/settings`);
+    await bo.page.getByRole("button", { name: "Archive #Trips" }).click();
+    await waitForPath(bo.page, "/chat/trips");
+    await bo.page.getByText("This room is archived").waitFor();
+    assert.equal(await bo.page.locator("#composer").isVisible(), false, "no composer");
+    await check(bo.page, "chat-archived");
   });
 
   test("people", async () => {

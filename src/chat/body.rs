@@ -67,6 +67,33 @@ impl RoomName {
     }
 }
 
+/// What a room is for, shown under its name: trimmed, at most 250 characters, one
+/// line; empty for none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topic(String);
+
+impl Topic {
+    pub const MAX_CHARS: usize = 250;
+
+    pub fn parse(input: &str) -> Result<Self, &'static str> {
+        let topic = input.trim();
+        if topic.chars().count() > Self::MAX_CHARS {
+            return Err("A topic can be at most 250 characters.");
+        }
+        if topic.chars().any(char::is_control) {
+            return Err("A topic is one line, without control characters.");
+        }
+        if topic.chars().any(changes_text_direction) {
+            return Err("A topic cannot contain characters that change the direction of text.");
+        }
+        Ok(Self(topic.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +114,18 @@ mod tests {
         assert!(RoomName::parse("DM 4").is_err());
         assert!(RoomName::parse("Book\u{202E}bulC").is_err());
         assert!(RoomName::parse("Book\nClub").is_err());
+    }
+
+    #[test]
+    fn topics_are_one_bounded_line() {
+        assert_eq!(
+            Topic::parse("  Plans for the spring ").unwrap().as_str(),
+            "Plans for the spring"
+        );
+        assert_eq!(Topic::parse("").unwrap().as_str(), "");
+        assert!(Topic::parse(&"é".repeat(250)).is_ok());
+        assert!(Topic::parse(&"é".repeat(251)).is_err());
+        assert!(Topic::parse("two\nlines").is_err());
+        assert!(Topic::parse("a\u{202E}b").is_err());
     }
 }

@@ -4,7 +4,8 @@
 //! Notifications carry numbers, never message bodies: `room:event` for a stored
 //! change to a room's messages (sent inside its transaction, so it arrives only if
 //! and after it commits, in commit order), a session id for an ended session,
-//! `user:room` for someone who left a room, a small JSON for typing. Each instance
+//! `user:room` for someone who left a room, a room id for changed settings, a small
+//! JSON for typing. Each instance
 //! holds one long-lived LISTEN connection. When it drops, notifications sent
 //! meanwhile are lost, so on reconnecting, and every few seconds anyway, the
 //! instance compares each room's newest event number with what its feed has
@@ -25,6 +26,7 @@ pub const MESSAGES: &str = "hearth_messages";
 pub const TYPING: &str = "hearth_typing";
 pub const PRESENCE: &str = "hearth_presence";
 pub const LEFT: &str = "hearth_left";
+pub const ROOMS: &str = "hearth_rooms";
 
 /// At most this many people per room and instance are announced (payloads are
 /// capped at 8,000 bytes; the "online" line names a dozen anyway).
@@ -83,6 +85,22 @@ pub async fn left(state: &AppState, user: i64, room: i64) {
     }
 }
 
+/// A room's settings changed: the other instances show it on their sockets (this
+/// one already has). Should the notification be lost, their pages get it when
+/// they next load or reconnect.
+pub async fn room_changed(state: &AppState, room: i64) {
+    if let Db::Postgres(pool) = &state.db {
+        let sent = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(ROOMS)
+            .bind(room.to_string())
+            .execute(pool)
+            .await;
+        if let Err(err) = sent {
+            tracing::warn!("could not announce a room's settings: {err}");
+        }
+    }
+}
+
 /// Listens for the other instances until the process ends (PostgreSQL only).
 pub async fn listen(state: AppState, pool: PgPool) {
     let mut listener = loop {
@@ -123,7 +141,7 @@ pub async fn listen(state: AppState, pool: PgPool) {
 
 async fn connect(pool: &PgPool) -> sqlx::Result<PgListener> {
     let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen_all([MESSAGES, ENDED_SESSIONS, TYPING, PRESENCE, LEFT]).await?;
+    listener.listen_all([MESSAGES, ENDED_SESSIONS, TYPING, PRESENCE, LEFT, ROOMS]).await?;
     Ok(listener)
 }
 
@@ -138,6 +156,14 @@ async fn dispatch(state: &AppState, instance: &str, channel: &str, payload: &str
         LEFT => {
             if let Some((user, room)) = two_numbers(payload) {
                 state.hub.left(user, room);
+            }
+        }
+        // This one's own comes back too: showing the settings twice is harmless.
+        ROOMS => {
+            if let Ok(room) = payload.parse()
+                && let Err(err) = super::settings::show_here(state, room).await
+            {
+                tracing::warn!("could not show a room's new settings: {err:#}");
             }
         }
         // Announced here as if it ended here: the chat hears it as it hears any.

@@ -122,14 +122,14 @@ macro_rules! record {
 pub(super) use record;
 
 /// Takes room `$room`'s next event number in transaction `$tx`, if `$user` is a
-/// member (`None` otherwise). Bumping it takes the room's row lock until commit:
+/// member and the room is not archived (`None` otherwise). Bumping it takes the room's row lock until commit:
 /// no other change to the room's messages meanwhile, and a rollback gives the
 /// number back. (`messages::post` bumps it together with the message number.)
 macro_rules! next_event {
     ($tx:ident, $room:expr, $user:expr) => {{
         let event: Option<i64> = sqlx::query_scalar(
             "UPDATE rooms SET last_event = last_event + 1
-             WHERE id = $1 AND EXISTS (
+             WHERE id = $1 AND archived_at IS NULL AND EXISTS (
                  SELECT 1 FROM memberships WHERE room_id = $1 AND user_id = $2)
              RETURNING last_event",
         )

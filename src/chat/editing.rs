@@ -149,6 +149,7 @@ pub async fn save(
     };
     let status = match problem {
         Refused::TooFast => StatusCode::TOO_MANY_REQUESTS,
+        Refused::Archived => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
     let text = Some(problem.message());
@@ -173,6 +174,7 @@ pub async fn delete(
             return Err(AppError::RateLimited { retry_after: std::time::Duration::from_secs(1) });
         }
         Err(Refused::NotInRoom) => return Err(AppError::NotFound),
+        Err(Refused::Archived) => return Err(AppError::Conflict(Refused::Archived.message())),
         // Not reasons a deletion gives.
         Err(refused @ (Refused::Invalid(_) | Refused::NotAnEmoji(_) | Refused::Full)) => {
             return Err(AppError::Unprocessable(refused.message()));

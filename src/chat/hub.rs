@@ -86,9 +86,23 @@ pub struct Delivery {
     pub html: Arc<str>,
 }
 
+/// A room's new settings, rendered once (see `settings.rs`).
+#[derive(Debug)]
+pub struct RoomNews {
+    pub room_id: i64,
+    pub name: String,
+    pub archived: bool,
+    /// For sockets showing the room: its name, topic and composer.
+    pub viewers: String,
+    /// For its members' other sockets: its line in the sidebar.
+    pub members: String,
+}
+
 #[derive(Debug, Clone)]
 pub enum Outbound {
     Message(Arc<Delivery>),
+    /// A room was renamed, given a topic, archived or brought back.
+    Room(Arc<RoomNews>),
     /// Who is typing in the room the connection shows (the socket leaves out itself).
     Typing(Arc<Vec<(i64, String)>>),
     /// The rendered "online here" list for the room the connection shows.
@@ -265,6 +279,17 @@ impl Hub {
         for id in &room.members {
             if let Some(conn) = inner.conns.get(id) {
                 conn.push(Outbound::Message(delivery.clone()));
+            }
+        }
+    }
+
+    /// Shows a room's new settings on every connection of its members.
+    pub fn room_changed(&self, news: Arc<RoomNews>) {
+        let inner = self.lock();
+        let Some(room) = inner.rooms.get(&news.room_id) else { return };
+        for id in &room.members {
+            if let Some(conn) = inner.conns.get(id) {
+                conn.push(Outbound::Room(news.clone()));
             }
         }
     }

@@ -23,24 +23,38 @@ use crate::web::{CurrentUser, Form};
 pub enum NotDone {
     /// A bad name; the text says why.
     Invalid(&'static str),
+    /// A bad topic; the text says why.
+    InvalidTopic(&'static str),
     /// Too many rooms started lately; try again after this long.
     TooFast(std::time::Duration),
     /// The name's address is taken (by a room the person may not even see).
     NameTaken,
     /// A direct conversation is between its two people only.
     Direct,
+    /// Only the room's creator or an administrator may do this.
+    NotManager,
+    /// `#general` is everyone's: nobody leaves it, nobody is taken out, it is never
+    /// archived.
+    Everyones,
 }
 
 impl NotDone {
     pub fn message(&self) -> String {
         match self {
-            NotDone::Invalid(problem) => (*problem).to_owned(),
+            NotDone::Invalid(problem) | NotDone::InvalidTopic(problem) => (*problem).to_owned(),
             NotDone::TooFast(after) => super::limits::too_fast(*after),
             NotDone::NameTaken => {
                 "There is already a room with that name (perhaps a private one). Pick another name."
                     .to_owned()
             }
             NotDone::Direct => "A direct conversation is between its two people only.".to_owned(),
+            NotDone::NotManager => {
+                "Only the room's creator or an administrator can do that.".to_owned()
+            }
+            NotDone::Everyones => {
+                "#general is everyone's room: nobody leaves it and it cannot be archived."
+                    .to_owned()
+            }
         }
     }
 }
@@ -60,10 +74,10 @@ pub async fn start(
     if let Err(retry_after) = state.chat_limits.room_started_by(creator.id) {
         return Ok(Err(NotDone::TooFast(retry_after)));
     }
-    if rooms::create(&state.db, creator.id, &name, private).await?.is_err() {
+    let Ok(slug) = rooms::create(&state.db, creator.id, &name, private).await? else {
         return Ok(Err(NotDone::NameTaken));
-    }
-    let room = rooms::find_mine(&state.db, creator.id, &name.slug).await?;
+    };
+    let room = rooms::find_mine(&state.db, creator.id, &slug).await?;
     let room = room.ok_or_else(|| AppError::Internal(anyhow::anyhow!("a new room vanished")))?;
     super::joined(state, creator.id, room.id).await?;
     Ok(Ok(room))
@@ -128,6 +142,36 @@ pub async fn add(state: &AppState, room: &MyRoom, person_id: i64) -> Result<Resu
     Ok(Ok(added))
 }
 
+/// Takes `person_id` out of `room`: anyone may take themself out (but not of
+/// `#general`), and the room's creator or an administrator anyone else. Nothing
+/// more from the room reaches their open sockets, on any instance. `Ok(false)` if
+/// they were not in it.
+pub async fn remove(
+    state: &AppState,
+    by: &User,
+    room: &MyRoom,
+    person_id: i64,
+) -> Result<Result<bool, NotDone>> {
+    if room.is_direct() && person_id != by.id {
+        return Ok(Err(NotDone::Direct));
+    }
+    if person_id != by.id && !super::settings::may_manage(by, room) {
+        return Ok(Err(NotDone::NotManager));
+    }
+    if room.slug == "general" {
+        return Ok(Err(NotDone::Everyones));
+    }
+    let removed = rooms::leave(&state.db, person_id, room.id).await?;
+    if removed {
+        super::left(state, person_id, room.id).await;
+        if person_id != by.id {
+            tracing::info!(target: "audit", by = by.id, room_id = room.id, person_id,
+                "took someone out of a room");
+        }
+    }
+    Ok(Ok(removed))
+}
+
 /// The room's people, and (but for direct conversations) a form to add someone.
 #[handler]
 pub async fn people(
@@ -159,12 +203,24 @@ async fn people_page(
             section.card {
                 h1 { (title) }
                 @if room.private { p.hint { "Private: only the people here can see this room." } }
+                @let adding = !room.is_direct() && !others.is_empty();
+                @if let (Some(problem), false) = (problem, adding) { p.error role="alert" { (problem) } }
+                @let manager = super::settings::may_manage(user, room) && room.slug != "general";
                 ul.people {
                     @for (id, name) in &members {
-                        li { a href=(format!("/people/{id}")) { (name) } }
+                        li {
+                            a href=(format!("/people/{id}")) { (name) }
+                            @if manager && *id != user.id {
+                                form.inline method="post" action=(format!("/chat/{}/members/{id}/remove", room.slug)) {
+                                    button.secondary.small type="submit" {
+                                        "Remove" span.visually-hidden { " " (name) }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
-                @if !room.is_direct() && !others.is_empty() {
+                @if adding {
                     form method="post" action=(format!("/chat/{}/members", room.slug)) {
                         label for="add-person" { "Add someone" }
                         select id="add-person" name="user_id" aria-invalid=[problem.map(|_| "true")] {
@@ -202,6 +258,22 @@ pub async fn add_person(
     if let Err(not_done) = add(&state, &room, person_id).await? {
         let page = people_page(&state, &user, &room, Some(&not_done.message())).await?;
         return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());
+    }
+    Ok(Redirect::see_other(format!("/chat/{slug}/people")).into_response())
+}
+
+/// Takes someone out from the people page (the room's creator or an
+/// administrator): 303 back to it, or the page with why not.
+#[handler]
+pub async fn remove_person(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((slug, person_id)): Path<(String, i64)>,
+) -> Result<Response> {
+    let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    if let Err(not_done) = remove(&state, &user, &room, person_id).await? {
+        let page = people_page(&state, &user, &room, Some(&not_done.message())).await?;
+        return Ok(page.with_status(StatusCode::FORBIDDEN).into_response());
     }
     Ok(Redirect::see_other(format!("/chat/{slug}/people")).into_response())
 }

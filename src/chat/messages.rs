@@ -62,7 +62,7 @@ pub async fn post(
         let mut tx = pool.begin().await?;
         let numbers: Option<(i64, i64)> = sqlx::query_as(
             "UPDATE rooms SET last_seq = last_seq + 1, last_event = last_event + 1
-             WHERE id = $1 AND EXISTS (
+             WHERE id = $1 AND archived_at IS NULL AND EXISTS (
                  SELECT 1 FROM memberships WHERE room_id = $1 AND user_id = $2)
              RETURNING last_seq, last_event",
         )

@@ -4,8 +4,10 @@
 //! which puts the same bytes in the queue of every open socket of the room's members.
 //! Edits and deletions travel the same way, as numbered changes (see [`changes`]).
 //!
-//! The operations people do ([`send`], [`edit`], [`delete`], [`joined`], [`left`])
-//! are here, one owner each, so pages, the socket and the API all go through them.
+//! The operations people do on messages ([`send`], [`edit`], [`delete`], [`react`],
+//! [`joined`], [`left`]) are here, one owner each, so pages, the socket and the API
+//! all go through them; who is in a room is [`membership`]'s, and a room's name,
+//! topic and archiving are [`settings`]'s.
 
 pub mod body;
 pub mod bus;
@@ -25,6 +27,7 @@ mod reacting;
 pub mod reactions;
 pub mod read_marks;
 pub mod rooms;
+pub mod settings;
 pub mod socket;
 pub mod views;
 
@@ -55,6 +58,10 @@ pub fn routes(route: Route) -> Route {
         .at("/chat/viewer.css", get(editing::viewer_css))
         .at("/chat/:room/members", get(pages::members).post(membership::add_person))
         .at("/chat/:room/people", get(membership::people))
+        .at("/chat/:room/members/:id/remove", post(membership::remove_person))
+        .at("/chat/:room/settings", get(settings::show).post(settings::save))
+        .at("/chat/:room/archive", post(settings::archive))
+        .at("/chat/:room/unarchive", post(settings::unarchive))
         .at("/chat/:room/join", post(pages::join))
         .at("/chat/:room/leave", post(pages::leave))
         .at("/rooms", get(pages::browse).post(pages::create))
@@ -106,6 +113,8 @@ pub enum Refused {
     NotAnEmoji(&'static str),
     /// As many different reactions as a message may have.
     Full,
+    /// The room is archived: read-only.
+    Archived,
 }
 
 impl Refused {
@@ -126,6 +135,9 @@ impl Refused {
             Refused::Full => {
                 "This message has as many different reactions as it can hold. Add yours to \
                  one of them."
+            }
+            Refused::Archived => {
+                "This room is archived: its history stays, but nothing new can be added."
             }
         }
     }
@@ -157,7 +169,7 @@ pub async fn send(
         return Ok(Err(Refused::TooFast));
     }
     let typist = author.id;
-    let stored = store_and_feed(state, author.clone(), move |state, author| async move {
+    let stored = store_and_feed(state, author.clone(), room_id, move |state, author| async move {
         let change = messages::post(&state.db, room_id, &author, &body).await?;
         if change.is_some() {
             metrics::counter!("hearth_messages_stored_total").increment(1);
@@ -186,7 +198,7 @@ pub async fn edit(
     if state.limits.message_from(editor.id).is_err() {
         return Ok(Err(Refused::TooFast));
     }
-    let edited = store_and_feed(state, editor.clone(), move |state, editor| async move {
+    let edited = store_and_feed(state, editor.clone(), room_id, move |state, editor| async move {
         let actor = Actor { user_id: editor.id, is_admin: editor.is_admin };
         Ok(changes::edit(&state.db, room_id, seq, actor, &body).await?.map_err(Refused::from))
     })
@@ -205,7 +217,7 @@ pub async fn delete(
     if state.limits.message_from(by.id).is_err() {
         return Ok(Err(Refused::TooFast));
     }
-    let deleted = store_and_feed(state, by.clone(), move |state, by| async move {
+    let deleted = store_and_feed(state, by.clone(), room_id, move |state, by| async move {
         let actor = Actor { user_id: by.id, is_admin: by.is_admin };
         Ok(changes::delete(&state.db, room_id, seq, actor).await?.map_err(Refused::from))
     })
@@ -237,7 +249,7 @@ pub async fn react(
         return Ok(Err(Refused::TooFast));
     }
     let user_id = who.id;
-    let reacted = store_and_feed(state, who.clone(), move |state, _| async move {
+    let reacted = store_and_feed(state, who.clone(), room_id, move |state, _| async move {
         let reacted = reactions::react(&state.db, room_id, seq, user_id, emoji, want).await?;
         Ok(reacted.map_err(Refused::from))
     })
@@ -247,10 +259,11 @@ pub async fn react(
 
 /// Runs `store` and hands the change it made (if any) to the feed, in a task of
 /// its own: a client that disconnects midway cannot leave a stored change
-/// undelivered.
+/// undelivered. A change an archived room refused says so.
 async fn store_and_feed<F, Fut, C>(
     state: &AppState,
     user: User,
+    room_id: i64,
     store: F,
 ) -> Result<Result<C, Refused>>
 where
@@ -261,8 +274,15 @@ where
     let state = state.clone();
     tokio::spawn(async move {
         let changed = store(state.clone(), user).await?;
-        if let Ok(Some(change)) = changed.clone().map(Into::into) {
-            state.feed.stored(change).await;
+        match changed.clone().map(Into::into) {
+            Ok(Some(change)) => state.feed.stored(change).await,
+            // Refused before anything else was looked at (see `changes::next_event!`).
+            Err(Refused::NotInRoom | Refused::Gone)
+                if rooms::is_archived(&state.db, room_id).await? =>
+            {
+                return Ok(Err(Refused::Archived));
+            }
+            _ => {}
         }
         Ok(changed)
     })

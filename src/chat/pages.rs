@@ -42,7 +42,7 @@ async fn show(
     let (recent, position) = messages::latest_with_position(&state.db, room.id).await?;
     let rooms = rooms::mine(&state.db, user.id).await?;
     if let Some(newest) = recent.last() {
-        rooms::mark_read(&state.db, user.id, room.id, newest.seq).await?;
+        super::read_marks::mark_read(&state.db, user.id, room.id, newest.seq).await?;
     }
     let page = views::room_page(&RoomPage {
         viewer: user,
@@ -224,33 +224,19 @@ async fn rooms_page(
     typed: &str,
     problem: Option<&str>,
 ) -> Result<maud::Markup> {
-    let public = rooms::public(&state.db, user.id).await?;
+    let rooms = rooms::public(&state.db, user.id).await?;
+    let (archived, open): (Vec<_>, Vec<_>) = rooms.iter().partition(|r| r.archived);
     Ok(page(
         "Rooms",
         Some(user),
         html! {
             section.card {
                 h1 { "Rooms" }
-                ul.room-list {
-                    @for r in &public {
-                        li {
-                            div {
-                                @if r.joined {
-                                    a.room-name href=(format!("/chat/{}", r.slug)) { "#" (r.name) }
-                                } @else {
-                                    span.room-name { "#" (r.name) }
-                                }
-                                span.hint { " " (r.members) @if r.members == 1 { " member" } @else { " members" } }
-                            }
-                            @if r.joined {
-                                span.badge { "Joined" }
-                            } @else {
-                                form method="post" action=(format!("/chat/{}/join", r.slug)) {
-                                    button.secondary.small type="submit" { "Join " span.visually-hidden { (r.name) } }
-                                }
-                            }
-                        }
-                    }
+                (room_list(&open))
+                @if !archived.is_empty() {
+                    h2 { "Archived" }
+                    p.hint { "Read-only: their history stays." }
+                    (room_list(&archived))
                 }
             }
             section.card.narrow-left {
@@ -267,4 +253,32 @@ async fn rooms_page(
             }
         },
     ))
+}
+
+fn room_list(rooms: &[&rooms::PublicRoom]) -> maud::Markup {
+    html! {
+        ul.room-list {
+            @for r in rooms {
+                li {
+                    div {
+                        @if r.joined {
+                            a.room-name href=(format!("/chat/{}", r.slug)) { "#" (r.name) }
+                        } @else {
+                            span.room-name { "#" (r.name) }
+                        }
+                        @if r.private { " " span.tag { "Private" } }
+                        span.hint { " " (r.members) @if r.members == 1 { " member" } @else { " members" } }
+                        @if !r.topic.is_empty() { p.hint.topic { (r.topic) } }
+                    }
+                    @if r.joined {
+                        span.badge { "Joined" }
+                    } @else {
+                        form method="post" action=(format!("/chat/{}/join", r.slug)) {
+                            button.secondary.small type="submit" { "Join " span.visually-hidden { (r.name) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -104,7 +104,7 @@ pub async fn toggle(
     };
     let status = match problem {
         Refused::TooFast => StatusCode::TOO_MANY_REQUESTS,
-        Refused::Full => StatusCode::CONFLICT,
+        Refused::Full | Refused::Archived => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
     let text = Some(problem.message());
@@ -112,7 +112,7 @@ pub async fn toggle(
         // A reaction button under the message: there is no picker to show it in.
         return Err(match problem {
             Refused::TooFast => AppError::RateLimited { retry_after: Duration::from_secs(1) },
-            Refused::Full => AppError::Conflict(problem.message()),
+            Refused::Full | Refused::Archived => AppError::Conflict(problem.message()),
             _ => AppError::Unprocessable(problem.message()),
         });
     }

@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::rooms::{self, ReadMark};
 use crate::db::Db;
 use crate::error::Result;
+use crate::on_db;
 
 /// How often moved positions are written.
 pub const SAVE_EVERY: Duration = Duration::from_secs(5);
@@ -82,7 +82,7 @@ impl ReadMarks {
             .iter()
             .map(|(&(room_id, user_id), &seq)| ReadMark { room_id, user_id, seq })
             .collect();
-        let written = rooms::mark_read_many(db, &marks).await;
+        let written = mark_read_many(db, &marks).await;
         if written.is_err() {
             for socket in self.lock().iter_mut() {
                 if moved.contains_key(&(socket.room_id, socket.user_id)) {
@@ -108,4 +108,57 @@ pub async fn keep_saving(state: crate::AppState) {
             tracing::warn!("could not save read positions: {err:#}");
         }
     }
+}
+
+/// Records that `user_id` has seen `room_id` up to message `seq` (never backwards).
+pub async fn mark_read(db: &Db, user_id: i64, room_id: i64, seq: i64) -> Result<()> {
+    on_db!(db, pool => sqlx::query(
+        "UPDATE memberships SET last_read_seq = $3
+         WHERE room_id = $1 AND user_id = $2 AND last_read_seq < $3",
+    )
+    .bind(room_id)
+    .bind(user_id)
+    .bind(seq)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// One person's read position in one room.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadMark {
+    pub room_id: i64,
+    pub user_id: i64,
+    pub seq: i64,
+}
+
+/// [`mark_read`] for many at once: a few statements in one transaction, not one
+/// commit per person. Each pair must appear once.
+pub async fn mark_read_many(db: &Db, marks: &[ReadMark]) -> Result<()> {
+    // 3 parameters a row, well under both databases' limits on parameters.
+    const ROWS: usize = 500;
+    on_db!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        for chunk in marks.chunks(ROWS) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .collect();
+            // VALUES names its columns column1, column2, … in both databases.
+            let sql = format!(
+                "UPDATE memberships AS m SET last_read_seq = v.column3
+                 FROM (VALUES {}) AS v
+                 WHERE m.room_id = v.column1 AND m.user_id = v.column2
+                   AND m.last_read_seq < v.column3",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for mark in chunk {
+                query = query.bind(mark.room_id).bind(mark.user_id).bind(mark.seq);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    }.await)?;
+    Ok(())
 }

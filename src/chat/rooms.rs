@@ -55,8 +55,14 @@ pub struct MyRoom {
     pub last_event: i64,
     /// Unread messages that mention this member.
     pub mentions: i64,
-    /// Only its members know it exists (see `members.rs`).
+    /// Only its members know it exists (see `membership.rs`).
     pub private: bool,
+    /// A line under the title saying what the room is for; may be empty.
+    pub topic: String,
+    /// Read-only and off the sidebar; its history stays (see `settings.rs`).
+    pub archived: bool,
+    /// Who started it; `None` for conversations and rooms older than settings.
+    pub created_by: Option<i64>,
 }
 
 impl MyRoom {
@@ -69,17 +75,21 @@ impl MyRoom {
     }
 }
 
-/// A public room, for browsing.
+/// A room for browsing: a public one, or a private one of the viewer's.
 #[derive(Debug, sqlx::FromRow)]
 pub struct PublicRoom {
     pub slug: String,
     pub name: String,
+    pub topic: String,
     pub members: i64,
     pub joined: bool,
+    pub private: bool,
+    pub archived: bool,
 }
 
 const MY_ROOMS: &str = "
     SELECT r.id, r.slug, r.kind, r.last_seq, m.last_read_seq, r.last_event, r.private,
+           r.topic, r.archived_at IS NOT NULL AS archived, r.created_by,
            (SELECT COUNT(*) FROM mentions x WHERE x.user_id = m.user_id
                 AND x.room_id = r.id AND x.seq > m.last_read_seq) AS mentions,
            CASE WHEN r.kind = 'direct' THEN COALESCE(
@@ -112,12 +122,17 @@ pub async fn find_mine_by_id(db: &Db, user_id: i64, room_id: i64) -> Result<Opti
     Ok(room)
 }
 
+/// The rooms `user_id` can find: every public one, and the private ones they are
+/// in, by name (archived ones too; the page lists them apart).
 pub async fn public(db: &Db, user_id: i64) -> Result<Vec<PublicRoom>> {
     let rooms = on_db!(db, pool => sqlx::query_as(
-        "SELECT r.slug, r.name,
+        "SELECT r.slug, r.name, r.topic, r.private, r.archived_at IS NOT NULL AS archived,
                 (SELECT COUNT(*) FROM memberships c WHERE c.room_id = r.id) AS members,
                 EXISTS (SELECT 1 FROM memberships j WHERE j.room_id = r.id AND j.user_id = $1) AS joined
-         FROM rooms r WHERE r.kind = 'public' AND NOT r.private ORDER BY r.name",
+         FROM rooms r WHERE r.kind = 'public'
+           AND (NOT r.private OR EXISTS (
+               SELECT 1 FROM memberships p WHERE p.room_id = r.id AND p.user_id = $1))
+         ORDER BY r.name",
     )
     .bind(user_id)
     .fetch_all(pool)
@@ -130,24 +145,49 @@ pub async fn public(db: &Db, user_id: i64) -> Result<Vec<PublicRoom>> {
 pub struct NameTaken;
 
 /// Creates a room (public, or private: then only its members know it exists) with
-/// its creator as the first member.
+/// its creator as the first member. Returns its slug: the name's, or with `-2`,
+/// `-3`… when a renamed room still has that one.
 pub async fn create(
     db: &Db,
     user_id: i64,
     name: &RoomName,
     private: bool,
-) -> Result<Result<(), NameTaken>> {
+) -> Result<Result<String, NameTaken>> {
+    for n in 1..=20 {
+        let slug = if n == 1 { name.slug.clone() } else { format!("{}-{n}", name.slug) };
+        match insert(db, user_id, name, &slug, private).await {
+            Ok(()) => return Ok(Ok(slug)),
+            Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
+                if name_taken(db, &name.slug, None).await? {
+                    return Ok(Err(NameTaken));
+                }
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(Err(NameTaken))
+}
+
+async fn insert(
+    db: &Db,
+    user_id: i64,
+    name: &RoomName,
+    slug: &str,
+    private: bool,
+) -> sqlx::Result<()> {
     let now = db::now();
-    let created = on_db!(db, pool => async {
+    on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO rooms (slug, name, kind, created_at, private)
-             VALUES ($1, $2, 'public', $3, $4) RETURNING id",
+            "INSERT INTO rooms (slug, name, name_key, kind, created_at, private, created_by)
+             VALUES ($1, $2, $3, 'public', $4, $5, $6) RETURNING id",
         )
-        .bind(&name.slug)
+        .bind(slug)
         .bind(&name.name)
+        .bind(&name.slug)
         .bind(now)
         .bind(private)
+        .bind(user_id)
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query("INSERT INTO memberships (room_id, user_id, joined_at) VALUES ($1, $2, $3)")
@@ -157,12 +197,19 @@ pub async fn create(
             .execute(&mut *tx)
             .await?;
         tx.commit().await
-    }.await);
-    match created {
-        Ok(()) => Ok(Ok(())),
-        Err(sqlx::Error::Database(err)) if err.is_unique_violation() => Ok(Err(NameTaken)),
-        Err(err) => Err(err.into()),
-    }
+    }.await)
+}
+
+/// Whether a room other than `except` has a name that reads as `key` (a slug form).
+pub async fn name_taken(db: &Db, key: &str, except: Option<i64>) -> Result<bool> {
+    let id: Option<i64> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT id FROM rooms WHERE name_key = $1 AND id <> $2",
+    )
+    .bind(key)
+    .bind(except.unwrap_or(0))
+    .fetch_optional(pool)
+    .await)?;
+    Ok(id.is_some())
 }
 
 /// Joins a public room (not a private one: its members add people); history before
@@ -231,6 +278,17 @@ pub fn conversation_slug(people: &[i64]) -> String {
     format!("dm-{}", ids.join("-"))
 }
 
+/// Whether room `room_id` is archived (read-only).
+pub async fn is_archived(db: &Db, room_id: i64) -> Result<bool> {
+    let archived: Option<bool> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT archived_at IS NOT NULL FROM rooms WHERE id = $1",
+    )
+    .bind(room_id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(archived.unwrap_or(false))
+}
+
 /// Whether a room (of either kind) has this slug.
 pub async fn exists(db: &Db, slug: &str) -> Result<bool> {
     let id: Option<i64> = on_db!(db, pool => sqlx::query_scalar("SELECT id FROM rooms WHERE slug = $1")
@@ -249,7 +307,8 @@ pub async fn conversation(db: &Db, people: &[i64]) -> Result<(String, i64)> {
     let id = on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
         sqlx::query(
-            "INSERT INTO rooms (slug, name, kind, created_at) VALUES ($1, 'Conversation', 'direct', $2)
+            "INSERT INTO rooms (slug, name, name_key, kind, created_at)
+             VALUES ($1, 'Conversation', $1, 'direct', $2)
              ON CONFLICT (slug) DO NOTHING",
         )
         .bind(&slug)
@@ -296,57 +355,4 @@ pub async fn newest(db: &Db, room_id: i64) -> Result<i64> {
         .fetch_optional(pool)
         .await)?;
     Ok(event.unwrap_or(0))
-}
-
-/// Records that `user_id` has seen `room_id` up to message `seq` (never backwards).
-pub async fn mark_read(db: &Db, user_id: i64, room_id: i64, seq: i64) -> Result<()> {
-    on_db!(db, pool => sqlx::query(
-        "UPDATE memberships SET last_read_seq = $3
-         WHERE room_id = $1 AND user_id = $2 AND last_read_seq < $3",
-    )
-    .bind(room_id)
-    .bind(user_id)
-    .bind(seq)
-    .execute(pool)
-    .await
-    .map(|done| done.rows_affected()))?;
-    Ok(())
-}
-
-/// One person's read position in one room.
-#[derive(Debug, Clone, Copy)]
-pub struct ReadMark {
-    pub room_id: i64,
-    pub user_id: i64,
-    pub seq: i64,
-}
-
-/// [`mark_read`] for many at once: a few statements in one transaction, not one
-/// commit per person. Each pair must appear once.
-pub async fn mark_read_many(db: &Db, marks: &[ReadMark]) -> Result<()> {
-    // 3 parameters a row, well under both databases' limits on parameters.
-    const ROWS: usize = 500;
-    on_db!(db, pool => async {
-        let mut tx = pool.begin().await?;
-        for chunk in marks.chunks(ROWS) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-                .collect();
-            // VALUES names its columns column1, column2, … in both databases.
-            let sql = format!(
-                "UPDATE memberships AS m SET last_read_seq = v.column3
-                 FROM (VALUES {}) AS v
-                 WHERE m.room_id = v.column1 AND m.user_id = v.column2
-                   AND m.last_read_seq < v.column3",
-                rows.join(", ")
-            );
-            let mut query = sqlx::query(&sql);
-            for mark in chunk {
-                query = query.bind(mark.room_id).bind(mark.user_id).bind(mark.seq);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        tx.commit().await
-    }.await)?;
-    Ok(())
 }

@@ -44,6 +44,7 @@ use super::messages;
 use super::protocol::{self, Incoming, Received, websocket_config};
 use super::read_marks::Position;
 use super::rooms::{self, MyRoom};
+use super::settings::About;
 use super::views::{self, Oob};
 use crate::AppState;
 use crate::accounts::{User, sessions};
@@ -274,6 +275,13 @@ impl Socket {
         let rooms = rooms::mine(&self.state.db, self.user.id).await?;
         self.unread = rooms.iter().map(|r| (r.id, (r.unread(), r.mentions))).collect();
         frames.push(Frame::Text(views::sidebar(&rooms, &self.room.slug, Oob::Yes).into_string()));
+        // Settings changed while the page was away: its name, topic and composer as
+        // they are now (each swap does nothing when the page already agrees).
+        if let Some(room) = rooms.iter().find(|r| r.id == self.room.id && !r.is_direct()) {
+            self.room = room.clone();
+            let news = views::room_news(&About::from(room));
+            frames.push(Frame::Text(news.viewers));
+        }
         // Last, so a client can take the cleared status as "caught up" (the tests do).
         frames.push(Frame::Text(views::connection_status(Oob::Yes).into_string()));
         Ok(frames)
@@ -334,6 +342,13 @@ impl Socket {
                 vec![Frame::Text(views::typing_line(&names, Oob::Yes).into_string())]
             }
             Outbound::Presence(html) => vec![Frame::Text(html.to_string())],
+            Outbound::Room(news) if news.room_id == self.room.id => {
+                // The composer this socket renders after a send names the room.
+                self.room.title.clone_from(&news.name);
+                self.room.archived = news.archived;
+                vec![Frame::Text(news.viewers.clone())]
+            }
+            Outbound::Room(news) => vec![Frame::Text(news.members.clone())],
         }
     }
 }

@@ -2,8 +2,10 @@
 
 use maud::{Markup, html};
 
+use super::hub::RoomNews;
 use super::messages::{Message, PAGE};
 use super::rooms::MyRoom;
+use super::settings::{About, may_manage};
 use crate::accounts::User;
 use crate::web::layout::page;
 
@@ -70,13 +72,16 @@ pub fn room_page(p: &RoomPage<'_>) -> Markup {
                 section.room aria-labelledby="room-title" {
                     header.room-head {
                         div {
-                            h1 id="room-title" { @if !p.room.is_direct() { "#" } (p.room.title) }
+                            (room_about(&About::from(p.room), Oob::No))
                             (presence(&[], Oob::No))
                         }
                         div.room-actions {
                             @if p.room.private { span.tag { "Private" } }
                             @if !p.room.is_direct() {
                                 a.button.secondary.small href=(format!("/chat/{slug}/people")) { "People" }
+                            }
+                            @if may_manage(p.viewer, p.room) {
+                                a.button.secondary.small href=(format!("/chat/{slug}/settings")) { "Settings" }
                             }
                             @if slug != "general" {
                                 form method="post" action=(format!("/chat/{slug}/leave")) {
@@ -102,7 +107,11 @@ pub fn room_page(p: &RoomPage<'_>) -> Markup {
                         }
                     }
                     (typing_line(&[], Oob::No))
+                    // Both, the stylesheet showing one by whether `#room-about` says
+                    // archived: pushed settings then open or close it without
+                    // touching what is being typed.
                     (composer(slug, &p.room.title, &p.composer, Oob::No))
+                    (composer_closed())
                     // Sent by htmx on every (re)connect: "I have every change up to N".
                     // Each pushed change moves N forward (see `change_html`).
                     form id="resume" hidden ws-send hx-trigger="htmx:wsOpen from:#chat" hx-vals=r#"{"kind":"resume"}"# {
@@ -139,9 +148,53 @@ pub fn composer(slug: &str, title: &str, c: &Composer<'_>, oob: Oob) -> Markup {
     }
 }
 
-/// The rooms and direct messages of the person, with their unread counts.
+/// In place of the composer in an archived room (the stylesheet shows one of them).
+fn composer_closed() -> Markup {
+    html! {
+        p.composer-closed id="composer-closed" {
+            "This room is archived: its history stays, but nothing new can be added."
+        }
+    }
+}
+
+/// The room's name, topic, and whether it is archived, as every member sees them.
+pub fn room_about(room: &About, oob: Oob) -> Markup {
+    html! {
+        div.room-about.archived[room.archived] id="room-about" hx-swap-oob=[oob.swap()] {
+            h1 id="room-title" { @if !room.direct { "#" } (room.name) }
+            @if !room.topic.is_empty() { p.topic id="room-topic" { (room.topic) } }
+            @if room.archived { p.hint { "Archived" } }
+        }
+    }
+}
+
+/// What a change of settings pushes: to the sockets showing the room, its new name
+/// and topic (which also closes or opens the composer); to every other socket of
+/// its members, its name in the sidebar (or, archived, its leaving the sidebar).
+pub fn room_news(room: &About) -> RoomNews {
+    let entry = if room.archived {
+        html! { li id=(format!("room-item-{}", room.id)) hx-swap-oob="delete" {} }
+    } else {
+        room_name(room.id, &room.name, room.private, room.archived, Oob::Yes)
+    };
+    let viewers = html! {
+        (room_about(room, Oob::Yes))
+        (room_name(room.id, &room.name, room.private, room.archived, Oob::Yes))
+    };
+    RoomNews {
+        room_id: room.id,
+        name: room.name.clone(),
+        archived: room.archived,
+        viewers: viewers.into_string(),
+        members: entry.into_string(),
+    }
+}
+
+/// The rooms and direct messages of the person, with their unread counts. Archived
+/// rooms are left out, but for the one on screen.
 pub fn sidebar(rooms: &[MyRoom], current: &str, oob: Oob) -> Markup {
-    let (public, direct): (Vec<&MyRoom>, Vec<&MyRoom>) = rooms.iter().partition(|r| !r.is_direct());
+    let listed = rooms.iter().filter(|r| !r.archived || r.slug == current);
+    let (public, direct): (Vec<&MyRoom>, Vec<&MyRoom>) = listed.partition(|r| !r.is_direct());
     html! {
         nav.sidebar id="sidebar" aria-label="Rooms" hx-swap-oob=[oob.swap()] {
             h2 { "Rooms" }
@@ -157,16 +210,28 @@ pub fn sidebar(rooms: &[MyRoom], current: &str, oob: Oob) -> Markup {
 
 fn room_link(r: &MyRoom, current: &str) -> Markup {
     html! {
-        li {
+        li id=(format!("room-item-{}", r.id)) {
             a href=(format!("/chat/{}", r.slug)) aria-current=[(r.slug == current).then_some("page")] {
-                span.room-name {
-                    @if !r.is_direct() { "#" } (r.title)
-                    @if r.private { span.visually-hidden { " (private)" } }
+                @if r.is_direct() {
+                    span.room-name { (r.title) }
+                } @else {
+                    (room_name(r.id, &r.title, r.private, r.archived, Oob::No))
                 }
                 @let here = r.slug == current;
                 (unread_badge(r.id, if here { 0 } else { r.unread() }, Oob::No))
                 (mention_badge(r.id, if here { 0 } else { r.mentions }, Oob::No))
             }
+        }
+    }
+}
+
+/// A room's name in the sidebar.
+fn room_name(id: i64, name: &str, private: bool, archived: bool, oob: Oob) -> Markup {
+    html! {
+        span.room-name id=(format!("room-name-{id}")) hx-swap-oob=[oob.swap()] {
+            "#" (name)
+            @if private { span.visually-hidden { " (private)" } }
+            @if archived { span.visually-hidden { " (archived)" } }
         }
     }
 }

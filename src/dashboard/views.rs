@@ -60,7 +60,7 @@ impl Dashboard<'_> {
                 section.card aria-labelledby="rooms" {
                 h2 id="rooms" { "Your rooms" }
                 ul.room-list {
-                    @for room in rooms {
+                    @for room in rooms.iter().filter(|r| !r.archived) {
                         li {
                             a.room-name href=(format!("/chat/{}", room.slug)) {
                                 @if !room.is_direct() { "#" } (room.title)

@@ -292,7 +292,7 @@ async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     let schemas = OpenApi::new(doc.clone());
-    assert_eq!(paths.len(), 10);
+    assert_eq!(paths.len(), 11);
     // The messages the routes of one message act on: the first is deleted last,
     // the second is reacted to.
     for body in ["for the spec", "to react to"] {
@@ -315,6 +315,7 @@ async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
                 ("post", "/api/rooms") => Some(json!({"name": "From the spec", "private": true})),
                 ("post", "/api/conversations") => Some(json!({"user_ids": [other]})),
                 ("post", p) if p.ends_with("/members") => Some(json!({"user_id": me})),
+                ("patch", "/api/rooms/general") => Some(json!({"topic": "From the spec"})),
                 ("post" | "patch", _) => Some(json!({"body": "from the spec"})),
                 _ => None,
             };

@@ -18,6 +18,7 @@ mod operations;
 mod private_rooms;
 mod protection;
 mod reactions;
+mod room_settings;
 mod rooms;
 mod scale_out;
 mod sessions;

@@ -155,6 +155,34 @@ async fn edits_and_deletions_on_one_instance_reach_pages_on_the_others_in_order(
 }
 
 #[tokio::test]
+async fn a_room_renamed_and_archived_on_one_instance_changes_on_the_others() {
+    let Some((a, b, c)) = three_instances().await else { return };
+    let ada = a.signed_up("Ada", "ada@example.org", "analytical engine").await;
+    let grace = a.signed_up("Grace", "grace@example.org", "compiler compiler").await;
+    ada.post_form("/rooms", &[("name", "Knitting")]).await;
+    grace.post_form("/chat/knitting/join", &[]).await;
+    let mut viewing = b.live_socket(&grace.on(&b), "knitting").await;
+    let mut elsewhere = c.live_socket(&grace.on(&c), "general").await;
+    viewing.drain(SECOND / 4).await;
+    elsewhere.drain(SECOND / 4).await;
+
+    let renamed = ada
+        .post_form("/chat/knitting/settings", &[("name", "Yarn"), ("topic", "Socks mostly")])
+        .await;
+    assert_eq!(renamed.status, StatusCode::SEE_OTHER);
+    let about = viewing.expect(r#"id="room-about""#, 5 * SECOND).await;
+    assert!(about.contains("#Yarn") && about.contains("Socks mostly"), "{about}");
+    let name = elsewhere.expect("#Yarn", 5 * SECOND).await;
+    assert!(name.starts_with(r#"<span class="room-name""#), "only the name: {name}");
+
+    ada.on(&c).post_form("/chat/knitting/archive", &[]).await;
+    let about = viewing.expect(r#"id="room-about""#, 5 * SECOND).await;
+    assert!(about.contains("room-about archived"), "{about}");
+    let posted = grace.on(&b).post_form("/chat/knitting/messages", &[("body", "late")]).await;
+    assert!(posted.body.contains("This room is archived"));
+}
+
+#[tokio::test]
 async fn typing_on_one_instance_shows_on_another() {
     let Some((a, b, _c)) = three_instances().await else { return };
     let ada = a.signed_up("Ada", "ada@example.org", "analytical engine").await;

@@ -11,7 +11,7 @@ use tokio::time::timeout;
 
 use super::{Socket, WRITE_TIMEOUT};
 use crate::chat::hub::CloseReason;
-use crate::chat::{rooms, views};
+use crate::chat::{read_marks, views};
 
 /// How long to wait for the client's side of the closing handshake.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
@@ -44,7 +44,7 @@ impl Socket {
         let read_up_to = self.read_mark.get();
         if read_up_to > self.room.last_read_seq {
             let (db, user_id, room_id) = (&self.state.db, self.user.id, self.room.id);
-            let _ = rooms::mark_read(db, user_id, room_id, read_up_to).await;
+            let _ = read_marks::mark_read(db, user_id, room_id, read_up_to).await;
         }
         let close = match ending {
             Ending::Gone => None,
