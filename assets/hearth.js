@@ -266,6 +266,10 @@
   htmx.defineExtension("hearth-changes", {
     transformResponse: function (text, xhr) {
       if (xhr) { return text; } // an answer to a request of this page, not the socket
+      // News of a room's settings for a room this page does not list (it was
+      // archived when the page loaded): nothing here to update.
+      var listed = /^<(?:span|li)[^>]* id="(room-(?:name|item)-\d+)"/.exec(text);
+      if (listed && !document.getElementById(listed[1])) { return ""; }
       if (text.lastIndexOf('<div hx-swap-oob="innerHTML:#messages"', 0) === 0) {
         pending.clear(); // the whole list is replaced with how it is now
         return text;

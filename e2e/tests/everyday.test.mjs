@@ -223,7 +223,9 @@ describe("everyday chat", { timeout: 120_000 }, () => {
   test("Kim renames and archives a room; Lee's open page follows, keeping what Lee typed", async () => {
     const kim = await newPersonContext(browser, app, person("Kim"));
     const lee = await newPersonContext(browser, app, person("Lee"));
-    const errors = [watchConsole(kim.page), watchConsole(lee.page)];
+    // Mo is in the room too, but looking at #general: only its sidebar changes.
+    const mo = await newPersonContext(browser, app, person("Mo"));
+    const errors = [watchConsole(kim.page), watchConsole(lee.page), watchConsole(mo.page)];
     const name = `Garden ${Date.now()}`;
     await kim.page.goto(`${app.url}/rooms`);
     await kim.page.getByLabel("Room name").fill(name);
@@ -232,6 +234,9 @@ describe("everyday chat", { timeout: 120_000 }, () => {
     const slug = new URL(kim.page.url()).pathname;
     await lee.page.goto(`${app.url}/rooms`);
     await lee.page.getByRole("button", { name: `Join ${name}` }).click();
+    await mo.page.goto(`${app.url}/rooms`);
+    await mo.page.getByRole("button", { name: `Join ${name}` }).click();
+    await openChat(mo.page, app);
     await openChat(lee.page, app, slug);
     await lee.page.getByLabel(/^Message /).fill("half a thought");
 
@@ -242,17 +247,27 @@ describe("everyday chat", { timeout: 120_000 }, () => {
     await lee.page.getByRole("heading", { name: "#Allotment" }).waitFor({ timeout: LIVE });
     await lee.page.getByText("Beans, mostly").waitFor({ timeout: LIVE });
     await lee.page.locator("#sidebar").getByText("#Allotment").waitFor({ timeout: LIVE });
+    await mo.page.locator("#sidebar").getByText("#Allotment").waitFor({ timeout: LIVE });
 
     // Archived: the composer gives way to the notice, and comes back as it was.
     await kim.page.goto(`${app.url}${slug}/settings`);
     await kim.page.getByRole("button", { name: /^Archive / }).click();
     await lee.page.getByText("This room is archived").waitFor({ timeout: LIVE });
     assert.equal(await lee.page.locator("#composer").isVisible(), false);
+    await mo.page.locator("#sidebar").getByText("#Allotment").waitFor({ state: "detached", timeout: LIVE });
     await kim.page.goto(`${app.url}${slug}/settings`);
     await kim.page.getByRole("button", { name: /^Unarchive / }).click();
     await lee.page.locator("#composer").waitFor({ state: "visible", timeout: LIVE });
     assert.equal(await lee.page.getByLabel(/^Message /).inputValue(), "half a thought");
+    // Renamed again: Mo's page no longer lists the room (until it reloads), and
+    // takes the news without a complaint.
+    await kim.page.goto(`${app.url}${slug}/settings`);
+    await kim.page.getByLabel("Name").fill("Allotment 2");
+    await kim.page.getByRole("button", { name: "Save" }).click();
+    await lee.page.getByRole("heading", { name: "#Allotment 2" }).waitFor({ timeout: LIVE });
+    await mo.page.reload();
+    await mo.page.locator("#sidebar").getByText("#Allotment 2").waitFor();
     assert.deepEqual(errors.flat(), [], "no console errors");
-    for (const { context } of [kim, lee]) await context.close();
+    for (const { context } of [kim, lee, mo]) await context.close();
   });
 });

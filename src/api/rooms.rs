@@ -71,12 +71,7 @@ pub(super) async fn start_room(
 ) -> Result<Response> {
     match membership::start(&state, &user, &input.name, input.private).await? {
         Ok(room) => Ok(Json(RoomOut::from(&room)).with_status(StatusCode::CREATED).into_response()),
-        Err(NotDone::Invalid(problem)) => Err(AppError::Unprocessable(problem)),
-        Err(NotDone::TooFast(retry_after)) => Err(AppError::RateLimited { retry_after }),
-        Err(NotDone::NameTaken) => {
-            Err(AppError::Conflict("There is already a room with that name."))
-        }
-        Err(_) => Err(AppError::Unprocessable("Not a room.")),
+        Err(not_done) => Err(refused(not_done)),
     }
 }
 
@@ -96,9 +91,7 @@ pub(super) async fn converse(
 ) -> Result<Response> {
     match membership::converse(&state, &user, &input.user_ids).await? {
         Ok(room) => Ok(Json(RoomOut::from(&room)).with_status(StatusCode::CREATED).into_response()),
-        Err(NotDone::TooFast(retry_after)) => Err(AppError::RateLimited { retry_after }),
-        Err(NotDone::Invalid(problem)) => Err(AppError::Unprocessable(problem)),
-        Err(_) => Err(AppError::Unprocessable("Not a conversation.")),
+        Err(not_done) => Err(refused(not_done)),
     }
 }
 
@@ -119,9 +112,7 @@ pub(super) async fn add_member(
     let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
     match membership::add(&state, &room, input.user_id).await? {
         Ok(_) => Ok(StatusCode::NO_CONTENT),
-        Err(_) => {
-            Err(AppError::Unprocessable("A direct conversation is between its two people only."))
-        }
+        Err(not_done) => Err(refused(not_done)),
     }
 }
 
@@ -137,15 +128,7 @@ pub(super) async fn remove_member(
     match membership::remove(&state, &user, &room, id).await? {
         Ok(true) => Ok(StatusCode::NO_CONTENT),
         Ok(false) => Err(AppError::NotFound),
-        Err(NotDone::Everyones) => {
-            Err(AppError::Forbidden("Everyone is in #general; nobody can be taken out of it."))
-        }
-        Err(NotDone::Direct) => {
-            Err(AppError::Forbidden("A conversation's people can only take themselves out."))
-        }
-        Err(_) => Err(AppError::Forbidden(
-            "Only the room's creator or an administrator can take others out of it.",
-        )),
+        Err(not_done) => Err(refused(not_done)),
     }
 }
 
@@ -172,23 +155,28 @@ pub(super) async fn change_room(
         topic: input.topic.as_deref(),
         archived: input.archived,
     };
-    match settings::change(&state, &user, &room, changes).await? {
-        Ok(()) => {}
-        Err(NotDone::Invalid(problem) | NotDone::InvalidTopic(problem)) => {
-            return Err(AppError::Unprocessable(problem));
-        }
-        Err(NotDone::NameTaken) => {
-            return Err(AppError::Conflict("There is already a room with that name."));
-        }
-        Err(NotDone::Everyones) => {
-            return Err(AppError::Forbidden("#general is everyone's; it cannot be archived."));
-        }
-        Err(_) => {
-            return Err(AppError::Forbidden(
-                "Only the room's creator or an administrator can change its settings.",
-            ));
-        }
-    }
+    settings::change(&state, &user, &room, changes).await?.map_err(refused)?;
     let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
     Ok(Json(RoomOut::from(&room)))
+}
+
+/// Why a room operation was not done, as an API error.
+fn refused(not_done: NotDone) -> AppError {
+    match not_done {
+        NotDone::Invalid(problem) | NotDone::InvalidTopic(problem) => {
+            AppError::Unprocessable(problem)
+        }
+        NotDone::TooFast(retry_after) => AppError::RateLimited { retry_after },
+        NotDone::NameTaken => AppError::Conflict("There is already a room with that name."),
+        NotDone::Direct => AppError::Unprocessable(
+            "A conversation is exactly its people: nobody is added, and each takes only \
+             themself out.",
+        ),
+        NotDone::NotManager => {
+            AppError::Forbidden("Only the room's creator or an administrator can do that.")
+        }
+        NotDone::Everyones => AppError::Forbidden(
+            "#general is everyone's room: nobody leaves it and it cannot be archived.",
+        ),
+    }
 }

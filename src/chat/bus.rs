@@ -85,9 +85,9 @@ pub async fn left(state: &AppState, user: i64, room: i64) {
     }
 }
 
-/// A room's settings changed: the other instances show it on their sockets (this
-/// one already has). Should the notification be lost, their pages get it when
-/// they next load or reconnect.
+/// A room's settings changed: every instance, this one included, shows it on its
+/// sockets. Should the notification be lost, pages get it when they next load or
+/// reconnect.
 pub async fn room_changed(state: &AppState, room: i64) {
     if let Db::Postgres(pool) = &state.db {
         let sent = sqlx::query("SELECT pg_notify($1, $2)")
@@ -158,12 +158,10 @@ async fn dispatch(state: &AppState, instance: &str, channel: &str, payload: &str
                 state.hub.left(user, room);
             }
         }
-        // This one's own comes back too: showing the settings twice is harmless.
+        // This instance's own too: it shows changes only when told here.
         ROOMS => {
-            if let Ok(room) = payload.parse()
-                && let Err(err) = super::settings::show_here(state, room).await
-            {
-                tracing::warn!("could not show a room's new settings: {err:#}");
+            if let Ok(room) = payload.parse() {
+                super::settings::show_here(state, room).await;
             }
         }
         // Announced here as if it ended here: the chat hears it as it hears any.

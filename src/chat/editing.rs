@@ -67,7 +67,7 @@ pub async fn actions(
 ) -> Result<Response> {
     let (room, message) = visible(&state, &user, id).await?;
     let own = message.user_id == user.id;
-    let menu = views::actions_menu(&message, own, own || user.is_admin);
+    let menu = views::actions_menu(&message, own, own || user.is_admin, room.archived);
     if is_htmx(req) {
         return Ok(menu.into_response());
     }

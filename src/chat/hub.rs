@@ -92,9 +92,11 @@ pub struct RoomNews {
     pub room_id: i64,
     pub name: String,
     pub archived: bool,
-    /// For sockets showing the room: its name, topic and composer.
+    /// For sockets showing the room: its name and topic, and whether it is
+    /// archived (which shows or hides the composer).
     pub viewers: String,
-    /// For its members' other sockets: its line in the sidebar.
+    /// For its members' other sockets: its name in the sidebar, or, archived, its
+    /// leaving the sidebar (it comes back on the next load; see `hearth.js`).
     pub members: String,
 }
 

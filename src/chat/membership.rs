@@ -180,15 +180,28 @@ pub async fn people(
     Path(slug): Path<String>,
 ) -> Result<maud::Markup> {
     let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
-    people_page(&state, &user, &room, None).await
+    people_page(&state, &user, &room, Problem::None).await
+}
+
+/// What went wrong on the people page, shown where it was asked.
+#[derive(Clone, Copy)]
+enum Problem<'a> {
+    None,
+    Adding(&'a str),
+    Removing(&'a str),
 }
 
 async fn people_page(
     state: &AppState,
     user: &User,
     room: &MyRoom,
-    problem: Option<&str>,
+    problem: Problem<'_>,
 ) -> Result<maud::Markup> {
+    let (adding, removing) = match problem {
+        Problem::None => (None, None),
+        Problem::Adding(why) => (Some(why), None),
+        Problem::Removing(why) => (None, Some(why)),
+    };
     let members = rooms::members(&state.db, room.id).await?;
     let others: Vec<User> = users::all(&state.db)
         .await?
@@ -203,8 +216,7 @@ async fn people_page(
             section.card {
                 h1 { (title) }
                 @if room.private { p.hint { "Private: only the people here can see this room." } }
-                @let adding = !room.is_direct() && !others.is_empty();
-                @if let (Some(problem), false) = (problem, adding) { p.error role="alert" { (problem) } }
+                @if let Some(problem) = removing { p.error role="alert" { (problem) } }
                 @let manager = super::settings::may_manage(user, room) && room.slug != "general";
                 ul.people {
                     @for (id, name) in &members {
@@ -220,13 +232,13 @@ async fn people_page(
                         }
                     }
                 }
-                @if adding {
+                @if !room.is_direct() && !others.is_empty() {
                     form method="post" action=(format!("/chat/{}/members", room.slug)) {
                         label for="add-person" { "Add someone" }
-                        select id="add-person" name="user_id" aria-invalid=[problem.map(|_| "true")] {
+                        select id="add-person" name="user_id" aria-invalid=[adding.map(|_| "true")] {
                             @for p in &others { option value=(p.id) { (p.name) } }
                         }
-                        @if let Some(problem) = problem { p.error role="alert" { (problem) } }
+                        @if let Some(problem) = adding { p.error role="alert" { (problem) } }
                         button.primary type="submit" { "Add to " (room.title) }
                     }
                 }
@@ -252,11 +264,12 @@ pub async fn add_person(
 ) -> Result<Response> {
     let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
     let Ok(person_id) = input.user_id.trim().parse::<i64>() else {
-        let page = people_page(&state, &user, &room, Some("Pick someone to add.")).await?;
+        let page =
+            people_page(&state, &user, &room, Problem::Adding("Pick someone to add.")).await?;
         return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());
     };
     if let Err(not_done) = add(&state, &room, person_id).await? {
-        let page = people_page(&state, &user, &room, Some(&not_done.message())).await?;
+        let page = people_page(&state, &user, &room, Problem::Adding(&not_done.message())).await?;
         return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());
     }
     Ok(Redirect::see_other(format!("/chat/{slug}/people")).into_response())
@@ -272,7 +285,8 @@ pub async fn remove_person(
 ) -> Result<Response> {
     let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
     if let Err(not_done) = remove(&state, &user, &room, person_id).await? {
-        let page = people_page(&state, &user, &room, Some(&not_done.message())).await?;
+        let page =
+            people_page(&state, &user, &room, Problem::Removing(&not_done.message())).await?;
         return Ok(page.with_status(StatusCode::FORBIDDEN).into_response());
     }
     Ok(Redirect::see_other(format!("/chat/{slug}/people")).into_response())

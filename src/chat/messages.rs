@@ -203,3 +203,16 @@ pub async fn before_limit(db: &Db, room_id: i64, seq: i64, limit: i64) -> Result
     complete(db, room_id, &mut page).await?;
     Ok(page)
 }
+
+/// Up to `limit` messages numbered above `seq`, oldest first.
+pub async fn after_limit(db: &Db, room_id: i64, seq: i64, limit: i64) -> Result<Vec<Message>> {
+    let sql = format!("{SELECT} AND m.seq > $2 ORDER BY m.seq LIMIT $3");
+    let mut page: Vec<Message> = on_db!(db, pool => sqlx::query_as(&sql)
+        .bind(room_id)
+        .bind(seq)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?;
+    complete(db, room_id, &mut page).await?;
+    Ok(page)
+}

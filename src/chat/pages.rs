@@ -121,18 +121,31 @@ pub struct Member {
 pub struct Before {
     /// Missing when someone lands here by a plain GET (after signing in again, say).
     before: Option<i64>,
+    /// A message to show with what was said around it (from a search result).
+    around: Option<i64>,
 }
 
-/// Older messages: a fragment for htmx, a page of its own without JavaScript.
+/// How many messages are shown on each side of one looked for.
+const AROUND: i64 = 20;
+
+/// Older messages: a fragment for htmx, a page of its own without JavaScript. With
+/// `around`, the page of what was said around one message (where a search result
+/// leads), that message marked.
 #[handler]
 pub async fn older(
     req: &Request,
     state: Data<&AppState>,
     CurrentUser(user): CurrentUser,
     Path(slug): Path<String>,
-    Query(Before { before }): Query<Before>,
+    Query(Before { before, around }): Query<Before>,
 ) -> Result<Response> {
     let room = member_of(&state, &user, &slug).await?;
+    if let Some(seq) = around {
+        let mut shown = messages::before_limit(&state.db, room.id, seq + 1, AROUND + 1).await?;
+        shown.extend(messages::after_limit(&state.db, room.id, seq, AROUND).await?);
+        let title = format!("In {}", room.title);
+        return Ok(history_page(&user, &room, &title, &shown, Some(seq)).into_response());
+    }
     let Some(before) = before else {
         return Ok(Redirect::see_other(format!("/chat/{slug}")).into_response());
     };
@@ -141,21 +154,37 @@ pub async fn older(
         return Ok(views::history_fragment(&slug, &older).into_response());
     }
     let title = format!("Earlier in {}", room.title);
-    Ok(page(
-        &title,
-        Some(&user),
+    Ok(history_page(&user, &room, &title, &older, None).into_response())
+}
+
+/// A stretch of a room's history on a page of its own; around a `marked` message,
+/// the link to it (`#m-{seq}`) singles it out (see `:target` in the stylesheet).
+fn history_page(
+    user: &User,
+    room: &MyRoom,
+    title: &str,
+    shown: &[messages::Message],
+    marked: Option<i64>,
+) -> maud::Markup {
+    let slug = &room.slug;
+    page(
+        title,
+        Some(user),
         html! {
             section.card {
                 h1 { (title) }
                 div.messages.standalone {
-                    (views::history_fragment(&slug, &older))
-                    @if older.is_empty() { p.empty { "Nothing earlier." } }
+                    // Around a message, what came before is a click away as well.
+                    @if let (Some(_), Some(first)) = (marked, shown.first()) {
+                        @if first.seq > 1 { (views::older_link(slug, first.seq)) }
+                    }
+                    (views::history_fragment(slug, shown))
+                    @if shown.is_empty() { p.empty { "Nothing here." } }
                 }
                 p { a href=(format!("/chat/{slug}")) { "Back to the latest messages" } }
             }
         },
     )
-    .into_response())
 }
 
 #[handler]
@@ -176,9 +205,8 @@ pub async fn leave(
     Path(slug): Path<String>,
 ) -> Result<Redirect> {
     let room = member_of(&state, &user, &slug).await?;
-    if rooms::leave(&state.db, user.id, room.id).await? {
-        super::left(&state, user.id, room.id).await;
-    }
+    // #general cannot be left: back to it, as after leaving.
+    let _ = super::membership::remove(&state, &user, &room, user.id).await?;
     Ok(Redirect::see_other("/chat"))
 }
 

@@ -309,7 +309,7 @@ pub async fn conversation(db: &Db, people: &[i64]) -> Result<(String, i64)> {
         sqlx::query(
             "INSERT INTO rooms (slug, name, name_key, kind, created_at)
              VALUES ($1, 'Conversation', $1, 'direct', $2)
-             ON CONFLICT (slug) DO NOTHING",
+             ON CONFLICT DO NOTHING",
         )
         .bind(&slug)
         .bind(now)

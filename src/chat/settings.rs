@@ -139,20 +139,27 @@ pub async fn change(
     tracing::info!(target: "audit", by = by.id, admin = by.is_admin, room_id = room.id,
         renamed = name.is_some(), topic = topic.is_some(), archived = ?changes.archived,
         "changed a room's settings");
-    show_here(state, room.id).await?;
-    bus::room_changed(state, room.id).await;
+    // Saved: showing it is on a best-effort footing (a page that misses it gets it
+    // on its next load or reconnect). On PostgreSQL the notification reaches every
+    // instance, this one included, one at a time in commit order; each shows the
+    // room as it is when it reads it, so the last shown is the newest.
+    if state.db.is_postgres() {
+        bus::room_changed(state, room.id).await;
+    } else {
+        show_here(state, room.id).await;
+    }
     Ok(Ok(()))
 }
 
-/// Shows room `room_id` as it now is on this instance's open sockets (also when
-/// another instance announces a change).
-pub async fn show_here(state: &AppState, room_id: i64) -> Result<()> {
-    if let Some(about) = about(&state.db, room_id).await?
-        && !about.direct
-    {
-        state.hub.room_changed(Arc::new(views::room_news(&about)));
+/// Shows room `room_id` as it now is on this instance's open sockets.
+pub async fn show_here(state: &AppState, room_id: i64) {
+    match about(&state.db, room_id).await {
+        Ok(Some(about)) if !about.direct => {
+            state.hub.room_changed(Arc::new(views::room_news(&about)));
+        }
+        Ok(_) => {}
+        Err(err) => tracing::warn!("could not show a room's new settings: {err:#}"),
     }
-    Ok(())
 }
 
 /// The settings page, for whoever may change them (403 for other members, 404 for

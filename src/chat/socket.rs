@@ -234,6 +234,8 @@ impl Socket {
             Incoming::Resume { after } => self.resume(after).await,
             Incoming::Send { body } => self.send(&body).await,
             // Dropped without a word when too soon: the notice outlasts the throttle.
+            // Nobody types in an archived room.
+            Incoming::Typing if self.room.archived => Ok(Vec::new()),
             Incoming::Typing => {
                 if self.typed_at.is_none_or(|at| at.elapsed() >= TYPING_EVERY) {
                     self.typed_at = Some(Instant::now());
@@ -275,8 +277,8 @@ impl Socket {
         let rooms = rooms::mine(&self.state.db, self.user.id).await?;
         self.unread = rooms.iter().map(|r| (r.id, (r.unread(), r.mentions))).collect();
         frames.push(Frame::Text(views::sidebar(&rooms, &self.room.slug, Oob::Yes).into_string()));
-        // Settings changed while the page was away: its name, topic and composer as
-        // they are now (each swap does nothing when the page already agrees).
+        // Settings changed while the page was away: its name and topic as they are
+        // now, and whether it is archived (which shows or hides the composer).
         if let Some(room) = rooms.iter().find(|r| r.id == self.room.id && !r.is_direct()) {
             self.room = room.clone();
             let news = views::room_news(&About::from(room));

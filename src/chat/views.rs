@@ -170,7 +170,9 @@ pub fn room_about(room: &About, oob: Oob) -> Markup {
 
 /// What a change of settings pushes: to the sockets showing the room, its new name
 /// and topic (which also closes or opens the composer); to every other socket of
-/// its members, its name in the sidebar (or, archived, its leaving the sidebar).
+/// its members, its name in the sidebar, or, archived, its leaving the sidebar. A
+/// page that loaded while the room was archived does not list it: it drops those
+/// (`hearth.js`), and lists it again on its next load or reconnect.
 pub fn room_news(room: &About) -> RoomNews {
     let entry = if room.archived {
         html! { li id=(format!("room-item-{}", room.id)) hx-swap-oob="delete" {} }
@@ -197,6 +199,11 @@ pub fn sidebar(rooms: &[MyRoom], current: &str, oob: Oob) -> Markup {
     let (public, direct): (Vec<&MyRoom>, Vec<&MyRoom>) = listed.partition(|r| !r.is_direct());
     html! {
         nav.sidebar id="sidebar" aria-label="Rooms" hx-swap-oob=[oob.swap()] {
+            form.sidebar-search role="search" method="get" action="/search" {
+                label.visually-hidden for="sidebar-search" { "Search messages" }
+                input id="sidebar-search" type="search" name="q" placeholder="Search messages"
+                    maxlength="200" autocomplete="off";
+            }
             h2 { "Rooms" }
             ul { @for r in &public { (room_link(r, current)) } }
             p.more { a href="/rooms" { "Browse or create rooms" } }

@@ -114,6 +114,16 @@ async fn an_archived_room_is_read_only_until_it_is_brought_back(backend: Backend
         .await
         .unwrap();
     assert_eq!(api.status(), StatusCode::CONFLICT);
+    let api = bo
+        .client
+        .delete(bo.url(&format!("/api/rooms/plans/messages/{}", 1)))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::CONFLICT, "not even deleting");
+    let menu = bo.get_htmx(&format!("/messages/{seq}/actions")).await.body;
+    assert!(menu.contains("This room is archived") && !menu.contains("Any emoji"), "{menu}");
     let edit = grace.post_form(&format!("/messages/{seq}"), &[("body", "changed")]).await;
     assert_eq!(edit.status, StatusCode::CONFLICT);
     let react = bo.post_form(&format!("/messages/{seq}/reactions"), &[("emoji", "👍")]).await;
@@ -134,6 +144,9 @@ async fn an_archived_room_is_read_only_until_it_is_brought_back(backend: Backend
     assert_eq!(back.status, StatusCode::SEE_OTHER);
     let live = viewing.expect(r#"id="room-about""#, SECOND).await;
     assert!(!live.contains("room-about archived"), "{live}");
+    // Its name, for a sidebar that lists it (a page loaded meanwhile does not).
+    let name = elsewhere.expect("room-name-", SECOND).await;
+    assert!(name.starts_with(r#"<span class="room-name""#), "{name}");
     let posted = bo.post_form("/chat/plans/messages", &[("body", "one more plan")]).await;
     assert_eq!(posted.status, StatusCode::SEE_OTHER);
     viewing.expect("one more plan", SECOND).await;
@@ -183,6 +196,8 @@ async fn the_creator_takes_someone_out_of_a_private_room(backend: Backend) {
     grace.post_form("/chat/ops/members", &[("user_id", &bo_id.to_string())]).await;
     let mut bo_ws = app.live_socket(&bo, "general").await;
     bo_ws.drain(SECOND / 4).await;
+    grace.post_form("/chat/ops/messages", &[("body", "before he left")]).await;
+    bo_ws.expect_unread_badge(SECOND).await;
 
     let people = grace.get("/chat/ops/people").await.body;
     let remove = format!("/chat/ops/members/{bo_id}/remove");

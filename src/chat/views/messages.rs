@@ -125,13 +125,16 @@ fn actions(m: &Message) -> Markup {
 
 /// What `viewer` may do to a message: react (the picker), edit if it is theirs,
 /// delete if it is theirs or they are an administrator. Open, in place of the link.
-pub fn actions_menu(m: &Message, may_edit: bool, may_delete: bool) -> Markup {
+pub fn actions_menu(m: &Message, may_edit: bool, may_delete: bool, archived: bool) -> Markup {
     let edit = format!("/messages/{}/edit", m.id);
     let delete = format!("/messages/{}/delete", m.id);
     html! {
         details.message-actions open {
             summary aria-label="Message actions" { "⋯" }
             div.menu {
+                @if archived {
+                    p.hint { "This room is archived: nothing here can change." }
+                } @else {
                 (picker(m, "", None))
                 @if may_edit {
                     a href=(edit) hx-get=(edit) hx-target="closest article" hx-swap="outerHTML" { "Edit" }
@@ -141,6 +144,7 @@ pub fn actions_menu(m: &Message, may_edit: bool, may_delete: bool) -> Markup {
                         hx-swap="delete" hx-confirm="Delete this message for everyone?" {
                         button.danger type="submit" { "Delete" }
                     }
+                }
                 }
             }
         }
