@@ -25,6 +25,25 @@ pub fn date(unix: i64) -> String {
         .unwrap_or_default()
 }
 
+/// `unix` as RFC 3339, for a `<time datetime>`.
+pub fn iso(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// The date and time of day of `unix` (UTC), as "2 December 2026, 14:05".
+pub fn date_and_clock(unix: i64) -> String {
+    let format = time::macros::format_description!(
+        "[day padding:none] [month repr:long] [year], [hour]:[minute]"
+    );
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -292,7 +292,7 @@ async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     let schemas = OpenApi::new(doc.clone());
-    assert_eq!(paths.len(), 11);
+    assert_eq!(paths.len(), 12);
     // The messages the routes of one message act on: the first is deleted last,
     // the second is reacted to.
     for body in ["for the spec", "to react to"] {

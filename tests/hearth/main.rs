@@ -21,6 +21,7 @@ mod reactions;
 mod room_settings;
 mod rooms;
 mod scale_out;
+mod search;
 mod sessions;
 mod signin;
 mod signup;

@@ -1,0 +1,86 @@
+//! The search itself, in each database's full-text index: SQLite's FTS5 table
+//! `message_search` (kept in step with `messages` by triggers, in the writing
+//! transaction) and PostgreSQL's generated `messages.search` tsvector with its GIN
+//! index. Both index with no stemming and no stop words, the same for every
+//! language: a word is found as it was written, in any case.
+//!
+//! Only the rooms and conversations the person is in are searched (a join on their
+//! memberships, so a private room's messages never leave the query), never a
+//! deleted message, and an edited one by its text now (the index follows the text).
+
+use super::query::Query;
+use crate::db::Db;
+use crate::error::Result;
+
+/// Most results one search returns.
+pub const MOST: i64 = 50;
+
+/// A found message.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Hit {
+    pub room_id: i64,
+    pub seq: i64,
+    pub body: String,
+    pub created_at: i64,
+    pub author_id: i64,
+    pub author_name: String,
+}
+
+/// What to look in: everything the person can read, or one room, or one author.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Within {
+    pub room_id: Option<i64>,
+    pub author_id: Option<i64>,
+}
+
+/// Messages `user_id` can read that match `query`: best first, newest first among
+/// equals.
+pub async fn find(db: &Db, user_id: i64, query: &Query, within: Within) -> Result<Vec<Hit>> {
+    // 0 matches no row id: "any".
+    let (room, author) = (within.room_id.unwrap_or(0), within.author_id.unwrap_or(0));
+    let hits = match db {
+        Db::Sqlite(pool) => {
+            sqlx::query_as(
+                "SELECT m.room_id, m.seq, m.body, m.created_at,
+                        u.id AS author_id, u.name AS author_name
+                 FROM message_search s
+                 JOIN messages m ON m.id = s.rowid
+                 JOIN memberships me ON me.room_id = m.room_id AND me.user_id = $1
+                 JOIN users u ON u.id = m.user_id
+                 WHERE message_search MATCH $2 AND m.deleted_at IS NULL
+                   AND ($3 = 0 OR m.room_id = $3) AND ($4 = 0 OR m.user_id = $4)
+                 ORDER BY s.rank, m.id DESC
+                 LIMIT $5",
+            )
+            .bind(user_id)
+            .bind(query.to_fts5())
+            .bind(room)
+            .bind(author)
+            .bind(MOST)
+            .fetch_all(pool)
+            .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as(
+                "SELECT m.room_id, m.seq, m.body, m.created_at,
+                        u.id AS author_id, u.name AS author_name
+                 FROM messages m
+                 JOIN memberships me ON me.room_id = m.room_id AND me.user_id = $1
+                 JOIN users u ON u.id = m.user_id,
+                      to_tsquery('simple', $2) q
+                 WHERE m.search @@ q AND m.deleted_at IS NULL
+                   AND ($3 = 0 OR m.room_id = $3) AND ($4 = 0 OR m.user_id = $4)
+                 ORDER BY ts_rank(m.search, q) DESC, m.id DESC
+                 LIMIT $5",
+            )
+            .bind(user_id)
+            .bind(query.to_tsquery())
+            .bind(room)
+            .bind(author)
+            .bind(MOST)
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    Ok(hits)
+}
