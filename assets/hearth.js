@@ -14,7 +14,11 @@
     root.querySelectorAll("time[datetime]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (!isNaN(when)) {
-        el.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+        var clock = { hour: "2-digit", minute: "2-digit" };
+        // A search result may be from any day: it says which.
+        el.textContent = el.hasAttribute("data-with-date")
+          ? when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" })
+          : when.toLocaleTimeString([], clock);
         el.title = when.toLocaleString();
       }
     });
@@ -39,6 +43,10 @@
   }
 
   window.addEventListener("resize", showCurrentRoom);
+  // Search results swapped in as one types carry times too.
+  document.addEventListener("htmx:load", function (e) {
+    if (e.detail.elt.id === "results") { localTimes(e.detail.elt); }
+  });
 
   function pageReady() {
     localTimes(document);

@@ -270,4 +270,33 @@ describe("everyday chat", { timeout: 120_000 }, () => {
     assert.deepEqual(errors.flat(), [], "no console errors");
     for (const { context } of [kim, lee, mo]) await context.close();
   });
+
+  test("Nia searches as she types and jumps to what Oz said, in its room", async () => {
+    const nia = await newPersonContext(browser, app, person("Nia"));
+    const oz = await newPersonContext(browser, app, person("Oz"));
+    const errors = [watchConsole(nia.page)];
+    const word = `zeppelin${Date.now()}`;
+    await openChat(oz.page, app);
+    await say(oz.page, `The ${word} lands at dawn`);
+    await waitForMessage(oz.page, `The ${word} lands at dawn`);
+    for (let i = 0; i < 3; i++) {
+      await say(oz.page, `later message ${i}`);
+      await waitForMessage(oz.page, `later message ${i}`);
+    }
+
+    await nia.page.goto(`${app.url}/search`);
+    // Typing shows results without a submit; the address follows.
+    await nia.page.getByLabel("Words to find").pressSequentially(word.slice(0, 8), { delay: 20 });
+    const hit = nia.page.locator("#results mark").first();
+    await hit.waitFor({ timeout: 3_000 });
+    assert.match(await hit.textContent(), /^zeppelin/i);
+    await nia.page.waitForURL(/\/search\?q=zeppelin/);
+    await nia.page.locator("#results").getByRole("link", { name: "#General" }).first().click();
+    await nia.page.waitForURL(/\/chat\/general\/messages\?around=\d+#m-\d+/);
+    const target = nia.page.locator("article.message:target");
+    await target.waitFor();
+    assert.match(await target.textContent(), new RegExp(word));
+    assert.deepEqual(errors.flat(), [], "no console errors");
+    for (const { context } of [nia, oz]) await context.close();
+  });
 });

@@ -249,6 +249,15 @@ describe("every page: axe and screenshots", { timeout: 180_000 }, () => {
     await check(bo.page, "chat-archived");
   });
 
+  test("search, with results", async () => {
+    await openChat(bo.page, app);
+    await bo.page.getByLabel("Search messages").fill("thursday");
+    await bo.page.getByLabel("Search messages").press("Enter");
+    await waitForPath(bo.page, "/search");
+    await bo.page.locator("mark").first().waitFor();
+    await check(bo.page, "search");
+  });
+
   test("people", async () => {
     await bo.page.goto(`${app.url}/people`);
     await check(bo.page, "people");

@@ -21,7 +21,7 @@ pub fn client() -> reqwest::Client {
         .expect("HTTP client")
 }
 
-fn email(prefix: &str, i: usize) -> String {
+pub fn email(prefix: &str, i: usize) -> String {
     format!("{prefix}{i}@bench.example.org")
 }
 

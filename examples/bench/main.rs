@@ -9,6 +9,7 @@
 mod chat;
 mod http;
 mod report;
+mod search;
 mod server;
 
 use std::sync::LazyLock;
@@ -87,12 +88,13 @@ pub struct Args {
     /// Start-ups timed per database.
     #[arg(long, default_value_t = 5)]
     pub startups: usize,
-    /// Which parts follow the chat fan-out, comma-separated: pages, storm (or none).
+    /// Which parts follow the chat fan-out, comma-separated: pages, storm, search
+    /// (a million messages written, then searched), or none.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "pages,storm",
-        value_parser = ["pages", "storm", "none"]
+        default_value = "pages,storm,search",
+        value_parser = ["pages", "storm", "search", "none"]
     )]
     pub then: Vec<String>,
     /// Another Hearth binary to measure (to compare two builds), instead of the one
@@ -133,6 +135,7 @@ pub struct Run {
     pub healthz: Option<Wrk>,
     pub dashboard: Option<Wrk>,
     pub storm: Option<StormRun>,
+    pub search: Option<search::SearchRun>,
     pub error: Option<String>,
 }
 
@@ -370,6 +373,16 @@ async fn hearth_phases(
 
     if single && args.then.iter().any(|t| t == "storm") {
         storm(args, run, &server, db, &mut fleet).await?;
+    }
+    // Last: it leaves a million messages in the database.
+    if single && args.then.iter().any(|t| t == "search") {
+        let messages = search::ROOMS * search::PER_ROOM;
+        progress(format!("{}: writing {messages} messages to search", run.label));
+        let seed_time = search::seed(db, &http::email("person", 0)).await?;
+        progress(format!("{}: searching ({:.1?} to write them)", run.label, seed_time));
+        let me = cookies[0].as_deref().unwrap_or_default();
+        let queries = search::time_queries(&http, &server.base, me).await?;
+        run.search = Some(search::SearchRun { messages, seed_time, queries });
     }
     run.rss_peak_kib = servers.iter().map(|s| s.peak_rss_kib()).sum();
     fleet.close().await;

@@ -507,6 +507,33 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
         out.push_str(&t.out);
     }
 
+    let searched: Vec<Run> = runs.iter().filter(|r| r.search.is_some()).map(shallow).collect();
+    if let Some(first) = searched.iter().find_map(|r| r.search.as_ref()) {
+        let _ = writeln!(
+            out,
+            "\n#### Search ({} messages in {} rooms, each query asked 100 times through `/api/search`)\n",
+            int(first.messages as u64),
+            crate::search::ROOMS
+        );
+        let mut t = Table::new(&searched, false);
+        t.row(
+            "writing them (rows and index, one transaction)",
+            |r| r.search.as_ref().map(|s| secs(s.seed_time)),
+            None,
+        );
+        for (i, query) in crate::search::QUERIES.iter().enumerate() {
+            t.row(
+                &format!("`{query}`: p50 / p99 (results)"),
+                |r| {
+                    let (_, found, p50, p99) = r.search.as_ref()?.queries.get(i)?.clone();
+                    Some(format!("{} / {} ms ({found})", num(p50), num(p99)))
+                },
+                None,
+            );
+        }
+        out.push_str(&t.out);
+    }
+
     let _ = writeln!(out, "\n#### Start-up and memory\n");
     let mut t = Table::new(runs, false);
     t.row(
@@ -570,6 +597,7 @@ fn shallow(r: &Run) -> Run {
         healthz: r.healthz.clone(),
         dashboard: r.dashboard.clone(),
         storm: r.storm.clone(),
+        search: r.search.clone(),
         error: r.error.clone(),
         ..Run::default()
     }

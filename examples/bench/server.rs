@@ -244,6 +244,10 @@ pub struct BenchDb {
 }
 
 impl BenchDb {
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+
     pub async fn create(backend: Backend, admin_url: &str) -> anyhow::Result<Self> {
         let name = format!("hearth_bench_{:016x}", rand::random::<u64>());
         let dir = std::env::temp_dir().join(&name);

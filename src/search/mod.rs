@@ -3,11 +3,13 @@
 //! `GET /search?q=…&room=…&person=…` is a page that works without JavaScript (with
 //! it, results follow the typing); `GET /api/search` answers programs. What was
 //! typed is parsed once ([`query`]), run in the database's own full-text index
-//! ([`find`]), and each result shows a snippet with its matches marked ([`snippet`])
-//! and links to the message in its room, opened around it.
+//! ([`find`]), the newest matches ranked ([`rank`]), and each result shows a
+//! snippet with its matches marked ([`snippet`]) and links to the message in its
+//! room, opened around it.
 
 mod find;
 pub mod query;
+mod rank;
 mod snippet;
 
 use std::collections::HashMap;
@@ -61,7 +63,9 @@ async fn run(state: &AppState, user: &User, params: &Params) -> Result<Found> {
     let unknown_room = !params.room.is_empty() && room_id.is_none();
     let within = Within { room_id, author_id: params.person.parse().ok() };
     let hits = match &query {
-        Some(query) if !unknown_room => find::find(&state.db, user.id, query, within).await?,
+        Some(query) if !unknown_room => {
+            rank::best(find::newest(&state.db, user.id, query, within).await?, query)
+        }
         _ => Vec::new(),
     };
     Ok(Found { query, hits, rooms })
@@ -158,7 +162,7 @@ fn results(params: &Params, found: &Found) -> Markup {
             } @else {
                 p.hint {
                     (found.hits.len())
-                    @if found.hits.len() as i64 == find::MOST { " best results" }
+                    @if found.hits.len() == rank::MOST { " best results" }
                     @else if found.hits.len() == 1 { " result" } @else { " results" }
                 }
                 ol.hits {
@@ -180,7 +184,7 @@ fn result(hit: &Hit, room: &MyRoom, query: &Query) -> Markup {
             p.hit-where {
                 a href=(href) { @if !room.is_direct() { "#" } (room.title) }
                 " · " span.author { (hit.author_name) }
-                " · " time datetime=(time::iso(hit.created_at)) { (time::date_and_clock(hit.created_at)) }
+                " · " time datetime=(time::iso(hit.created_at)) data-with-date { (time::date_and_clock(hit.created_at)) }
             }
             p.snippet {
                 @for piece in snippet::snippet(&hit.body, query) {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::on_both_databases;
 use crate::support::{Backend, Browser, TestApp};
@@ -86,19 +86,6 @@ async fn a_member_brings_someone_in_who_then_reads_it_live_and_can_leave(backend
     );
 }
 
-/// The API with the session, as the page's own scripts would call it.
-async fn call(who: &Browser, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request =
-        who.client.request(method, who.url(path)).header("sec-fetch-site", "same-origin");
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let answer = request.send().await.unwrap();
-    let status = answer.status();
-    (status, serde_json::from_str(&answer.text().await.unwrap()).unwrap_or(Value::Null))
-}
-
 async fn a_script_starts_a_private_room_and_adds_people(backend: Backend) {
     let app = backend.spawn().await;
     let ada = app.signed_up("Ada Lovelace", "ada@example.org", PASSWORD).await;
@@ -106,33 +93,33 @@ async fn a_script_starts_a_private_room_and_adds_people(backend: Backend) {
     let grace_id = grace.user_id().await;
 
     let (status, room) =
-        call(&ada, "POST", "/api/rooms", Some(json!({"name": "Ops", "private": true}))).await;
+        ada.call("POST", "/api/rooms", Some(json!({"name": "Ops", "private": true}))).await;
     assert_eq!(status, StatusCode::CREATED, "{room}");
     assert_eq!((room["slug"].as_str(), room["private"].as_bool()), (Some("ops"), Some(true)));
-    let (status, _) = call(&ada, "POST", "/api/rooms", Some(json!({"name": "ops"}))).await;
+    let (status, _) = ada.call("POST", "/api/rooms", Some(json!({"name": "ops"}))).await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (status, _) =
-        call(&grace, "POST", "/api/rooms/ops/members", Some(json!({"user_id": grace_id}))).await;
+        grace.call("POST", "/api/rooms/ops/members", Some(json!({"user_id": grace_id}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "no way in from outside");
 
     let (status, _) =
-        call(&ada, "POST", "/api/rooms/ops/members", Some(json!({"user_id": grace_id}))).await;
+        ada.call("POST", "/api/rooms/ops/members", Some(json!({"user_id": grace_id}))).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (_, rooms) = call(&grace, "GET", "/api/rooms", None).await;
+    let (_, rooms) = grace.call("GET", "/api/rooms", None).await;
     let ops = rooms.as_array().unwrap().iter().find(|r| r["slug"] == "ops").expect("now hers too");
     assert_eq!(ops["private"], true);
 
     // One takes only oneself out.
     let ada_id = ada.user_id().await;
     let (status, error) =
-        call(&grace, "DELETE", &format!("/api/rooms/ops/members/{ada_id}"), None).await;
+        grace.call("DELETE", &format!("/api/rooms/ops/members/{ada_id}"), None).await;
     assert_eq!((status, error["error"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
     let (status, _) =
-        call(&grace, "DELETE", &format!("/api/rooms/ops/members/{grace_id}"), None).await;
+        grace.call("DELETE", &format!("/api/rooms/ops/members/{grace_id}"), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = call(&grace, "GET", "/api/rooms/ops/messages", None).await;
+    let (status, _) = grace.call("GET", "/api/rooms/ops/messages", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) =
-        call(&ada, "DELETE", &format!("/api/rooms/general/members/{ada_id}"), None).await;
+        ada.call("DELETE", &format!("/api/rooms/general/members/{ada_id}"), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "nobody leaves #general");
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::on_both_databases;
 use crate::support::{Backend, Browser, TestApp};
@@ -215,61 +215,44 @@ async fn the_creator_takes_someone_out_of_a_private_room(backend: Backend) {
     assert!(leaked.iter().all(|f| !f.contains("after he left") && !f.contains("unread-")));
 }
 
-/// The API with the session, as the page's own scripts would call it.
-async fn call(who: &Browser, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request =
-        who.client.request(method, who.url(path)).header("sec-fetch-site", "same-origin");
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let answer = request.send().await.unwrap();
-    let status = answer.status();
-    (status, serde_json::from_str(&answer.text().await.unwrap()).unwrap_or(Value::Null))
-}
-
 async fn a_script_changes_a_room_and_is_told_why_not(backend: Backend) {
     let app = backend.spawn().await;
     let (_, grace, bo) = three_and_plans(&app).await;
 
     let (status, room) =
-        call(&grace, "PATCH", "/api/rooms/plans", Some(json!({"topic": "May"}))).await;
+        grace.call("PATCH", "/api/rooms/plans", Some(json!({"topic": "May"}))).await;
     assert_eq!(status, StatusCode::OK, "{room}");
     assert_eq!((room["title"].as_str(), room["topic"].as_str()), (Some("Plans"), Some("May")));
-    let (status, room) = call(
-        &grace,
-        "PATCH",
-        "/api/rooms/plans",
-        Some(json!({"name": "Summer plans", "archived": true})),
-    )
-    .await;
+    let (status, room) = grace
+        .call("PATCH", "/api/rooms/plans", Some(json!({"name": "Summer plans", "archived": true})))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         (room["slug"].as_str(), room["title"].as_str()),
         (Some("plans"), Some("Summer plans"))
     );
     assert_eq!((room["topic"].as_str(), room["archived"].as_bool()), (Some("May"), Some(true)));
-    let (_, rooms) = call(&bo, "GET", "/api/rooms", None).await;
+    let (_, rooms) = bo.call("GET", "/api/rooms", None).await;
     let plans = rooms.as_array().unwrap().iter().find(|r| r["slug"] == "plans").unwrap();
     assert_eq!(plans["archived"], true, "still listed for programs, marked");
 
     let (status, error) =
-        call(&bo, "PATCH", "/api/rooms/plans", Some(json!({"archived": false}))).await;
+        bo.call("PATCH", "/api/rooms/plans", Some(json!({"archived": false}))).await;
     assert_eq!((status, error["error"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
-    let (status, _) = call(&grace, "PATCH", "/api/rooms/plans", Some(json!({"name": " "}))).await;
+    let (status, _) = grace.call("PATCH", "/api/rooms/plans", Some(json!({"name": " "}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _) =
-        call(&grace, "PATCH", "/api/rooms/plans", Some(json!({"name": "General"}))).await;
+        grace.call("PATCH", "/api/rooms/plans", Some(json!({"name": "General"}))).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, _) = call(&grace, "PATCH", "/api/rooms/nowhere", Some(json!({}))).await;
+    let (status, _) = grace.call("PATCH", "/api/rooms/nowhere", Some(json!({}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The creator takes Bo out; he can no longer take himself out, being out.
     let bo_id = bo.user_id().await;
     let path = format!("/api/rooms/plans/members/{bo_id}");
-    assert_eq!(call(&grace, "DELETE", &path, None).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(call(&grace, "DELETE", &path, None).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(call(&bo, "GET", "/api/rooms/plans/messages", None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(grace.call("DELETE", &path, None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(grace.call("DELETE", &path, None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(bo.call("GET", "/api/rooms/plans/messages", None).await.0, StatusCode::NOT_FOUND);
 }
 
 async fn a_page_that_was_away_gets_the_new_settings_when_it_resumes(backend: Backend) {

@@ -280,6 +280,26 @@ impl Browser {
         rest.split('/').next().unwrap().parse().expect("a message id")
     }
 
+    /// The JSON API with this browser's session, as the page's own scripts would
+    /// call it: the status and the answer (`null` when it is not JSON).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request =
+            self.client.request(method, self.url(path)).header("sec-fetch-site", "same-origin");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer = request.send().await.unwrap();
+        let status = answer.status();
+        let text = answer.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    }
+
     /// What htmx sends for `hx-get`.
     pub async fn get_htmx(&self, path: &str) -> Page {
         read(self.client.get(self.url(path)).header("hx-request", "true").send().await).await
