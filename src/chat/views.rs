@@ -201,8 +201,9 @@ pub fn sidebar(rooms: &[MyRoom], current: &str, oob: Oob) -> Markup {
         nav.sidebar id="sidebar" aria-label="Rooms" hx-swap-oob=[oob.swap()] {
             form.sidebar-search role="search" method="get" action="/search" {
                 label.visually-hidden for="sidebar-search" { "Search messages" }
+                // Kept as typed when the socket sends the sidebar again on a reconnect.
                 input id="sidebar-search" type="search" name="q" placeholder="Search messages"
-                    maxlength="200" autocomplete="off";
+                    maxlength="200" autocomplete="off" hx-preserve;
             }
             h2 { "Rooms" }
             ul { @for r in &public { (room_link(r, current)) } }

@@ -1,8 +1,8 @@
 //! The search itself, in each database's full-text index: SQLite's FTS5 table
 //! `message_search` (kept in step with `messages` by triggers, in the writing
 //! transaction) and PostgreSQL's generated `messages.search` tsvector with its GIN
-//! index. Both index with no stemming and no stop words, the same for every
-//! language: a word is found as it was written, in any case.
+//! index. Both split words at whatever is not a letter or a digit, fold case, keep
+//! accents, and have no stemming and no stop words, the same for every language.
 //!
 //! Neither database ranks: `bm25` and `ts_rank` read every match's positions,
 //! which for a common word cost more than the search. The newest matches are read

@@ -36,7 +36,8 @@ pub fn routes(route: Route) -> Route {
 }
 
 /// The query string of both routes. Filters arrive as text: a form sends an empty
-/// one for "any", and anything that is not a number is "any" too.
+/// one for "any"; a person that is not a number is "any" too, and a room that is
+/// not one's own finds nothing.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Params {
@@ -58,6 +59,7 @@ async fn run(state: &AppState, user: &User, params: &Params) -> Result<Found> {
     let rooms: HashMap<i64, MyRoom> =
         rooms::mine(&state.db, user.id).await?.into_iter().map(|r| (r.id, r)).collect();
     let query = Query::parse(&params.q);
+
     let room_id = rooms.values().find(|r| r.slug == params.room).map(|r| r.id);
     // A room that is not one's own finds nothing, as a room that does not exist.
     let unknown_room = !params.room.is_empty() && room_id.is_none();
@@ -71,8 +73,8 @@ async fn run(state: &AppState, user: &User, params: &Params) -> Result<Found> {
     Ok(Found { query, hits, rooms })
 }
 
-/// The search page; for htmx (typing in the box), only the results. (htmx
-/// restoring a page from history asks for all of it.)
+/// The search page; for htmx (typing in the box), only the results. (Going back
+/// in history reloads whole pages: see the htmx config in `web/layout.rs`.)
 #[handler]
 async fn search_page(
     req: &Request,
@@ -81,9 +83,7 @@ async fn search_page(
     QueryString(params): QueryString<Params>,
 ) -> Result<Response> {
     let found = run(&state, &user, &params).await?;
-    let typing =
-        req.header("hx-request").is_some() && req.header("hx-history-restore-request").is_none();
-    let markup = if typing {
+    let markup = if req.header("hx-request").is_some() {
         results(&params, &found)
     } else {
         whole_page(&state, &user, &params, &found).await?
@@ -113,8 +113,8 @@ async fn whole_page(
             section.card.search {
                 h1 { "Search" }
                 form.search-form role="search" method="get" action="/search"
-                    hx-get="/search" hx-trigger="input changed delay:300ms from:#search-q, change"
-                    hx-target="#results" hx-swap="outerHTML" hx-push-url="true" {
+                    hx-get="/search" hx-trigger="submit, input changed delay:300ms from:#search-q, change"
+                    hx-target="#results" hx-swap="innerHTML" hx-replace-url="true" {
                     div.field {
                         label for="search-q" { "Words to find" }
                         input id="search-q" type="search" name="q" value=(params.q)
@@ -144,32 +144,35 @@ async fn whole_page(
                     }
                     button.primary type="submit" { "Search" }
                 }
-                (results(params, found))
+                div.results id="results" { (results(params, found)) }
             }
         },
     ))
 }
 
+/// What is inside `#results` (what htmx swaps in as one types). The count is a
+/// status, read out once; the results themselves are not.
 fn results(params: &Params, found: &Found) -> Markup {
     html! {
-        div.results id="results" aria-live="polite" {
-            @if found.query.is_none() {
-                @if !params.q.trim().is_empty() {
-                    p.hint { "Type words to find: letters or digits." }
-                }
-            } @else if found.hits.is_empty() {
-                p.empty { "Nothing found." }
-            } @else {
-                p.hint {
+        p.hint role="status" {
+            @if found.query.is_some() {
+                @if found.hits.is_empty() { "Nothing found." }
+                @else {
                     (found.hits.len())
                     @if found.hits.len() == rank::MOST { " best results" }
                     @else if found.hits.len() == 1 { " result" } @else { " results" }
                 }
-                ol.hits {
-                    @for hit in &found.hits {
-                        @if let (Some(room), Some(query)) = (found.rooms.get(&hit.room_id), &found.query) {
-                            (result(hit, room, query))
-                        }
+            }
+        }
+        @if found.query.is_none() {
+                @if !params.q.trim().is_empty() {
+                    p.hint { "Type words to find: letters or digits." }
+                }
+        } @else if !found.hits.is_empty() {
+            ol.hits {
+                @for hit in &found.hits {
+                    @if let (Some(room), Some(query)) = (found.rooms.get(&hit.room_id), &found.query) {
+                        (result(hit, room, query))
                     }
                 }
             }
@@ -179,14 +182,16 @@ fn results(params: &Params, found: &Found) -> Markup {
 
 fn result(hit: &Hit, room: &MyRoom, query: &Query) -> Markup {
     let href = format!("/chat/{}/messages?around={}#m-{}", room.slug, hit.seq, hit.seq);
+    // The link names the room; what it leads to is the snippet, read with it.
+    let snippet_id = format!("hit-{}-{}", room.id, hit.seq);
     html! {
         li.hit {
             p.hit-where {
-                a href=(href) { @if !room.is_direct() { "#" } (room.title) }
+                a href=(href) aria-describedby=(snippet_id) { @if !room.is_direct() { "#" } (room.title) }
                 " · " span.author { (hit.author_name) }
                 " · " time datetime=(time::iso(hit.created_at)) data-with-date { (time::date_and_clock(hit.created_at)) }
             }
-            p.snippet {
+            p.snippet id=(snippet_id) {
                 @for piece in snippet::snippet(&hit.body, query) {
                     @if piece.hit { mark { (piece.text) } } @else { (piece.text) }
                 }

@@ -6,8 +6,12 @@
 //! operators (`OR`, `NOT`, `-`, `*`), unbalanced parentheses and SQL come out as
 //! words or as nothing, and a query can never be a syntax error.
 
-/// Most terms a query keeps; the rest of a pasted paragraph is ignored.
+/// Most characters read of what was typed, most terms kept, and most words in a
+/// phrase: the rest of a pasted paragraph is ignored (a query stays a small tree
+/// for either database).
+const MOST_CHARS: usize = 200;
 const MOST_TERMS: usize = 12;
+const MOST_IN_PHRASE: usize = 8;
 /// A bare last word this long or longer also matches words it begins (as you type).
 const PREFIX_FROM: usize = 3;
 
@@ -28,6 +32,8 @@ impl Query {
     /// Reads what was typed: words, and `"phrases"` in double quotes. An unclosed
     /// quote counts as words. `None` when nothing searchable is left.
     pub fn parse(input: &str) -> Option<Self> {
+        let input: String = input.chars().take(MOST_CHARS).collect();
+        let input = input.as_str();
         let mut terms = Vec::new();
         let mut parts = input.split('"').enumerate().peekable();
         let quotes = input.matches('"').count();
@@ -37,7 +43,7 @@ impl Query {
             let closed = i % 2 == 1 && i < quotes;
             let words = words(part);
             if closed && words.len() > 1 {
-                terms.push(Term::Phrase(words));
+                terms.push(Term::Phrase(words.into_iter().take(MOST_IN_PHRASE).collect()));
             } else {
                 let last_part = parts.peek().is_none();
                 let ends_open = !part.ends_with(char::is_whitespace);
@@ -147,6 +153,10 @@ mod tests {
         assert_eq!(Query::parse("' OR 1=1 --").unwrap().to_fts5(), r#""or" "1""#);
         assert_eq!(Query::parse(r#"say "hello"#).unwrap().to_fts5(), r#""say" "hello"*"#);
         assert_eq!(Query::parse(" -- ' \" "), None);
+        // A pasted paragraph stays a small query.
+        let long = format!("\"{}\"", "word ".repeat(10_000));
+        let q = Query::parse(&long).unwrap();
+        assert!(q.to_tsquery().matches("<->").count() < 8, "{}", q.to_tsquery());
     }
 
     #[test]

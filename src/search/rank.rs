@@ -2,9 +2,10 @@
 //!
 //! Scored here, from each message's own words, rather than by `bm25` or `ts_rank`
 //! (see `find.rs`): the same order on both databases. The score is BM25's shape
-//! without its rarity weights (every message here has every term): each term
-//! counts for how often it appears, with diminishing returns, and a match in a
-//! short message counts for more than one in a long message.
+//! without its rarity weights (every message here matches every term, so they
+//! would weigh the terms, not the messages): each term counts for how often it
+//! appears, with diminishing returns, and a match in a short message counts for
+//! more than one in a long message.
 
 use super::find::Hit;
 use super::query::{Query, Term, words};

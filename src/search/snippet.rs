@@ -4,8 +4,10 @@
 
 use super::query::{Query, Term};
 
-/// About how many characters of a long message a snippet shows.
+/// About how many characters of a long message a snippet shows, and at most how
+/// many of them come before the first match.
 const WINDOW: usize = 160;
+const BEFORE: usize = 60;
 
 /// A piece of a snippet: text, and whether it is a word that matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,16 +81,28 @@ fn matches(word: &str, query: &Query) -> bool {
     })
 }
 
-/// The byte range to show: all of a short body, or a window that starts a little
-/// before the first hit, on word boundaries.
+/// The byte range to show: all of a short body, or about [`WINDOW`] characters
+/// from a few words (at most [`BEFORE`] characters) before the first hit, on word
+/// boundaries where the words allow, on character boundaries always.
 fn window(body: &str, words: &[(usize, usize)], hits: &[bool]) -> (usize, usize) {
     if body.chars().count() <= WINDOW {
         return (0, body.len());
     }
     let first = hits.iter().position(|h| *h).unwrap_or(0);
+    let hit_start = words.get(first).map_or(0, |w| w.0);
     // A few words of what came before, for context.
-    let from = first.saturating_sub(4);
-    let start = if from == 0 { 0 } else { words.get(from).map_or(0, |w| w.0) };
+    let mut from = first;
+    while from > 0
+        && first - from < 4
+        && body[words[from - 1].0..hit_start].chars().count() <= BEFORE
+    {
+        from -= 1;
+    }
+    let start = if from == 0 && body[..hit_start].chars().count() <= BEFORE {
+        0
+    } else {
+        words.get(from).map_or(0, |w| w.0)
+    };
     let mut end = start;
     for &(_, e) in words.iter().skip(from) {
         if body[start..e].chars().count() > WINDOW {
@@ -96,8 +110,9 @@ fn window(body: &str, words: &[(usize, usize)], hits: &[bool]) -> (usize, usize)
         }
         end = e;
     }
-    if end == start {
-        end = body.len();
+    // No whole word fits: cut inside it.
+    if end <= hit_start {
+        end = body[start..].char_indices().nth(WINDOW).map_or(body.len(), |(i, _)| start + i);
     }
     (start, end)
 }
@@ -147,9 +162,16 @@ mod tests {
     }
 
     #[test]
-    fn cuts_fall_between_characters() {
-        let body = "é".repeat(300) + " needle";
+    fn cuts_fall_between_characters_and_the_match_is_always_shown() {
+        // A first "word" longer than the window: the snippet starts at the match.
+        let body = "é".repeat(300) + " needle " + &"ü".repeat(300);
         let shown = marked(&body, "needle");
+        assert!(shown.starts_with("…[needle]"), "{shown}");
+        assert!(shown.chars().count() < 200, "{shown}");
+        // Long words before the match are not all kept.
+        let body = format!("{} {} needle tail", "x".repeat(100), "y".repeat(100));
+        let shown = marked(&body, "needle");
+        assert!(shown.starts_with("…[needle] tail") || shown.starts_with("…y"), "{shown}");
         assert!(shown.contains("[needle]"), "{shown}");
     }
 }
