@@ -25,7 +25,7 @@ use crate::web::client::{Connections, Watching};
 use crate::web::limits::Limits;
 use crate::web::session::{CookieSettings, Store};
 use crate::web::{assets, boost, errors, log, protect, session};
-use crate::{accounts, admin, api, chat, dashboard, google, home, search, telemetry};
+use crate::{accounts, admin, api, chat, dashboard, forward_auth, google, home, search, telemetry};
 
 /// What every handler can reach. Cloning is cheap: it is one `Arc`.
 #[derive(Clone)]
@@ -224,6 +224,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint + 'static {
         dashboard::routes,
         api::routes,
         search::routes,
+        forward_auth::routes,
         home::routes,
     ]
     .into_iter()

@@ -87,6 +87,13 @@ pub struct Config {
     )]
     pub avatar_origins: Vec<Url>,
 
+    /// Hosts of other services behind Hearth's sign-in (see `GET /auth/verify`),
+    /// comma-separated, each as in a URL (`tools.example.org`, `127.0.0.1:8080`):
+    /// after signing in, `/login?next=` may send people back to an `http(s)` URL on
+    /// one of them. Any other `next` that is not a path here goes to the dashboard.
+    #[arg(long, env = "FORWARD_AUTH_HOSTS", value_delimiter = ',')]
+    pub forward_auth_hosts: Vec<String>,
+
     /// Who may create an account once the first exists: `open`, `invite` (holders of
     /// the administrator's invite link) or `closed`.
     #[arg(long, env = "SIGNUP", value_enum, default_value_t = Signup::Invite)]
@@ -257,6 +264,7 @@ impl Config {
             oidc_issuer_url: "https://accounts.google.com".into(),
             google_allowed_domains: Vec::new(),
             avatar_origins: Vec::new(),
+            forward_auth_hosts: Vec::new(),
             signup: Signup::Open,
             bcrypt_cost: 4,
             signin_queue: Some(1_000),

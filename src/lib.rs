@@ -12,6 +12,8 @@
 //!   the socket and its wire protocol, the feed that orders stored changes, the hub
 //!   that fans them out, and the bus that joins several instances on one
 //!   PostgreSQL.
+//! - [`forward_auth`]: `GET /auth/verify`, Hearth's sign-in for other services
+//!   behind the same reverse proxy.
 //! - [`search`]: finding messages in every room one is in, in each database's
 //!   full-text index.
 //! - [`dashboard`], [`admin`], [`api`] and [`home`]: the pages and the JSON API
@@ -36,6 +38,7 @@ pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod forward_auth;
 pub mod google;
 pub mod home;
 pub mod search;

@@ -133,6 +133,8 @@ pub struct Run {
     pub connect: Duration,
     pub fanout: Option<Fanout>,
     pub healthz: Option<Wrk>,
+    /// `/auth/verify` with a session, as a proxy asks before each request.
+    pub verify: Option<Wrk>,
     pub dashboard: Option<Wrk>,
     pub storm: Option<StormRun>,
     pub search: Option<search::SearchRun>,
@@ -367,6 +369,8 @@ async fn hearth_phases(
         let url = |path: &str| format!("{}{path}", server.base);
         run.healthz =
             Some(http::wrk(&url("/healthz"), None, args.connections, args.page_seconds).await?);
+        run.verify =
+            Some(http::wrk(&url("/auth/verify"), me, args.connections, args.page_seconds).await?);
         run.dashboard =
             Some(http::wrk(&url("/dashboard"), me, args.connections, args.page_seconds).await?);
     }

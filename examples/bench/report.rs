@@ -385,6 +385,7 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
         let only: Vec<Run> = hearth_runs.iter().map(|r| shallow(r)).collect();
         let mut t = Table::new(&only, false);
         t.row("`/healthz` (no session)", |r| page(&r.healthz), None);
+        t.row("`/auth/verify`, signed in (a proxy asking)", |r| page(&r.verify), None);
         t.row("`/dashboard`, signed in", |r| page(&r.dashboard), None);
         out.push_str(&t.out);
 
@@ -595,6 +596,7 @@ fn shallow(r: &Run) -> Run {
     Run {
         label: r.label.clone(),
         healthz: r.healthz.clone(),
+        verify: r.verify.clone(),
         dashboard: r.dashboard.clone(),
         storm: r.storm.clone(),
         search: r.search.clone(),

@@ -1,4 +1,5 @@
-//! `next` after sign-in: whatever is asked for, the browser must stay on Hearth.
+//! `next` after sign-in: whatever is asked for, the browser must stay on Hearth or
+//! go to the one other host allowed (`FORWARD_AUTH_HOSTS`).
 #![no_main]
 
 use hearth::web::redirect::safe_next;
@@ -6,12 +7,17 @@ use libfuzzer_sys::fuzz_target;
 use url::Url;
 
 fuzz_target!(|next: &str| {
-    let chosen = safe_next(Some(next));
+    let chosen = safe_next(Some(next), &["tools.example".to_owned()]);
     assert!(chosen == next || chosen == "/dashboard");
     // A browser resolves `Location` against the page's address with the WHATWG URL
-    // rules, which the url crate implements: the result must be Hearth's own origin.
+    // rules, which the url crate implements: the result must be Hearth's own origin,
+    // or the allowed host's.
     let here = Url::parse("https://hearth.example/login").expect("a valid base");
     if let Ok(there) = here.join(chosen) {
-        assert_eq!(there.origin(), here.origin(), "next={next:?} leaves Hearth for {there}");
+        let allowed = there.host_str() == Some("tools.example")
+            && there.port().is_none()
+            && there.username().is_empty()
+            && there.password().is_none();
+        assert!(there.origin() == here.origin() || allowed, "next={next:?} leaves for {there}");
     }
 });

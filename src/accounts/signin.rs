@@ -43,7 +43,8 @@ pub async fn form(
 ) -> Response {
     let next = query.next.unwrap_or_default();
     if viewer.is_some() {
-        return Redirect::see_other(safe_next(Some(&next))).into_response();
+        let hosts = &state.config.forward_auth_hosts;
+        return Redirect::see_other(safe_next(Some(&next), hosts)).into_response();
     }
     let problem = (query.google.as_deref() == Some("cancelled"))
         .then_some("Google sign-in was cancelled. You can try again, or use your password.");
@@ -115,7 +116,8 @@ async fn attempt(
         .increment(1);
     tracing::info!(target: "audit", user_id = user.id, client = %addr, "signed in");
     sessions::begin(state, session, &user, agent).await?;
-    Ok(Redirect::see_other(safe_next(Some(&input.next))).into_response())
+    let hosts = &state.config.forward_auth_hosts;
+    Ok(Redirect::see_other(safe_next(Some(&input.next), hosts)).into_response())
 }
 
 #[handler]

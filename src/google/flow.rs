@@ -72,7 +72,7 @@ pub async fn start(
         state: csrf.secret().clone(),
         nonce: nonce.secret().clone(),
         verifier: verifier.secret().clone(),
-        next: safe_next(q.next.as_deref()).to_owned(),
+        next: safe_next(q.next.as_deref(), &state.config.forward_auth_hosts).to_owned(),
         invite: q.invite,
         started_at: db::now(),
     };
@@ -197,7 +197,8 @@ pub async fn callback(
     metrics::counter!("hearth_signins_total", "method" => "google", "result" => "success")
         .increment(1);
     tracing::info!(target: "audit", user_id = user.id, "signed in with Google");
-    Ok(Redirect::see_other(safe_next(Some(&pending.next))).into_response())
+    let hosts = &state.config.forward_auth_hosts;
+    Ok(Redirect::see_other(safe_next(Some(&pending.next), hosts)).into_response())
 }
 
 /// Exchanges the code (with the PKCE verifier) and verifies the ID token: signature

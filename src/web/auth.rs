@@ -18,9 +18,11 @@ pub struct MaybeUser(pub Option<User>);
 impl<'a> FromRequest<'a> for MaybeUser {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         let state = AppState::of(req)?;
-        // Programs use the API with a personal access token instead of a cookie. A
-        // token that does not work is a 401, not a fall-back to the session.
-        if req.uri().path().starts_with("/api/")
+        // Programs use the API (and proxies ask `/auth/verify`) with a personal access
+        // token instead of a cookie. A token that does not work is a 401, not a
+        // fall-back to the session.
+        let path = req.uri().path();
+        if (path.starts_with("/api/") || path == crate::forward_auth::VERIFY)
             && let Some(auth) = req.header(poem::http::header::AUTHORIZATION)
         {
             let token = auth.strip_prefix("Bearer ").unwrap_or_default().trim();

@@ -5,11 +5,13 @@ mod support;
 
 mod administration;
 mod api;
+mod behind_nginx;
 mod chat;
 mod conversations;
 mod editing;
 mod floods;
 mod formatting;
+mod forward_auth;
 mod google;
 mod google_linking;
 mod google_provider;
