@@ -131,14 +131,32 @@
     if (pinned) { list.scrollTop = list.scrollHeight; }
   });
 
-  // The server replaces the composer after a send; keep typing where you were.
+  // The server replaces the composer after a send (emptied, or with a problem).
+  // What was typed after that send, before the reply came, is kept, and so is
+  // the place where one was typing.
   var composing = false;
+  var sentBody = null;
+  var typedAfter = null;
   document.addEventListener("focusin", function (e) { composing = e.target.id === "composer-body"; });
+  document.addEventListener("htmx:wsConfigSend", function (e) {
+    var sent = e.detail.parameters;
+    if (sent && sent.kind === "send") { sentBody = String(sent.body); }
+  });
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    if (!e.detail.target || e.detail.target.id !== "composer") { return; }
+    var box = document.getElementById("composer-body");
+    var now = box ? box.value : "";
+    if (sentBody !== null && now.lastIndexOf(sentBody, 0) === 0) { now = now.slice(sentBody.length); }
+    typedAfter = now.trim() === "" ? null : now;
+  });
   document.addEventListener("htmx:oobAfterSwap", function (e) {
     if (e.detail.target && e.detail.target.id === "sidebar") { showCurrentRoom(); }
-    if (e.detail.target && e.detail.target.id === "composer" && composing) {
+    if (e.detail.target && e.detail.target.id === "composer") {
       var box = document.getElementById("composer-body");
-      if (box) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
+      // Emptied after a send, or showing the refused text: what came after follows.
+      if (box && typedAfter !== null) { box.value += typedAfter; }
+      typedAfter = null;
+      if (box && composing) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
     }
   });
 
