@@ -204,13 +204,13 @@ pub async fn before_limit(db: &Db, room_id: i64, seq: i64, limit: i64) -> Result
     Ok(page)
 }
 
-/// Up to `limit` messages numbered above `seq`, oldest first.
-pub async fn after_limit(db: &Db, room_id: i64, seq: i64, limit: i64) -> Result<Vec<Message>> {
-    let sql = format!("{SELECT} AND m.seq > $2 ORDER BY m.seq LIMIT $3");
+/// The messages numbered within `reach` of `seq` (those not deleted), oldest first.
+pub async fn around(db: &Db, room_id: i64, seq: i64, reach: i64) -> Result<Vec<Message>> {
+    let sql = format!("{SELECT} AND m.seq BETWEEN $2 AND $3 ORDER BY m.seq");
     let mut page: Vec<Message> = on_db!(db, pool => sqlx::query_as(&sql)
         .bind(room_id)
-        .bind(seq)
-        .bind(limit)
+        .bind(seq.saturating_sub(reach))
+        .bind(seq.saturating_add(reach))
         .fetch_all(pool)
         .await)?;
     complete(db, room_id, &mut page).await?;

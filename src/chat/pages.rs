@@ -141,9 +141,7 @@ pub async fn older(
 ) -> Result<Response> {
     let room = member_of(&state, &user, &slug).await?;
     if let Some(seq) = around {
-        let mut shown =
-            messages::before_limit(&state.db, room.id, seq.saturating_add(1), AROUND + 1).await?;
-        shown.extend(messages::after_limit(&state.db, room.id, seq, AROUND).await?);
+        let shown = messages::around(&state.db, room.id, seq, AROUND).await?;
         let title = format!("In {}", room.title);
         return Ok(history_page(&user, &room, &title, &shown, Some(seq)).into_response());
     }
