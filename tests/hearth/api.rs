@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::on_both_databases;
 use crate::support::openapi::OpenApi;
-use crate::support::{Backend, Browser, Page, TestApp, read};
+use crate::support::{Backend, Page, TestApp, read};
 
 on_both_databases!(
     a_script_with_a_token_posts_and_a_browser_sees_it_live,
@@ -20,22 +20,6 @@ on_both_databases!(
 );
 
 const PASSWORD: &str = "analytical engine";
-
-/// Makes a token on the dashboard, as a person would; returns it.
-async fn make_token(browser: &Browser, name: &str) -> String {
-    // Shown in the answer to the form itself, never kept for a later page.
-    let made = browser.post_form("/dashboard/tokens", &[("name", name)]).await;
-    assert_eq!(made.status, StatusCode::OK);
-    assert_eq!(made.headers["cache-control"], "no-store");
-    let page = made.body;
-    let start = page.find("hearth_").expect("the new token is shown once");
-    let token: String = page[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || "_-".contains(*c))
-        .collect();
-    assert!(!browser.get("/dashboard").await.body.contains(&token), "shown only once");
-    token
-}
 
 /// The API as a script calls it. Every answer is checked against the OpenAPI document
 /// Hearth serves, so an answer that drifts from the document fails the story.
@@ -74,7 +58,7 @@ async fn documented(app: &TestApp, method: &str, path: &str, page: &Page, body: 
 async fn a_script_with_a_token_posts_and_a_browser_sees_it_live(backend: Backend) {
     let app = backend.spawn().await;
     let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
-    let token = make_token(&ada, "weather bot").await;
+    let token = ada.make_token("weather bot").await;
     let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
     let mut ws = app.live_socket(&grace, "general").await;
 
@@ -97,7 +81,7 @@ async fn a_script_with_a_token_posts_and_a_browser_sees_it_live(backend: Backend
 async fn every_route_answers_the_session_and_a_token_the_same_way(backend: Backend) {
     let app = backend.spawn().await;
     let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
-    let token = make_token(&ada, "script").await;
+    let token = ada.make_token("script").await;
     ada.post_form("/chat/general/messages", &[("body", "hello")]).await;
 
     let (status, me) = api(&app, "GET", "/api/me", Some(&token), None).await;
@@ -158,7 +142,7 @@ async fn a_revoked_token_or_a_deactivated_owner_stops_working(backend: Backend) 
     let app = backend.spawn().await;
     let owner = app.signed_up("Owner", "owner@example.org", PASSWORD).await;
     let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
-    let token = make_token(&ada, "script").await;
+    let token = ada.make_token("script").await;
     assert_eq!(api(&app, "GET", "/api/me", Some(&token), None).await.0, StatusCode::OK);
 
     let id: i64 = serde_json::from_str::<Value>(&ada.get("/api/me").await.body).unwrap()["id"]
@@ -172,7 +156,7 @@ async fn a_revoked_token_or_a_deactivated_owner_stops_working(backend: Backend) 
 
     let ada = app.browser();
     ada.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
-    let token = make_token(&ada, "script again").await;
+    let token = ada.make_token("script again").await;
     assert_eq!(api(&app, "GET", "/api/me", Some(&token), None).await.0, StatusCode::OK);
     let page = ada.get("/dashboard").await.body;
     let start = page.find("/dashboard/tokens/").unwrap();
@@ -185,7 +169,7 @@ async fn a_revoked_token_or_a_deactivated_owner_stops_working(backend: Backend) 
     );
 
     // A new password revokes every token.
-    let second = make_token(&ada, "second").await;
+    let second = ada.make_token("second").await;
     assert_eq!(api(&app, "GET", "/api/me", Some(&second), None).await.0, StatusCode::OK);
     ada.post_form(
         "/dashboard/password",
@@ -198,7 +182,7 @@ async fn a_revoked_token_or_a_deactivated_owner_stops_working(backend: Backend) 
 async fn bad_api_input_gets_the_right_json_error(backend: Backend) {
     let app = backend.spawn_with(|c| c.chat_messages_per_minute = 6).await;
     let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
-    let token = make_token(&ada, "script").await;
+    let token = ada.make_token("script").await;
     let post = |body: reqwest::Body, content_type: &'static str| {
         reqwest::Client::new()
             .post(format!("{}/api/rooms/general/messages", app.base))
@@ -279,7 +263,7 @@ async fn bad_api_input_gets_the_right_json_error(backend: Backend) {
 async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
     let app = backend.spawn().await;
     let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
-    let token = make_token(&ada, "script").await;
+    let token = ada.make_token("script").await;
     let me = serde_json::from_str::<Value>(&ada.get("/api/me").await.body).unwrap()["id"]
         .as_i64()
         .unwrap();
@@ -345,7 +329,7 @@ async fn a_script_edits_and_deletes_messages_and_is_told_why_not(backend: Backen
     let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
     let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
     let (ada_token, grace_token) =
-        (make_token(&ada, "ada's").await, make_token(&grace, "grace's").await);
+        (ada.make_token("ada's").await, grace.make_token("grace's").await);
     let mut ws = app.live_socket(&grace, "general").await;
     let messages = "/api/rooms/general/messages";
     let new = |body: &str| Some(json!({ "body": body }));
@@ -413,7 +397,7 @@ async fn a_script_finds_the_people_who_are_here(backend: Backend) {
     let ada = app.signed_up("Ada", "ada@example.org", PASSWORD).await;
     let grace = app.signed_up("Grace", "grace@example.org", PASSWORD).await;
     app.signed_up("Linus", "linus@example.org", PASSWORD).await;
-    let token = make_token(&ada, "bot").await;
+    let token = ada.make_token("bot").await;
     let (status, people) = api(&app, "GET", "/api/people", Some(&token), None).await;
     assert_eq!(status, StatusCode::OK);
     let names: Vec<&str> =

@@ -51,12 +51,7 @@ async fn a_signed_in_browser_is_verified_with_who_it_is(backend: Backend) {
 async fn a_token_is_verified_and_nothing_else_is(backend: Backend) {
     let app = backend.spawn().await;
     let ada = app.signed_up("Ada Lovelace", "ada@example.org", PASSWORD).await;
-    let made = ada.post_form("/dashboard/tokens", &[("name", "proxy")]).await.body;
-    let start = made.find("hearth_").expect("the new token, shown once");
-    let token: String = made[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || "_-".contains(*c))
-        .collect();
+    let token = ada.make_token("proxy").await;
     let script = app.browser();
     let ask = |auth: String| {
         let request = script.client.get(script.url("/auth/verify")).header("authorization", auth);

@@ -189,12 +189,7 @@ async fn anything_typed_is_safe(backend: Backend) {
 async fn a_script_searches_with_a_token(backend: Backend) {
     let app = backend.spawn().await;
     let (ada, _, _) = three_people_talking(&app).await;
-    let made = ada.post_form("/dashboard/tokens", &[("name", "search script")]).await.body;
-    let start = made.find("hearth_").expect("the new token, shown once");
-    let token: String = made[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || "_-".contains(*c))
-        .collect();
+    let token = ada.make_token("search script").await;
     let answer =
         ada.client.get(ada.url("/api/search?q=engine")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(answer.status(), StatusCode::OK);

@@ -280,6 +280,22 @@ impl Browser {
         rest.split('/').next().unwrap().parse().expect("a message id")
     }
 
+    /// Makes a token on the dashboard, as a person would; returns it.
+    pub async fn make_token(&self, name: &str) -> String {
+        // Shown in the answer to the form itself, never kept for a later page.
+        let made = self.post_form("/dashboard/tokens", &[("name", name)]).await;
+        assert_eq!(made.status, reqwest::StatusCode::OK);
+        assert_eq!(made.headers["cache-control"], "no-store");
+        let page = made.body;
+        let start = page.find("hearth_").expect("the new token is shown once");
+        let token: String = page[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || "_-".contains(*c))
+            .collect();
+        assert!(!self.get("/dashboard").await.body.contains(&token), "shown only once");
+        token
+    }
+
     /// The JSON API with this browser's session, as the page's own scripts would
     /// call it: the status and the answer (`null` when it is not JSON).
     pub async fn call(
