@@ -25,7 +25,9 @@ use crate::web::client::{Connections, Watching};
 use crate::web::limits::Limits;
 use crate::web::session::{CookieSettings, Store};
 use crate::web::{assets, boost, errors, log, protect, session};
-use crate::{accounts, admin, api, chat, dashboard, forward_auth, google, home, search, telemetry};
+use crate::{
+    accounts, admin, api, chat, dashboard, files, forward_auth, google, home, search, telemetry,
+};
 
 /// What every handler can reach. Cloning is cheap: it is one `Arc`.
 #[derive(Clone)]
@@ -46,6 +48,8 @@ pub struct Shared {
     pub hub: Arc<Hub>,
     pub feed: Feed,
     pub read_marks: ReadMarks,
+    /// Uploaded pictures being made ready, a few at a time.
+    pub pictures: crate::files::pictures::Pictures,
     pub google: Google,
     /// The Content-Security-Policy header, built once from the settings.
     pub csp: poem::http::HeaderValue,
@@ -89,6 +93,7 @@ impl AppState {
             chat_limits: ChatLimits::new(&config),
             feed: Feed::start(db.clone(), hub.clone()),
             read_marks: ReadMarks::default(),
+            pictures: Default::default(),
             events,
             hub,
             google: Google::new(&config, &base_url)?,
@@ -224,6 +229,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint + 'static {
         dashboard::routes,
         api::routes,
         search::routes,
+        files::routes,
         forward_auth::routes,
         home::routes,
     ]
@@ -266,5 +272,10 @@ async fn chores(state: AppState) {
         }
         state.limits.forget_idle();
         state.chat_limits.forget_idle();
+        match files::sweep(&state.db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("deleted {n} uploads no message claimed within a day"),
+            Err(err) => tracing::warn!("could not delete unclaimed uploads: {err}"),
+        }
     }
 }

@@ -162,6 +162,11 @@ pub struct Config {
     #[arg(long, env = "CHAT_SOCKET_OPENS_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     pub chat_socket_opens_per_minute: u32,
 
+    /// Megabytes the files of one message may come to together (1 MB = 1,048,576
+    /// bytes); a larger upload is refused with 413.
+    #[arg(long, env = "ATTACHMENT_MAX_MB", default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..=2048))]
+    pub attachment_max_mb: u32,
+
     /// Rooms and direct conversations one person may start per hour (in bursts of up
     /// to a third).
     #[arg(long, env = "CHAT_ROOMS_PER_HOUR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
@@ -182,6 +187,11 @@ const DAY: Duration = Duration::from_secs(86_400);
 const RECHECK_EVERY: Duration = Duration::from_secs(60);
 
 impl Config {
+    /// ATTACHMENT_MAX_MB in bytes.
+    pub fn attachment_max_bytes(&self) -> u64 {
+        u64::from(self.attachment_max_mb) * 1024 * 1024
+    }
+
     /// Checks what clap cannot, and fills in the defaults that depend on other values.
     pub fn validated(mut self) -> Result<Self, String> {
         if let Some(port) = self.port {
@@ -280,6 +290,7 @@ impl Config {
             chat_sockets_per_person: 20,
             chat_socket_opens_per_minute: 10_000,
             chat_rooms_per_hour: 10_000,
+            attachment_max_mb: 25,
             session_day: DAY,
             chat_recheck_every: RECHECK_EVERY,
         }

@@ -38,6 +38,9 @@ pub enum AppError {
     Busy { retry_after: Duration },
     #[error("the request is too large")]
     PayloadTooLarge,
+    /// Files sent with a message came to more than ATTACHMENT_MAX_MB.
+    #[error("files too large")]
+    FilesTooLarge { max_mb: u32 },
     #[error("{0}")]
     BadRequest(&'static str),
     #[error("method not allowed")]
@@ -75,6 +78,7 @@ impl AppError {
                 seconds(*retry_after)
             ),
             AppError::PayloadTooLarge => "That was more than Hearth accepts in one request.".into(),
+            AppError::FilesTooLarge { max_mb } => files_too_large(*max_mb),
             AppError::BadRequest(what) => format!("Hearth could not read that request: {what}."),
             AppError::MethodNotAllowed => "That action is not available here.".into(),
             AppError::Unprocessable(what) => (*what).into(),
@@ -99,7 +103,7 @@ impl AppError {
             AppError::UnknownHost => "unknown_host",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::Busy { .. } => "busy",
-            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::PayloadTooLarge | AppError::FilesTooLarge { .. } => "payload_too_large",
             AppError::BadRequest(_) => "bad_request",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Unprocessable(_) => "unprocessable",
@@ -134,6 +138,14 @@ impl AppError {
     }
 }
 
+/// What someone who sent too much with one message is told.
+pub fn files_too_large(max_mb: u32) -> String {
+    format!(
+        "Files sent with one message can be at most {max_mb} MB together. Send fewer or \
+         smaller files, or share a link instead."
+    )
+}
+
 /// Rounded up, so that a client waiting that long is not early.
 fn whole_seconds(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
@@ -156,7 +168,9 @@ impl ResponseError for AppError {
             AppError::UnknownHost => StatusCode::MISDIRECTED_REQUEST,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::PayloadTooLarge | AppError::FilesTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -12,6 +12,9 @@
 //!   the socket and its wire protocol, the feed that orders stored changes, the hub
 //!   that fans them out, and the bus that joins several instances on one
 //!   PostgreSQL.
+//! - [`files`]: files and pictures sent with messages: uploading them, stored in
+//!   chunks in the database, previews made on the server, and serving them to the
+//!   room's members only.
 //! - [`forward_auth`]: `GET /auth/verify`, Hearth's sign-in for other services
 //!   behind the same reverse proxy.
 //! - [`search`]: finding messages in every room one is in, in each database's
@@ -38,6 +41,7 @@ pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod forward_auth;
 pub mod google;
 pub mod home;

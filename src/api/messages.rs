@@ -14,6 +14,8 @@ use crate::chat::messages::{self, Message};
 use crate::chat::reactions::Want;
 use crate::chat::rooms;
 use crate::error::{AppError, Result};
+use crate::files::Attachment;
+use crate::files::upload::{self, Sent, WithFiles};
 use crate::web::CurrentUser;
 use crate::web::form::JsonBody;
 
@@ -31,6 +33,35 @@ struct MessageOut {
     reactions: Vec<ReactionOut>,
     /// Whom it mentions (user ids).
     mentions: Vec<i64>,
+    /// Its files, in the order they were sent.
+    attachments: Vec<AttachmentOut>,
+}
+
+/// A file of a message as the API lists it.
+#[derive(Serialize)]
+struct AttachmentOut {
+    id: i64,
+    name: String,
+    content_type: String,
+    /// Bytes.
+    size: i64,
+    /// Where it is downloaded (the session or a token).
+    url: String,
+    /// A picture's preview; `null` for other files.
+    thumbnail_url: Option<String>,
+}
+
+impl From<Attachment> for AttachmentOut {
+    fn from(file: Attachment) -> Self {
+        AttachmentOut {
+            url: file.url(),
+            thumbnail_url: file.preview_url(),
+            id: file.id,
+            name: file.name,
+            content_type: file.content_type,
+            size: file.size,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -69,6 +100,7 @@ impl MessageOut {
             edited_at: m.edited_at,
             reactions,
             mentions: m.mentions.iter().map(|(id, _)| *id).collect(),
+            attachments: m.attachments.into_iter().map(AttachmentOut::from).collect(),
         }
     }
 }
@@ -103,16 +135,29 @@ pub struct NewMessage {
     pub body: String,
 }
 
-/// Posts a message; it appears live in every browser in the room.
+/// Posts a message; it appears live in every browser in the room. JSON `{"body"}`,
+/// or a form (`multipart/form-data`) with a `body` field, `file` fields, or both.
 #[handler]
 pub(super) async fn post_message(
     state: Data<&AppState>,
     CurrentUser(user): CurrentUser,
     Path(slug): Path<String>,
-    JsonBody(input): JsonBody<NewMessage>,
+    input: WithFiles<JsonBody<NewMessage>>,
 ) -> Result<Response> {
     let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
-    match crate::chat::send(&state, &user, room.id, &input.body).await? {
+    let sent = match input {
+        WithFiles::No(JsonBody(input)) => Sent { body: input.body, ..Sent::default() },
+        WithFiles::Yes(form) => upload::receive(&state, user.id, room.id, form).await?,
+    };
+    if let Some(too_much) = sent.refused {
+        return Err(too_much.error(state.config.attachment_max_mb));
+    }
+    let posted = crate::chat::send(&state, &user, room.id, &sent.body, &sent.files).await?;
+    if posted.is_err() {
+        // Nothing else will send them: a script sends its files again with its retry.
+        crate::files::discard(&state.db, &sent.files).await?;
+    }
+    match posted {
         Ok(message) => Ok(Json(MessageOut::new(message, &user))
             .with_status(StatusCode::CREATED)
             .into_response()),

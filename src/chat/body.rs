@@ -1,5 +1,6 @@
 //! What a person types into the composer, parsed once: past [`MessageBody::parse`] a
-//! body is trimmed and between 1 and 4,000 characters.
+//! body is trimmed and between 1 and 4,000 characters (0 beside files, as
+//! [`MessageBody::caption`]).
 
 use crate::accounts::fields::changes_text_direction;
 
@@ -18,6 +19,14 @@ impl MessageBody {
             return Err("Messages can be at most 4,000 characters.");
         }
         Ok(Self(body.to_owned()))
+    }
+
+    /// The text sent with files, which may be empty.
+    pub fn caption(input: &str) -> Result<Self, &'static str> {
+        match Self::parse(input) {
+            Err(_) if input.trim().is_empty() => Ok(Self(String::new())),
+            parsed => parsed,
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -104,6 +113,8 @@ mod tests {
         assert!(MessageBody::parse(" \n\t ").is_err());
         assert!(MessageBody::parse(&"é".repeat(4_000)).is_ok());
         assert!(MessageBody::parse(&"é".repeat(4_001)).is_err());
+        assert_eq!(MessageBody::caption(" \n").unwrap().as_str(), "");
+        assert!(MessageBody::caption(&"é".repeat(4_001)).is_err());
     }
 
     #[test]

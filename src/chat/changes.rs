@@ -248,6 +248,15 @@ async fn change(
                         .execute(&mut *tx)
                         .await?;
                 }
+                // Its files go with it, their bytes too (ON DELETE CASCADE).
+                sqlx::query(
+                    "DELETE FROM attachments WHERE message_id =
+                         (SELECT id FROM messages WHERE room_id = $1 AND seq = $2)",
+                )
+                .bind(room_id)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
             }
         }
         record!(tx, room_id, event, seq, kind, notify);

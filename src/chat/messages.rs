@@ -9,6 +9,7 @@ use super::reactions::{self, Reaction};
 use crate::accounts::User;
 use crate::db::{self, Db};
 use crate::error::Result;
+use crate::files::{self, Attachment};
 use crate::on_db;
 
 /// How many messages a page or a batch of history shows.
@@ -35,16 +36,22 @@ pub struct Message {
     /// Whom it mentions (id, name now); filled in by [`complete`].
     #[sqlx(skip)]
     pub mentions: Vec<(i64, String)>,
+    /// Its files, in the order they were sent; filled in by [`complete`].
+    #[sqlx(skip)]
+    pub attachments: Vec<Attachment>,
 }
 
-/// Fills in what is kept beside messages (reactions, mentions) for `messages`, all
-/// of room `room_id`: wherever messages are shown.
+/// Fills in what is kept beside messages (reactions, mentions, files) for
+/// `messages`, all of room `room_id`: wherever messages are shown.
 pub async fn complete(db: &Db, room_id: i64, messages: &mut [Message]) -> Result<()> {
     reactions::attach(db, room_id, messages).await?;
-    mentions::attach(db, room_id, messages).await
+    mentions::attach(db, room_id, messages).await?;
+    files::attach(db, messages).await
 }
 
-/// Stores a message if `author` is a member of `room_id`; `None` if not.
+/// Stores a message if `author` is a member of `room_id`; `None` if not. It claims
+/// `files`, the author's uploads to the room that no message has yet (others are
+/// passed over).
 ///
 /// Bumping `rooms.last_seq` (the message's number) and `last_event` (the change's)
 /// first takes the room's row lock until commit, so both are handed out in commit
@@ -55,6 +62,7 @@ pub async fn post(
     room_id: i64,
     author: &User,
     body: &MessageBody,
+    files: &[i64],
 ) -> Result<Option<Change>> {
     let now = db::now();
     let notify = db.is_postgres();
@@ -82,6 +90,20 @@ pub async fn post(
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
+        for (position, file) in files.iter().enumerate() {
+            sqlx::query(
+                "UPDATE attachments SET message_id = $1, position = $2
+                 WHERE id = $3 AND uploader_id = $4 AND room_id = $5
+                   AND message_id IS NULL AND digest <> ''",
+            )
+            .bind(id)
+            .bind(position as i64)
+            .bind(*file)
+            .bind(author.id)
+            .bind(room_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query("UPDATE memberships SET last_read_seq = $3 WHERE room_id = $1 AND user_id = $2")
             .bind(room_id)
             .bind(author.id)
@@ -110,9 +132,12 @@ pub async fn post(
             deleted_at: None,
             reactions: Vec::new(),
             mentions: Vec::new(),
+            attachments: Vec::new(),
         },
     };
-    mentions::attach(db, room_id, std::slice::from_mut(&mut change.message)).await?;
+    let posted = std::slice::from_mut(&mut change.message);
+    mentions::attach(db, room_id, posted).await?;
+    files::attach(db, posted).await?;
     Ok(Some(change))
 }
 

@@ -153,15 +153,30 @@ impl From<NotAllowed> for Refused {
     }
 }
 
-/// Sends a message from `author` to `room_id`: checks it, stores it, delivers it.
-/// The outer `Result` is for failures; the inner one is a problem to show the person.
+/// Sends a message from `author` to `room_id`, with text, `files` they uploaded
+/// (see [`crate::files`]), or both: checks it, stores it, delivers it. The outer
+/// `Result` is for failures; the inner one is a problem to show the person.
 pub async fn send(
     state: &AppState,
     author: &User,
     room_id: i64,
     input: &str,
+    files: &[i64],
 ) -> Result<Result<messages::Message, Refused>> {
-    let body = match MessageBody::parse(input) {
+    // The files that are still theirs to send, once each, in the order given.
+    let sendable = crate::files::unclaimed(&state.db, author.id, room_id, files).await?;
+    let mut chosen: Vec<i64> = Vec::with_capacity(sendable.len());
+    for id in files {
+        if sendable.iter().any(|f| f.id == *id) && !chosen.contains(id) {
+            chosen.push(*id);
+        }
+    }
+    let body = match chosen.is_empty() {
+        true if !files.is_empty() && input.trim().is_empty() => Err(GONE_FILES),
+        true => MessageBody::parse(input),
+        false => MessageBody::caption(input),
+    };
+    let body = match body {
         Ok(body) => body,
         Err(problem) => return Ok(Err(Refused::Invalid(problem))),
     };
@@ -170,7 +185,7 @@ pub async fn send(
     }
     let typist = author.id;
     let stored = store_and_feed(state, author.clone(), room_id, move |state, author| async move {
-        let change = messages::post(&state.db, room_id, &author, &body).await?;
+        let change = messages::post(&state.db, room_id, &author, &body, &chosen).await?;
         if change.is_some() {
             metrics::counter!("hearth_messages_stored_total").increment(1);
             state.hub.stopped_typing(room_id, typist);
@@ -180,6 +195,8 @@ pub async fn send(
     .await?;
     Ok(stored.map(|change| change.message))
 }
+
+const GONE_FILES: &str = "Those files are no longer here. Choose them again.";
 
 /// Replaces the text of `editor`'s own message `seq` in `room_id`, and shows the
 /// new text on every open page of the room.

@@ -14,6 +14,10 @@ use super::{limits, messages};
 use crate::AppState;
 use crate::accounts::User;
 use crate::error::{AppError, Result};
+use crate::files::{
+    self,
+    upload::{self, Sent, WithFiles},
+};
 use crate::web::layout::{Field, page};
 use crate::web::{CurrentUser, Form};
 
@@ -52,6 +56,7 @@ async fn show(
         position,
         last_read: room.last_read_seq,
         composer,
+        attachment_max_mb: state.config.attachment_max_mb,
     });
     Ok(page.with_status(status).into_response())
 }
@@ -68,34 +73,49 @@ pub struct MessageForm {
 }
 
 /// Posting without JavaScript: 303 back to the room, or the room with the problem
-/// in the composer. (With JavaScript the composer goes over the socket instead.)
+/// in the composer. (With JavaScript the composer goes over the socket, or, with
+/// files, here with htmx's header, answered with the composer.) A refused message
+/// loses nothing: its text is put back, and its files stay uploaded, ticked in the
+/// composer to send with the next try.
 #[handler]
 pub async fn post_message(
     req: &Request,
     state: Data<&AppState>,
     CurrentUser(user): CurrentUser,
     Path(slug): Path<String>,
-    Form(input): Form<MessageForm>,
+    input: WithFiles<Form<MessageForm>>,
 ) -> Result<Response> {
     let room = member_of(&state, &user, &slug).await?;
-    let problem =
-        super::send(&state, &user, room.id, &input.body).await?.err().map(super::Refused::message);
+    let sent = match input {
+        WithFiles::No(Form(form)) => Sent { body: form.body, ..Sent::default() },
+        WithFiles::Yes(form) => upload::receive(&state, user.id, room.id, form).await?,
+    };
+    let max_mb = state.config.attachment_max_mb;
+    let problem: Option<(String, StatusCode)> = match sent.refused {
+        Some(too_much) => {
+            let error = too_much.error(max_mb);
+            Some((error.message(), poem::error::ResponseError::status(&error)))
+        }
+        None => match super::send(&state, &user, room.id, &sent.body, &sent.files).await? {
+            Ok(_) => None,
+            Err(refused) => Some((refused.message().to_owned(), StatusCode::UNPROCESSABLE_ENTITY)),
+        },
+    };
     let htmx = req.header("hx-request").is_some();
-    match (problem, htmx) {
-        (None, false) => Ok(Redirect::see_other(format!("/chat/{slug}")).into_response()),
-        (problem, true) => {
-            let kept = if problem.is_some() { input.body.as_str() } else { "" };
-            let status =
-                if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-            Ok(views::composer(&slug, &room.title, &Composer { body: kept, problem }, Oob::No)
-                .with_status(status)
-                .into_response())
+    let Some((problem, status)) = problem else {
+        if htmx {
+            let composer = views::composer(&slug, &room.title, &Composer::default(), Oob::No);
+            return Ok(composer.into_response());
         }
-        (Some(problem), false) => {
-            let composer = Composer { body: &input.body, problem: Some(problem) };
-            show(&state, &user, &slug, composer, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
+        return Ok(Redirect::see_other(format!("/chat/{slug}")).into_response());
+    };
+    let kept = files::unclaimed(&state.db, user.id, room.id, &sent.files).await?;
+    let composer = Composer { body: &sent.body, problem: Some(&problem), kept: &kept };
+    if htmx {
+        let composer = views::composer(&slug, &room.title, &composer, Oob::No);
+        return Ok(composer.with_status(status).into_response());
     }
+    show(&state, &user, &slug, composer, status).await
 }
 
 /// Who can be mentioned in the room, for the composer's suggestions (JSON: `[{"id",

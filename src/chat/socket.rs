@@ -293,12 +293,12 @@ impl Socket {
     /// with what was typed and why it was not sent.
     async fn send(&mut self, body: &str) -> Result<Vec<Frame>> {
         self.keep_session_alive().await?;
-        let problem = super::send(&self.state, &self.user, self.room.id, body)
+        let problem = super::send(&self.state, &self.user, self.room.id, body, &[])
             .await?
             .err()
             .map(super::Refused::message);
         let kept = if problem.is_some() { body } else { "" };
-        let composer = views::Composer { body: kept, problem };
+        let composer = views::Composer { body: kept, problem, kept: &[] };
         let html = views::composer(&self.room.slug, &self.room.title, &composer, Oob::Yes);
         Ok(vec![Frame::Text(html.into_string())])
     }

@@ -7,6 +7,7 @@ use super::messages::{Message, PAGE};
 use super::rooms::MyRoom;
 use super::settings::{About, may_manage};
 use crate::accounts::User;
+use crate::files::Attachment;
 use crate::web::layout::page;
 
 mod messages;
@@ -34,11 +35,13 @@ impl Oob {
     }
 }
 
-/// What the composer shows: what was typed (kept when it was refused) and why.
+/// What the composer shows: what was typed and the files sent with it (kept when
+/// it was refused), and why it was.
 #[derive(Default)]
 pub struct Composer<'a> {
     pub body: &'a str,
     pub problem: Option<&'a str>,
+    pub kept: &'a [Attachment],
 }
 
 /// Everything the room page shows.
@@ -52,6 +55,8 @@ pub struct RoomPage<'a> {
     /// Messages numbered above this are new to the viewer (the divider goes there).
     pub last_read: i64,
     pub composer: Composer<'a>,
+    /// ATTACHMENT_MAX_MB, which the page's script checks before sending files.
+    pub attachment_max_mb: u32,
 }
 
 /// A room: the sidebar, its newest messages, who is online, the composer, and the
@@ -67,7 +72,8 @@ pub fn room_page(p: &RoomPage<'_>) -> Markup {
             // Which messages' actions this viewer has (see `editing::viewer_css`):
             // the fragments stay the same bytes for every viewer.
             link rel="stylesheet" href="/chat/viewer.css";
-            div.chat id="chat" hx-ext="ws, hearth-changes" ws-connect=(format!("/ws?room={slug}")) {
+            div.chat id="chat" hx-ext="ws, hearth-changes" ws-connect=(format!("/ws?room={slug}"))
+                data-attachment-max-mb=(p.attachment_max_mb) {
                 (sidebar(p.rooms, slug, Oob::No))
                 section.room aria-labelledby="room-title" {
                     header.room-head {
@@ -133,14 +139,28 @@ fn resume_input(event: i64) -> Markup {
 pub fn composer(slug: &str, title: &str, c: &Composer<'_>, oob: Oob) -> Markup {
     html! {
         form.composer id="composer" method="post" action=(format!("/chat/{slug}/messages"))
+            enctype="multipart/form-data"
             ws-send hx-vals=r#"{"kind":"send"}"# hx-swap-oob=[oob.swap()] {
             label.visually-hidden for="composer-body" { "Message " (title) }
-            textarea id="composer-body" name="body" rows="2" maxlength="4000" required
+            // Not `required`: files may go without text (the server says when
+            // there is neither).
+            textarea id="composer-body" name="body" rows="2" maxlength="4000"
                 placeholder=(format!("Message {title}"))
                 aria-invalid=[c.problem.map(|_| "true")]
                 aria-describedby=[c.problem.map(|_| "composer-problem")]
                 ws-send hx-trigger="input changed throttle:2s" hx-vals=r#"{"kind":"typing"}"# { (c.body) }
             button.primary type="submit" { "Send" }
+            div.composer-files {
+                @for file in c.kept {
+                    label.kept-file {
+                        input type="checkbox" name="attachment" value=(file.id) checked;
+                        " " (file.name) " (" (file.size_text()) ")"
+                    }
+                }
+                label.attach for="composer-file" { "Attach files" }
+                input id="composer-file" type="file" name="file" multiple;
+                progress id="composer-progress" hidden max="1" value="0" aria-label="Sending files" {}
+            }
             @if let Some(problem) = c.problem {
                 p.error id="composer-problem" role="alert" { (problem) }
             }

@@ -22,7 +22,9 @@ impl<'a> FromRequest<'a> for MaybeUser {
         // token instead of a cookie. A token that does not work is a 401, not a
         // fall-back to the session.
         let path = req.uri().path();
-        if (path.starts_with("/api/") || path == crate::forward_auth::VERIFY)
+        if (path.starts_with("/api/")
+            || path == crate::forward_auth::VERIFY
+            || crate::files::takes_tokens(path))
             && let Some(auth) = req.header(poem::http::header::AUTHORIZATION)
         {
             let token = auth.strip_prefix("Bearer ").unwrap_or_default().trim();

@@ -43,10 +43,22 @@ pub async fn check(next: Next, req: Request) -> poem::Result<Response> {
             return Err(AppError::UnknownHost.into());
         }
     }
+    // Forms with files may be larger (`files::upload` counts what they carry).
+    let with_files = crate::files::upload::is_multipart(&req);
+    let limit = if with_files {
+        let config = &AppState::of(&req)?.config;
+        config.attachment_max_bytes() + crate::files::upload::SLACK
+    } else {
+        BODY_LIMIT as u64
+    };
     let too_large = req
         .header(header::CONTENT_LENGTH)
-        .and_then(|len| len.parse::<usize>().ok())
-        .is_some_and(|len| len > BODY_LIMIT);
+        .and_then(|len| len.parse::<u64>().ok())
+        .is_some_and(|len| len > limit);
+    if too_large && with_files {
+        let max_mb = AppState::of(&req)?.config.attachment_max_mb;
+        return Err(AppError::FilesTooLarge { max_mb }.into());
+    }
     if too_large {
         return Err(AppError::PayloadTooLarge.into());
     }
@@ -114,7 +126,8 @@ pub async fn headers(next: Next, req: Request) -> poem::Result<Response> {
     let api = req.uri().path().starts_with("/api/");
     let mut resp = next.call(req).await?;
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    // A response with its own policy keeps it (uploaded files: `sandbox`).
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(csp);
     if https {
         // Browsers then refuse plain http to this host for a year.
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));

@@ -5,6 +5,7 @@ mod support;
 
 mod administration;
 mod api;
+mod attachments;
 mod behind_nginx;
 mod chat;
 mod conversations;

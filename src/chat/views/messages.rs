@@ -7,6 +7,7 @@ use super::super::changes::{Change, Kind};
 use super::super::format;
 use super::super::messages::{Message, PAGE};
 use super::super::reactions::{COMMON, name_of};
+use crate::files::Attachment;
 use crate::web::layout::avatar_for;
 
 /// The bytes every viewer of the room receives for a change: a new message
@@ -84,10 +85,41 @@ fn message_with(m: &Message, oob: Option<&str>, continued: bool) -> Markup {
                         span.edited title=(format!("Edited {}", times(edited).0)) { "(edited)" }
                     }
                 }
-                div.body { (PreEscaped(format::to_html(&m.body, &m.mentions))) }
+                @if !m.body.is_empty() {
+                    div.body { (PreEscaped(format::to_html(&m.body, &m.mentions))) }
+                }
+                @if !m.attachments.is_empty() { (attachments(&m.attachments)) }
                 @if !m.reactions.is_empty() { (reactions(m)) }
             }
             (actions(m))
+        }
+    }
+}
+
+/// A message's files: a picture as its preview, which opens the whole picture; any
+/// other file as a card with its name and size, to download.
+fn attachments(files: &[Attachment]) -> Markup {
+    html! {
+        ul.attachments {
+            @for file in files {
+                li {
+                    @match (file.preview_url(), file.preview_width, file.preview_height) {
+                        (Some(preview), Some(width), Some(height)) => {
+                            a.picture href=(file.url()) target="_blank" rel="noopener" {
+                                img src=(preview) alt=(file.name) width=(width) height=(height)
+                                    loading="lazy";
+                            }
+                        }
+                        _ => {
+                            a.file-card href=(file.url()) download=(file.name) {
+                                span.file-icon aria-hidden="true" { "📄" }
+                                span.file-name { (file.name) }
+                                span.file-size { (file.size_text()) }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

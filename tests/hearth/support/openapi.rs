@@ -209,7 +209,10 @@ mod tests {
         assert_eq!(doc.check("GET", "/api/me", 200, JSON, &me()), Ok(true));
         let message = json!({"id": 7, "seq": 1, "author": {"id": 1, "name": "Ada"},
                              "body": "hi", "created_at": 1_700_000_000, "edited_at": null,
-                             "reactions": [{"emoji": "👍", "count": 2, "mine": true}], "mentions": [2]});
+                             "reactions": [{"emoji": "👍", "count": 2, "mine": true}], "mentions": [2],
+                             "attachments": [{"id": 3, "name": "a.png", "content_type": "image/png",
+                                              "size": 10, "url": "/files/3/a.png",
+                                              "thumbnail_url": "/previews/3"}]});
         let history = json!([message]);
         let path = "/api/rooms/general/messages?limit=10";
         assert_eq!(doc.check("GET", path, 200, JSON, &history), Ok(true));
