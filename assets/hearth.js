@@ -43,6 +43,17 @@
   }
 
   window.addEventListener("resize", showCurrentRoom);
+
+  // A reader at the newest message stays there when the window changes size (a
+  // phone turned, its keyboard opened), rather than left part-way up the chat.
+  var atEnd = false;
+  document.addEventListener("scroll", function (e) {
+    if (e.target.id === "messages") { atEnd = nearBottom(e.target); }
+  }, true);
+  window.addEventListener("resize", function () {
+    var list = messages();
+    if (list && atEnd) { list.scrollTop = list.scrollHeight; }
+  });
   // Search results swapped in as one types carry times too.
   document.addEventListener("htmx:load", function (e) {
     if (e.detail.elt.id === "results") { localTimes(e.detail.elt); }
@@ -56,6 +67,7 @@
       var divider = document.getElementById("new-messages");
       if (divider) { divider.scrollIntoView({ block: "center" }); }
       else { list.scrollTop = list.scrollHeight; }
+      atEnd = nearBottom(list);
     }
   }
 
@@ -271,7 +283,7 @@
     if ((e.target.id === "composer-body" || editing) && e.key === "Enter" && !e.shiftKey &&
         !e.isComposing && !e.target.readOnly) {
       e.preventDefault();
-      if (e.target.value.trim() !== "") { e.target.form.requestSubmit(); }
+      if (e.target.value.trim() !== "" || withFiles(e.target.form)) { e.target.form.requestSubmit(); }
     }
   });
 
@@ -354,6 +366,119 @@
     if (box) { box.readOnly = true; box.setAttribute("aria-disabled", "true"); }
     form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
   }
+
+  // Files: the composer sends them over HTTP (the socket carries text only), with
+  // a progress bar; the server answers with the composer, emptied or with the
+  // problem (the files then stay uploaded, ticked, for the next try). They can
+  // also be dropped on the room or pasted into the composer.
+  function withFiles(form) {
+    if (!form || form.id !== "composer") { return false; }
+    var input = form.querySelector("input[type=file]");
+    return (input && input.files.length > 0) || !!form.querySelector("input[name=attachment]:checked");
+  }
+
+  function composerProblem(form, text) {
+    var old = document.getElementById("composer-problem");
+    if (old) { old.remove(); }
+    var p = document.createElement("p");
+    p.className = "error";
+    p.id = "composer-problem";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    form.appendChild(p);
+  }
+
+  function sendWithFiles(form) {
+    var chat = document.getElementById("chat");
+    var maxMb = chat ? Number(chat.getAttribute("data-attachment-max-mb")) : 0;
+    var input = form.querySelector("input[type=file]");
+    var total = 0;
+    Array.prototype.forEach.call(input ? input.files : [], function (f) { total += f.size; });
+    if (maxMb && total > maxMb * 1024 * 1024) {
+      composerProblem(form, "Files sent with one message can be at most " + maxMb +
+        " MB together. Send fewer or smaller files, or share a link instead.");
+      return;
+    }
+    var box = document.getElementById("composer-body");
+    var sent = box ? box.value : "";
+    var progress = document.getElementById("composer-progress");
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.setRequestHeader("HX-Request", "true");
+    xhr.upload.addEventListener("progress", function (e) {
+      if (progress && e.lengthComputable) { progress.hidden = false; progress.value = e.loaded / e.total; }
+    });
+    function done() {
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      if (progress) { progress.hidden = true; }
+    }
+    xhr.addEventListener("load", function () {
+      var now = box ? box.value : "";
+      var answer = xhr.getResponseHeader("Content-Type") || "";
+      if (xhr.responseText.indexOf('id="composer"') < 0 || answer.indexOf("text/html") !== 0) {
+        done();
+        composerProblem(form, xhr.status === 413
+          ? "Those files are more than Hearth accepts with one message."
+          : "The files could not be sent. Try again in a moment.");
+        return;
+      }
+      htmx.swap(form, xhr.responseText, { swapStyle: "outerHTML" });
+      var fresh = document.getElementById("composer-body");
+      // What was typed while the files went up follows what was sent.
+      if (fresh && now !== sent) {
+        fresh.value = xhr.status === 200 && now.lastIndexOf(sent, 0) === 0 ? now.slice(sent.length) : now;
+      }
+    });
+    xhr.addEventListener("error", function () {
+      done();
+      composerProblem(form, "The files could not be sent: the connection was lost. Try again.");
+    });
+    form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    xhr.send(new FormData(form));
+  }
+
+  // Ahead of htmx's socket sending (capture, on the way down to the form).
+  document.addEventListener("submit", function (e) {
+    if (!withFiles(e.target)) { return; }
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    sendWithFiles(e.target);
+  }, true);
+
+  function addFiles(files) {
+    var input = document.getElementById("composer-file");
+    if (!input || !files || files.length === 0 || typeof DataTransfer === "undefined") { return; }
+    var all = new DataTransfer();
+    Array.prototype.forEach.call(input.files, function (f) { all.items.add(f); });
+    Array.prototype.forEach.call(files, function (f) { all.items.add(f); });
+    input.files = all.files;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  function dragsFiles(e) {
+    return e.dataTransfer && Array.prototype.indexOf.call(e.dataTransfer.types, "Files") >= 0 &&
+      e.target.closest && e.target.closest("#chat") && document.getElementById("composer-file");
+  }
+  document.addEventListener("dragover", function (e) {
+    if (!dragsFiles(e)) { return; }
+    e.preventDefault();
+    document.getElementById("chat").classList.add("dropping");
+  });
+  document.addEventListener("dragleave", function (e) {
+    var chat = document.getElementById("chat");
+    if (chat && !chat.contains(e.relatedTarget)) { chat.classList.remove("dropping"); }
+  });
+  document.addEventListener("drop", function (e) {
+    if (!dragsFiles(e)) { return; }
+    e.preventDefault();
+    document.getElementById("chat").classList.remove("dropping");
+    addFiles(e.dataTransfer.files);
+  });
+  document.addEventListener("paste", function (e) {
+    if (e.target.id !== "composer-body" || !e.clipboardData || e.clipboardData.files.length === 0) { return; }
+    e.preventDefault();
+    addFiles(e.clipboardData.files);
+  });
 
   // A message sent while the socket is down waits in htmx's queue and goes out on
   // reconnect; until the server answers (with a fresh composer) the composer is

@@ -146,6 +146,32 @@ export async function say(page, text) {
   await page.press("#composer-body", "Enter");
 }
 
+/**
+ * Drops a picture on the room, as from a file manager: a `width`×`height` PNG
+ * named `name`, drawn in the page.
+ */
+export async function dropPicture(page, name, width, height) {
+  const files = await page.evaluateHandle(
+    async ([name, width, height]) => {
+      const canvas = document.createElement("canvas");
+      canvas.width = width;
+      canvas.height = height;
+      const g = canvas.getContext("2d");
+      g.fillStyle = "#c8602a";
+      g.fillRect(0, 0, width, height);
+      g.fillStyle = "#2a6fc8";
+      g.fillRect(0, height / 2, width, height / 2);
+      const blob = await new Promise((done) => canvas.toBlob(done, "image/png"));
+      const dropped = new DataTransfer();
+      dropped.items.add(new File([blob], name, { type: "image/png" }));
+      return dropped;
+    },
+    [name, width, height],
+  );
+  await page.dispatchEvent("#messages", "dragover", { dataTransfer: files });
+  await page.dispatchEvent("#messages", "drop", { dataTransfer: files });
+}
+
 /** The texts of the messages on screen, in order. */
 export function messageTexts(page) {
   return page.locator("#messages article.message .body").allTextContents();

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
 import {
+  dropPicture,
   launchBrowser,
   messageTexts,
   messageWith,
@@ -269,6 +270,59 @@ describe("everyday chat", { timeout: 120_000 }, () => {
     await mo.page.locator("#sidebar").getByText("#Allotment 2").waitFor();
     assert.deepEqual(errors.flat(), [], "no console errors");
     for (const { context } of [kim, lee, mo]) await context.close();
+  });
+
+  test("Pia drops a photo and picks a file; Quinn sees both live and opens the photo", async () => {
+    const pia = await newPersonContext(browser, app, person("Pia"));
+    const quinn = await newPersonContext(browser, app, person("Quinn"));
+    const errors = [watchConsole(pia.page), watchConsole(quinn.page)];
+    await Promise.all([openChat(pia.page, app), openChat(quinn.page, app)]);
+
+    await pia.page.setInputFiles("#composer-file", {
+      name: "itinerary.txt",
+      mimeType: "text/plain",
+      buffer: Buffer.from("Day 1: the coast\nDay 2: the hills\n"),
+    });
+    await dropPicture(pia.page, "harbour.png", 1200, 800);
+    assert.equal(
+      await pia.page.locator("#composer-file").evaluate((input) => [...input.files].map((f) => f.name).join(", ")),
+      "itinerary.txt, harbour.png",
+      "the dropped picture joins the picked file",
+    );
+    await say(pia.page, "From the trip");
+
+    const sent = messageWith(quinn.page, "From the trip");
+    const picture = sent.locator("img[src^='/previews/']");
+    await picture.waitFor({ timeout: 5_000 });
+    await quinn.page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await picture.elementHandle());
+    assert.equal(await picture.getAttribute("alt"), "harbour.png");
+    assert.equal(await picture.evaluate((img) => img.naturalWidth), 720, "a preview made on the server");
+    const card = sent.getByRole("link", { name: /itinerary\.txt/ });
+    assert.match(await card.textContent(), /34 bytes/, "the card shows the size");
+
+    // Pia's composer is empty again, its files too.
+    await pia.page.waitForFunction(() => {
+      const box = document.getElementById("composer-body");
+      const input = document.getElementById("composer-file");
+      return box && box.value === "" && input && input.files.length === 0;
+    });
+    assert.equal(await pia.page.locator("#composer-progress").isVisible(), false);
+
+    // A click opens the whole picture in a tab of its own.
+    const [tab, opened] = await Promise.all([
+      quinn.context.waitForEvent("page"),
+      quinn.context.waitForEvent("response", (response) => response.url().includes("/files/")),
+      picture.click(),
+    ]);
+    assert.equal(opened.status(), 200);
+    assert.equal(opened.headers()["content-type"], "image/png");
+    assert.match(tab.url(), /\/files\/\d+\/harbour\.png$/);
+    const download = await quinn.page.request.get(`${app.url}${await card.getAttribute("href")}`);
+    assert.equal(await download.text(), "Day 1: the coast\nDay 2: the hills\n");
+    assert.match(download.headers()["content-disposition"], /^attachment/);
+
+    assert.deepEqual(errors.flat(), [], "no console errors");
+    for (const { context } of [pia, quinn]) await context.close();
   });
 
   test("Nia searches as she types and jumps to what Oz said, in its room", async () => {

@@ -10,7 +10,9 @@ import { after, before, describe, test } from "node:test";
 import {
   OUT,
   axeViolations,
+  dropPicture,
   launchBrowser,
+  messageWith,
   newPersonContext,
   openMessageMenu,
   nextLiveSocket,
@@ -173,6 +175,21 @@ describe("every page: axe and screenshots", { timeout: 180_000 }, () => {
   test("chat", async () => {
     await openChat(ada.page, app);
     await check(ada.page, "chat");
+  });
+
+  test("chat with a picture and a file", async () => {
+    await openChat(ada.page, app);
+    await ada.page.setInputFiles("#composer-file", {
+      name: "minutes of the meeting.pdf",
+      mimeType: "application/pdf",
+      buffer: Buffer.alloc(48_000, 1),
+    });
+    await dropPicture(ada.page, "whiteboard.png", 900, 600);
+    await say(ada.page, "Notes from Thursday");
+    const picture = messageWith(ada.page, "Notes from Thursday").locator("img");
+    await picture.waitFor();
+    await ada.page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await picture.elementHandle());
+    await check(ada.page, "chat-files");
   });
 
   test("chat with a refused message", async () => {

@@ -96,6 +96,23 @@ fn message_with(m: &Message, oob: Option<&str>, continued: bool) -> Markup {
     }
 }
 
+/// The size a preview is shown at: within 360×270 (half the preview, so it is
+/// sharp on high-density screens), never enlarged. Given as the `img`'s own size
+/// so the page keeps its place before the picture arrives; otherwise the chat,
+/// scrolled to its newest message, would be pushed up as each picture loads.
+fn shown_size(width: i64, height: i64) -> (i64, i64) {
+    let (width, height) = (width.max(1), height.max(1));
+    let scale = f64::min(1.0, f64::min(360.0 / width as f64, 270.0 / height as f64));
+    let shown = |side: i64| ((side as f64 * scale).round() as i64).max(1);
+    (shown(width), shown(height))
+}
+
+/// A page with a folded corner, drawn rather than an emoji, which not every
+/// system has a font for.
+const FILE_ICON: PreEscaped<&str> = PreEscaped(
+    r#"<svg class="file-icon" aria-hidden="true" viewBox="0 0 24 24" width="28" height="28" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linejoin="round"><path d="M6 2.75h8l4.25 4.25v14.25H6z"/><path d="M14 2.75V7h4.25"/></svg>"#,
+);
+
 /// A message's files: a picture as its preview, which opens the whole picture; any
 /// other file as a card with its name and size, to download.
 fn attachments(files: &[Attachment]) -> Markup {
@@ -105,6 +122,7 @@ fn attachments(files: &[Attachment]) -> Markup {
                 li {
                     @match (file.preview_url(), file.preview_width, file.preview_height) {
                         (Some(preview), Some(width), Some(height)) => {
+                            @let (width, height) = shown_size(width, height);
                             a.picture href=(file.url()) target="_blank" rel="noopener" {
                                 img src=(preview) alt=(file.name) width=(width) height=(height)
                                     loading="lazy";
@@ -112,7 +130,7 @@ fn attachments(files: &[Attachment]) -> Markup {
                         }
                         _ => {
                             a.file-card href=(file.url()) download=(file.name) {
-                                span.file-icon aria-hidden="true" { "📄" }
+                                (FILE_ICON)
                                 span.file-name { (file.name) }
                                 span.file-size { (file.size_text()) }
                             }
