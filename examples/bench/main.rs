@@ -11,6 +11,7 @@ mod http;
 mod report;
 mod search;
 mod server;
+mod uploads;
 
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
@@ -88,13 +89,14 @@ pub struct Args {
     /// Start-ups timed per database.
     #[arg(long, default_value_t = 5)]
     pub startups: usize,
-    /// Which parts follow the chat fan-out, comma-separated: pages, storm, search
-    /// (a million messages written, then searched), or none.
+    /// Which parts follow the chat fan-out, comma-separated: pages, storm, uploads
+    /// (20 people send a 10 MiB file at once), search (a million messages written,
+    /// then searched), or none.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "pages,storm,search",
-        value_parser = ["pages", "storm", "search", "none"]
+        default_value = "pages,storm,uploads,search",
+        value_parser = ["pages", "storm", "uploads", "search", "none"]
     )]
     pub then: Vec<String>,
     /// Another Hearth binary to measure (to compare two builds), instead of the one
@@ -138,6 +140,7 @@ pub struct Run {
     pub dashboard: Option<Wrk>,
     pub storm: Option<StormRun>,
     pub search: Option<search::SearchRun>,
+    pub uploads: Option<uploads::UploadRun>,
     pub error: Option<String>,
 }
 
@@ -377,6 +380,16 @@ async fn hearth_phases(
 
     if single && args.then.iter().any(|t| t == "storm") {
         storm(args, run, &server, db, &mut fleet).await?;
+    }
+    if single && args.then.iter().any(|t| t == "uploads") {
+        progress(format!(
+            "{}: {} people upload {} MiB each at once, then twice that",
+            run.label,
+            uploads::PEOPLE,
+            uploads::SIZES[0] >> 20
+        ));
+        let people: Vec<&str> = cookies.iter().flatten().map(String::as_str).collect();
+        run.uploads = Some(uploads::run(&http, &server, &people).await?);
     }
     // Last: it leaves a million messages in the database.
     if single && args.then.iter().any(|t| t == "search") {

@@ -535,6 +535,54 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
         out.push_str(&t.out);
     }
 
+    let uploaded: Vec<Run> = runs.iter().filter(|r| r.uploads.is_some()).map(shallow).collect();
+    if !uploaded.is_empty() {
+        let people = crate::uploads::PEOPLE;
+        let _ = writeln!(
+            out,
+            "\n#### Uploads ({people} people send a file each, all at once, through \
+             `POST /api/rooms/{{room}}/messages`; RSS read every 10 ms)\n",
+        );
+        let mut t = Table::new(&uploaded, false);
+        t.row(
+            "RSS before",
+            |r| Some(format!("{} MiB", mib(r.uploads.as_ref()?.rss_before_kib))),
+            None,
+        );
+        for (i, size) in crate::uploads::SIZES.iter().enumerate() {
+            let sum = (people * size) as u64;
+            let round = move |r: &Run| r.uploads.as_ref()?.rounds.get(i).cloned();
+            t.row(
+                &format!(
+                    "{people} × {} MiB: all stored (201), one read back identical, in",
+                    size >> 20
+                ),
+                move |r| round(r).map(|u| secs(u.elapsed)),
+                None,
+            );
+            t.row(
+                &format!(
+                    "{people} × {} MiB: RSS highest during (growth, against the files' {} MiB) / 2 s after",
+                    size >> 20,
+                    sum >> 20
+                ),
+                move |r| {
+                    let u = round(r)?;
+                    let grew = u.rss_peak_kib.saturating_sub(r.uploads.as_ref()?.rss_before_kib);
+                    Some(format!(
+                        "{} MiB (+{}, {}%) / {} MiB",
+                        mib(u.rss_peak_kib),
+                        mib(grew),
+                        num(grew as f64 * 1024.0 * 100.0 / sum as f64),
+                        mib(u.rss_after_kib)
+                    ))
+                },
+                None,
+            );
+        }
+        out.push_str(&t.out);
+    }
+
     let _ = writeln!(out, "\n#### Start-up and memory\n");
     let mut t = Table::new(runs, false);
     t.row(
@@ -600,6 +648,7 @@ fn shallow(r: &Run) -> Run {
         dashboard: r.dashboard.clone(),
         storm: r.storm.clone(),
         search: r.search.clone(),
+        uploads: r.uploads.clone(),
         error: r.error.clone(),
         ..Run::default()
     }
