@@ -111,8 +111,12 @@ fn process(kind: Kind, bytes: Vec<u8>) -> Result<Processed, image::ImageError> {
     limits.max_image_height = Some(12_000);
     limits.max_alloc = Some(256 * 1024 * 1024);
     let mut reader = ImageReader::with_format(Cursor::new(bytes.as_slice()), kind.format());
-    reader.limits(limits);
+    reader.limits(limits.clone());
     let mut decoder = reader.into_decoder()?;
+    // Not every decoder counts the pixels it is about to hold against the limits
+    // (the GIF one does not): a few dozen bytes may claim 11,000 × 11,000. Counted
+    // here, before anything is allocated.
+    limits.reserve(decoder.total_bytes())?;
     let orientation = decoder.orientation()?;
     let mut picture = DynamicImage::from_decoder(decoder)?;
     picture.apply_orientation(orientation);
@@ -225,5 +229,29 @@ mod tests {
         assert!(!keeps_jpeg(0xED, b"Photoshop 3.0\0"));
         assert!(!keeps_jpeg(0xFE, b"a comment"));
         assert!(keeps_jpeg(0xDB, b"")); // quantisation tables
+    }
+
+    /// A GIF that says it is `width` × `height`: a header, a two-colour palette, one
+    /// frame and nothing in it, a few dozen bytes whatever the size it claims.
+    fn claimed_gif(width: u16, height: u16) -> Vec<u8> {
+        let (w, h) = (width.to_le_bytes(), height.to_le_bytes());
+        let mut gif = b"GIF89a".to_vec();
+        gif.extend([w[0], w[1], h[0], h[1], 0x80, 0, 0, 0, 0, 0, 255, 255, 255]);
+        gif.extend([0x2C, 0, 0, 0, 0, w[0], w[1], h[0], h[1], 0, 2, 0, 0x3B]);
+        gif
+    }
+
+    #[test]
+    fn a_picture_too_large_to_decode_is_refused_before_its_pixels() {
+        // Wider than 12,000 px; then within that but 11,000² pixels (484 MB), past
+        // the 256 MiB of pixels allowed. Neither allocates its pixels.
+        for (width, height) in [(60_000, 10), (11_000, 11_000)] {
+            let refused = process(Kind::Gif, claimed_gif(width, height));
+            assert!(
+                matches!(refused, Err(image::ImageError::Limits(_))),
+                "{width}×{height}: {:?}",
+                refused.err()
+            );
+        }
     }
 }
