@@ -26,7 +26,8 @@ use crate::web::limits::Limits;
 use crate::web::session::{CookieSettings, Store};
 use crate::web::{assets, boost, errors, log, protect, session};
 use crate::{
-    accounts, admin, api, chat, dashboard, files, forward_auth, google, home, search, telemetry,
+    accounts, admin, api, chat, dashboard, export, files, forward_auth, google, home, search,
+    telemetry,
 };
 
 /// What every handler can reach. Cloning is cheap: it is one `Arc`.
@@ -227,6 +228,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint + 'static {
         google::routes,
         chat::routes,
         dashboard::routes,
+        export::routes,
         api::routes,
         search::routes,
         files::routes,

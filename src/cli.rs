@@ -23,6 +23,15 @@ enum Command {
     Serve,
     /// Apply the database migrations and exit (for a deploy's release step).
     Migrate,
+    /// Write every person (no password hashes), room, membership, message and file
+    /// listing to stdout as NDJSON, one object per line with its `type`.
+    Export,
+    /// Copy the SQLite database to PATH, consistently, while Hearth serves it (on
+    /// PostgreSQL: print the `pg_dump` line to run instead).
+    Backup {
+        /// A file that does not exist yet; it is created readable by its owner only.
+        path: std::path::PathBuf,
+    },
     /// Manage people from the shell. Passwords are read from the first line of stdin.
     #[command(subcommand)]
     User(UserCommand),
@@ -74,10 +83,15 @@ pub async fn main() -> ExitCode {
         }
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // `hearth export` writes its data to stdout: its log goes to stderr.
+    let to_stderr = matches!(cli.command, Some(Command::Export));
+    let writer = move || -> Box<dyn std::io::Write> {
+        if to_stderr { Box::new(std::io::stderr()) } else { Box::new(std::io::stdout()) }
+    };
     if config.log_format == LogFormat::Json {
-        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+        tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(writer).init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).init();
     }
 
     let result = match cli.command.unwrap_or(Command::Serve) {
@@ -85,6 +99,8 @@ pub async fn main() -> ExitCode {
         Command::Migrate => crate::db::Db::connect(&config.database_url)
             .await
             .map(|_| tracing::info!("migrations applied")),
+        Command::Export => export(&config).await,
+        Command::Backup { path } => backup(&config, &path).await,
         Command::User(command) => user_command(config, command).await,
     };
     match result {
@@ -103,6 +119,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let app = App::build(config, listener).await?;
     tracing::info!("Hearth is listening on {}", app.base_url());
     app.run_until(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn export(config: &Config) -> anyhow::Result<()> {
+    let db = crate::db::Db::connect(&config.database_url).await?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let said = crate::export::export(&db, &mut out).await?;
+    eprintln!("{said}");
+    db.close().await;
+    Ok(())
+}
+
+async fn backup(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
+    let db = crate::db::Db::connect(&config.database_url).await?;
+    let said = crate::export::backup(&db, &config.database_url, path).await;
+    db.close().await;
+    println!("{}", said?);
     Ok(())
 }
 

@@ -15,6 +15,8 @@
 //! - [`files`]: files and pictures sent with messages: uploading them, stored in
 //!   chunks in the database, previews made on the server, and serving them to the
 //!   room's members only.
+//! - [`export`]: your data to take away: a person's archive from the dashboard,
+//!   and the operator's `hearth export` and `hearth backup`.
 //! - [`forward_auth`]: `GET /auth/verify`, Hearth's sign-in for other services
 //!   behind the same reverse proxy.
 //! - [`search`]: finding messages in every room one is in, in each database's
@@ -41,6 +43,7 @@ pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod files;
 pub mod forward_auth;
 pub mod google;

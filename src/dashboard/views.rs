@@ -132,6 +132,14 @@ impl Dashboard<'_> {
                         }
                     }
                 }
+                section.card aria-labelledby="your-data" {
+                    h2 id="your-data" { "Your data" }
+                    p.hint {
+                        "Everything you wrote, in every room, and every conversation you are in, "
+                        "with the rooms you are in: one JSON file. Files are listed with their links."
+                    }
+                    a.button.secondary href="/dashboard/export" download { "Download your data" }
+                }
             },
         )
     }

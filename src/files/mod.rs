@@ -96,8 +96,18 @@ const COLUMNS: &str = "id, message_id, name, content_type, size, preview_width, 
 /// Fills in the files of `messages`: wherever messages are shown.
 pub async fn attach(db: &Db, messages: &mut [Message]) -> Result<()> {
     let ids: Vec<i64> = messages.iter().filter(|m| m.deleted_at.is_none()).map(|m| m.id).collect();
+    let mut by_message = of_messages(db, &ids).await?;
+    for message in messages.iter_mut() {
+        message.attachments = by_message.remove(&message.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// The files of the messages `ids`, by message, each message's in their order.
+pub async fn of_messages(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Vec<Attachment>>> {
+    let mut by_message: HashMap<i64, Vec<Attachment>> = HashMap::new();
     if ids.is_empty() {
-        return Ok(());
+        return Ok(by_message);
     }
     let sql = format!(
         "SELECT {COLUMNS} FROM attachments WHERE message_id IN ({}) ORDER BY message_id, position",
@@ -105,21 +115,17 @@ pub async fn attach(db: &Db, messages: &mut [Message]) -> Result<()> {
     );
     let found: Vec<Attachment> = on_db!(db, pool => {
         let mut query = sqlx::query_as(&sql);
-        for id in &ids {
+        for id in ids {
             query = query.bind(*id);
         }
         query.fetch_all(pool).await
     })?;
-    let mut by_message: HashMap<i64, Vec<Attachment>> = HashMap::new();
     for file in found {
         if let Some(message_id) = file.message_id {
             by_message.entry(message_id).or_default().push(file);
         }
     }
-    for message in messages.iter_mut() {
-        message.attachments = by_message.get(&message.id).cloned().unwrap_or_default();
-    }
-    Ok(())
+    Ok(by_message)
 }
 
 /// `uploader`'s files of `room_id` that no message has claimed, among `ids`: what a

@@ -86,12 +86,19 @@ impl Default for Pictures {
 }
 
 impl Pictures {
-    /// `bytes` of a `kind` picture, processed; `None` when it does not decode within
-    /// the limits (it is then served as a file to download, and never inline).
-    pub async fn process(&self, kind: Kind, bytes: Vec<u8>) -> Option<Processed> {
-        let _turn = self.0.acquire().await.ok()?;
+    /// A `kind` picture, loaded by `load` once it is its turn (so pictures waiting
+    /// for theirs are not held in memory meanwhile), then processed; `Ok(None)` when
+    /// it does not decode within the limits (it is then served as a file to
+    /// download, and never inline).
+    pub async fn process<E>(
+        &self,
+        kind: Kind,
+        load: impl Future<Output = Result<Vec<u8>, E>>,
+    ) -> Result<Option<Processed>, E> {
+        let Ok(_turn) = self.0.acquire().await else { return Ok(None) };
+        let bytes = load.await?;
         let done = tokio::task::spawn_blocking(move || process(kind, bytes)).await;
-        match done {
+        Ok(match done {
             Ok(Ok(processed)) => Some(processed),
             Ok(Err(err)) => {
                 tracing::info!("an uploaded {kind:?} picture is kept as a file: {err}");
@@ -101,7 +108,7 @@ impl Pictures {
                 tracing::warn!("processing a picture failed: {err}");
                 None
             }
-        }
+        })
     }
 }
 

@@ -262,8 +262,8 @@ async fn finish_picture(
     kind: Kind,
     written: store::Written,
 ) -> Result<()> {
-    let bytes = store::read_whole(&state.db, id, Part::File).await?;
-    let Some(processed) = state.pictures.process(kind, bytes).await else {
+    let load = store::read_whole(&state.db, id, Part::File);
+    let Some(processed) = state.pictures.process(kind, load).await? else {
         return finish(&state.db, id, &written).await;
     };
     let file = store::replace(&state.db, id, Part::File, &processed.file).await?;

@@ -29,3 +29,4 @@ mod sessions;
 mod signin;
 mod signup;
 mod socket_checks;
+mod your_data;

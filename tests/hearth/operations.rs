@@ -6,9 +6,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use tokio::io::AsyncWriteExt;
 
 use crate::on_both_databases;
+use crate::support::process::{self, hearth_binary};
 use crate::support::{Backend, Seen, TestApp, message_numbers};
 
 on_both_databases!(
@@ -19,12 +19,6 @@ on_both_databases!(
 );
 
 const SECOND: Duration = Duration::from_secs(1);
-
-/// The binary these tests run as a process: `HEARTH_BIN` when set (CI points it at
-/// the release build, the one the Dockerfile ships), else the one cargo built for them.
-fn hearth_binary() -> String {
-    std::env::var("HEARTH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hearth").to_owned())
-}
 
 /// The container's user (the Dockerfile's `USER`), when these tests run as root.
 const CONTAINER_USER: u32 = 10001;
@@ -103,24 +97,11 @@ async fn metrics_count_requests_sockets_messages_and_sign_ins(backend: Backend) 
     assert_eq!(app.browser().get("/metrics").await.status, StatusCode::NOT_FOUND);
 }
 
-/// Runs `hearth <args>` against the app's database, with `stdin` as input.
+/// Runs `hearth <args>` against the app's database: whether it succeeded, and all
+/// it said.
 async fn cli(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String) {
-    let mut child = tokio::process::Command::new(hearth_binary())
-        .args(args)
-        .env_clear()
-        .env("DATABASE_URL", app.database_url())
-        .env("BCRYPT_COST", "4")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).await.unwrap();
-    let out = child.wait_with_output().await.unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
+    let ran = process::run(app, args, stdin).await;
+    (ran.ok, ran.stdout + &ran.stderr)
 }
 
 async fn the_command_line_creates_resets_and_deactivates_people(backend: Backend) {

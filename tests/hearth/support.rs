@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use hearth::{App, AppState, Config};
 
 pub mod openapi;
+pub mod process;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{StatusCode, redirect};
 
