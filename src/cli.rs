@@ -51,6 +51,11 @@ enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Turn two-factor codes off for someone who lost their app and recovery codes.
+    TurnOffTwoFactor {
+        #[arg(long)]
+        email: String,
+    },
     /// Stop an account from signing in and end its sessions.
     Deactivate {
         #[arg(long)]
@@ -150,6 +155,10 @@ async fn user_command(config: Config, command: UserCommand) -> anyhow::Result<()
         UserCommand::ResetPassword { email } => {
             let ended = operator::reset_password(&state, &email, &password_from_stdin()?).await?;
             println!("password reset for {email}; {ended} session(s) ended");
+        }
+        UserCommand::TurnOffTwoFactor { email } => {
+            operator::turn_off_two_factor(&state, &email).await?;
+            println!("two-factor codes are off for {email}; the password alone signs in");
         }
         UserCommand::Deactivate { email } => {
             let ended = operator::set_active(&state, &email, false).await?;

@@ -29,6 +29,28 @@ pub enum Signup {
     Closed,
 }
 
+/// Who must have two-factor codes on to use Hearth after a password sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RequireTwoFactor {
+    /// No one (each person may turn codes on).
+    Off,
+    /// Administrators.
+    Admins,
+    /// Everyone who signs in with a password.
+    Everyone,
+}
+
+impl RequireTwoFactor {
+    /// Whether `user` must have codes on.
+    pub fn applies_to(self, user: &crate::accounts::User) -> bool {
+        match self {
+            RequireTwoFactor::Off => false,
+            RequireTwoFactor::Admins => user.is_admin,
+            RequireTwoFactor::Everyone => true,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Where the data lives: `sqlite://path/to/file.db` or `postgres://…`.
@@ -98,6 +120,12 @@ pub struct Config {
     /// the administrator's invite link) or `closed`.
     #[arg(long, env = "SIGNUP", value_enum, default_value_t = Signup::Invite)]
     pub signup: Signup,
+
+    /// Who must turn two-factor codes on: `off`, `admins` or `everyone`. After a
+    /// password sign-in, someone who must and has none is sent to set them up, and
+    /// pages wait until they have (Google sign-ins are not asked).
+    #[arg(long, env = "REQUIRE_TWO_FACTOR", value_enum, default_value_t = RequireTwoFactor::Off)]
+    pub require_two_factor: RequireTwoFactor,
 
     /// bcrypt cost for new password hashes (4–31; every +1 doubles the work).
     #[arg(long, env = "BCRYPT_COST", default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31))]
@@ -276,6 +304,7 @@ impl Config {
             avatar_origins: Vec::new(),
             forward_auth_hosts: Vec::new(),
             signup: Signup::Open,
+            require_two_factor: RequireTwoFactor::Off,
             bcrypt_cost: 4,
             signin_queue: Some(1_000),
             trust_fly_client_ip: false,

@@ -16,6 +16,10 @@ pub enum AppError {
     /// No signed-in session; `next` is where to come back to after signing in.
     #[error("sign-in required")]
     SignInRequired { next: String },
+    /// Signed in with a password, but `REQUIRE_TWO_FACTOR` says this person must
+    /// turn two-factor codes on first.
+    #[error("two-factor codes required")]
+    TwoFactorRequired,
     #[error("not found")]
     NotFound,
     #[error("this request came from another site")]
@@ -62,6 +66,9 @@ impl AppError {
     pub fn message(&self) -> String {
         match self {
             AppError::SignInRequired { .. } => "Please sign in to continue.".into(),
+            AppError::TwoFactorRequired => {
+                "Turn on two-factor codes (on the dashboard) before going on.".into()
+            }
             AppError::NotFound => "There is nothing at this address.".into(),
             AppError::CrossSite => "This request came from another site, so Hearth refused it. \
                  Go back to Hearth and try again from there."
@@ -96,6 +103,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::SignInRequired { .. } => "unauthorized",
+            AppError::TwoFactorRequired => "two_factor_required",
             AppError::NotFound => "not_found",
             AppError::CrossSite => "cross_site",
             AppError::Forbidden(_) => "forbidden",
@@ -162,6 +170,7 @@ impl ResponseError for AppError {
     fn status(&self) -> StatusCode {
         match self {
             AppError::SignInRequired { .. } => StatusCode::UNAUTHORIZED,
+            AppError::TwoFactorRequired => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::CrossSite | AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,

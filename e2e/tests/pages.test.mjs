@@ -166,6 +166,13 @@ describe("every page: axe and screenshots", { timeout: 180_000 }, () => {
     await check(ada.page, "dashboard-token");
   });
 
+  test("two-factor set-up", async () => {
+    // Opening the set-up and leaving it changes nothing.
+    await bo.page.goto(`${app.url}/dashboard/two-factor`);
+    await bo.page.locator("figure.qr svg").waitFor();
+    await check(bo.page, "two-factor-setup");
+  });
+
   test("administration (Ada made the first account)", async () => {
     await ada.page.goto(`${app.url}/admin`);
     await ada.page.locator("h1#people").waitFor();

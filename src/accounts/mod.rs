@@ -1,5 +1,6 @@
 //! Accounts: sign-up, sign-in, sign-out, passwords and signed-in sessions.
 
+mod code_step;
 pub mod fields;
 pub mod hashing;
 pub mod invites;
@@ -9,6 +10,7 @@ pub mod sessions;
 mod signin;
 mod signup;
 pub mod tokens;
+pub mod two_factor;
 pub mod users;
 
 use poem::{Route, get, post};
@@ -22,5 +24,6 @@ pub fn routes(route: Route) -> Route {
         // The posts that wait for a password hash stop waiting when the client leaves.
         .at("/signup", get(signup::form).post(while_connected(signup::submit)))
         .at("/login", get(signin::form).post(while_connected(signin::submit)))
+        .at("/login/two-factor", get(code_step::form).post(code_step::submit))
         .at("/logout", post(signin::sign_out))
 }

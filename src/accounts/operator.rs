@@ -1,5 +1,5 @@
 //! What an operator does from a shell (`hearth user …`): create a person, reset a
-//! password, deactivate and reactivate. The same rules as the pages apply.
+//! password, turn two-factor codes off, deactivate and reactivate. The same rules as the pages apply.
 
 use super::fields::{Email, Name, NewPassword};
 use super::passwords::{self, ChangedBy};
@@ -47,6 +47,14 @@ pub async fn set_active(state: &AppState, email: &str, active: bool) -> anyhow::
         return Ok(0);
     }
     Ok(users::deactivate(state, &user).await?)
+}
+
+/// Turns two-factor codes off for someone who lost their app and recovery codes.
+pub async fn turn_off_two_factor(state: &AppState, email: &str) -> anyhow::Result<()> {
+    let user = find(state, email).await?;
+    super::two_factor::turn_off(&state.db, user.id).await?;
+    tracing::info!(target: "audit", user_id = user.id, "two-factor codes turned off from the command line");
+    Ok(())
 }
 
 async fn find(state: &AppState, email: &str) -> anyhow::Result<User> {

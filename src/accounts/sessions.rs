@@ -111,6 +111,11 @@ pub async fn note_google_sign_in(session: &Session) -> Result<()> {
     Ok(())
 }
 
+/// Whether this session signed in with Google (at any time).
+pub async fn signed_in_with_google(session: &Session) -> Result<bool> {
+    Ok(session.get::<i64>(GOOGLE_SIGNED_IN_AT).await?.is_some())
+}
+
 /// Whether this session signed in with Google within [`RECENT_SIGN_IN`].
 pub async fn signed_in_with_google_recently(session: &Session) -> Result<bool> {
     let at: Option<i64> = session.get(GOOGLE_SIGNED_IN_AT).await?;

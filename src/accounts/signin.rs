@@ -13,7 +13,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::fields::Email;
-use super::{sessions, users};
+use super::{code_step, sessions, two_factor, users};
 use crate::AppState;
 use crate::error::Result;
 use crate::web::errors::set_retry_after;
@@ -112,12 +112,42 @@ async fn attempt(
         return Ok(reshow(state, StatusCode::UNAUTHORIZED, input, NO_MATCH));
     };
     state.limits.succeeded_on(email.as_str());
+    if two_factor::is_on(&state.db, user.id).await? {
+        // Nothing is signed in until the code is given.
+        tracing::info!(target: "audit", user_id = user.id, client = %addr, "password right; code asked");
+        let pending = two_factor::Pending {
+            user_id: user.id,
+            since: crate::db::now(),
+            generation: user.credential_generation,
+            next: input.next.clone(),
+        };
+        two_factor::await_code(session, pending).await?;
+        return Ok(Redirect::see_other(code_step::PATH).into_response());
+    }
+    complete(state, session, &user, addr, agent, &input.next).await
+}
+
+/// Signs `user` in, their password (and code, if they have codes on) proven, and
+/// sends them on to `next`, or to set up codes where they must have them.
+pub(super) async fn complete(
+    state: &AppState,
+    session: &Session,
+    user: &super::User,
+    addr: IpAddr,
+    agent: &str,
+    next: &str,
+) -> Result<Response> {
     metrics::counter!("hearth_signins_total", "method" => "password", "result" => "success")
         .increment(1);
     tracing::info!(target: "audit", user_id = user.id, client = %addr, "signed in");
-    sessions::begin(state, session, &user, agent).await?;
+    sessions::begin(state, session, user, agent).await?;
+    if state.config.require_two_factor.applies_to(user)
+        && !two_factor::is_on(&state.db, user.id).await?
+    {
+        return Ok(Redirect::see_other(crate::dashboard::TWO_FACTOR).into_response());
+    }
     let hosts = &state.config.forward_auth_hosts;
-    Ok(Redirect::see_other(safe_next(Some(&input.next), hosts)).into_response())
+    Ok(Redirect::see_other(safe_next(Some(next), hosts)).into_response())
 }
 
 #[handler]

@@ -1,9 +1,12 @@
-//! The dashboard: who you are, your sessions (and ending the others), and changing
-//! your password.
+//! The dashboard: who you are, your sessions (and ending the others), changing
+//! your password, API tokens and two-factor codes.
 
 mod password;
 mod tokens;
+mod two_factor;
 mod views;
+
+pub use two_factor::TWO_FACTOR;
 
 use poem::web::{Data, Redirect};
 use poem::{Route, get, handler, post};
@@ -25,6 +28,9 @@ pub fn routes(route: Route) -> Route {
         .at("/dashboard/password", post(while_connected(password::change)))
         .at("/dashboard/tokens", post(tokens::create))
         .at("/dashboard/tokens/:id/revoke", post(tokens::revoke))
+        .at(TWO_FACTOR, get(two_factor::setup).post(two_factor::confirm))
+        .at("/dashboard/two-factor/recovery-codes", post(two_factor::new_codes))
+        .at("/dashboard/two-factor/off", post(two_factor::turn_off))
 }
 
 #[handler]
@@ -58,6 +64,12 @@ async fn render(
         may_set_password: sessions::signed_in_with_google_recently(session).await?,
         tokens: &crate::accounts::tokens::list(&state.db, user.id).await?,
         new_token,
+        two_factor: match crate::accounts::two_factor::is_on(&state.db, user.id).await? {
+            true => {
+                Some(crate::accounts::two_factor::recovery_codes_left(&state.db, user.id).await?)
+            }
+            false => None,
+        },
     };
     Ok(page.render())
 }

@@ -30,6 +30,8 @@ pub struct Dashboard<'a> {
     pub tokens: &'a [Token],
     /// A token just made, shown this once.
     pub new_token: Option<String>,
+    /// With two-factor codes on, how many recovery codes are left.
+    pub two_factor: Option<i64>,
 }
 
 impl Dashboard<'_> {
@@ -100,6 +102,7 @@ impl Dashboard<'_> {
                     }
                 }
                 (self.tokens_section(now))
+                (self.two_factor_section())
                 section.card aria-labelledby="password" {
                     @if user.password_hash.is_some() {
                         h2 id="password" { "Change your password" }
@@ -184,6 +187,36 @@ impl Dashboard<'_> {
                     (Field { label: "Token name", name: "name", kind: "text", value: "", error: None,
                         autocomplete: "off", hint: Some("What it is for, such as “weather bot”.") }.render())
                     button.secondary type="submit" { "Make a token" }
+                }
+            }
+        }
+    }
+
+    fn two_factor_section(&self) -> Markup {
+        html! {
+            section.card aria-labelledby="two-factor" {
+                h2 id="two-factor" { "Two-factor codes" }
+                @match self.two_factor {
+                    Some(left) => {
+                        p { "On: after your password, Hearth asks for a code from your app. "
+                            (left) " recovery codes left." }
+                        div.actions {
+                            form method="post" action="/dashboard/two-factor/recovery-codes" hx-boost="true" hx-disabled-elt="find button" {
+                                button.secondary type="submit" { "Make new recovery codes" }
+                            }
+                            a.button.secondary href=(super::TWO_FACTOR) { "Move to another app" }
+                            form method="post" action="/dashboard/two-factor/off" hx-boost="true" hx-disabled-elt="find button" {
+                                button.secondary type="submit" { "Turn off" }
+                            }
+                        }
+                    }
+                    None => {
+                        p.hint { "Off. With codes on, your password alone no longer signs in: Hearth also asks for a code from an app on your phone." }
+                        a.button.secondary href=(super::TWO_FACTOR) { "Turn on two-factor codes" }
+                    }
+                }
+                @if !self.identities.is_empty() {
+                    p.hint { "Signing in with Google does not ask for Hearth's code: Google has its own second factor." }
                 }
             }
         }

@@ -69,6 +69,10 @@ fn respond_to(err: AppError, api: bool, viewer: Option<&User>) -> Response {
                 .header(header::LOCATION, location)
                 .finish()
         }
+        (AppError::TwoFactorRequired, false) => Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header(header::LOCATION, crate::dashboard::TWO_FACTOR)
+            .finish(),
         (_, false) => page(status, &err.message(), viewer).with_status(status).into_response(),
     };
     set_retry_after(&mut resp, &err);

@@ -29,4 +29,5 @@ mod sessions;
 mod signin;
 mod signup;
 mod socket_checks;
+mod two_factor;
 mod your_data;
