@@ -205,6 +205,12 @@ pub struct Config {
     #[arg(skip = DAY)]
     pub session_day: Duration,
 
+    /// How long a sign-in counts as fresh proof for what needs one (tokens,
+    /// two-factor changes, administrator actions): 10 minutes. Not a setting:
+    /// tests shorten it.
+    #[arg(skip = Duration::from_secs(10 * 60))]
+    pub fresh_sign_in: Duration,
+
     /// How often, at the latest, each chat socket checks that its session and rooms
     /// are still its own. Not a setting: tests shorten it.
     #[arg(skip = RECHECK_EVERY)]
@@ -321,6 +327,7 @@ impl Config {
             chat_rooms_per_hour: 10_000,
             attachment_max_mb: 25,
             session_day: DAY,
+            fresh_sign_in: Duration::from_secs(10 * 60),
             chat_recheck_every: RECHECK_EVERY,
         }
     }

@@ -20,6 +20,10 @@ pub enum AppError {
     /// turn two-factor codes on first.
     #[error("two-factor codes required")]
     TwoFactorRequired,
+    /// What was asked needs a recent sign-in: the page asks for the password and
+    /// then does it (see `accounts::reauth`).
+    #[error("a recent sign-in is required")]
+    ConfirmIdentity(Box<crate::accounts::reauth::Ask>),
     #[error("not found")]
     NotFound,
     #[error("this request came from another site")]
@@ -69,6 +73,9 @@ impl AppError {
             AppError::TwoFactorRequired => {
                 "Turn on two-factor codes (on the dashboard) before going on.".into()
             }
+            AppError::ConfirmIdentity(_) => {
+                "This needs a recent sign-in: sign in again (in a browser) and retry.".into()
+            }
             AppError::NotFound => "There is nothing at this address.".into(),
             AppError::CrossSite => "This request came from another site, so Hearth refused it. \
                  Go back to Hearth and try again from there."
@@ -104,6 +111,7 @@ impl AppError {
         match self {
             AppError::SignInRequired { .. } => "unauthorized",
             AppError::TwoFactorRequired => "two_factor_required",
+            AppError::ConfirmIdentity(_) => "recent_sign_in_required",
             AppError::NotFound => "not_found",
             AppError::CrossSite => "cross_site",
             AppError::Forbidden(_) => "forbidden",
@@ -171,6 +179,7 @@ impl ResponseError for AppError {
         match self {
             AppError::SignInRequired { .. } => StatusCode::UNAUTHORIZED,
             AppError::TwoFactorRequired => StatusCode::FORBIDDEN,
+            AppError::ConfirmIdentity(_) => StatusCode::UNAUTHORIZED,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::CrossSite | AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,

@@ -6,6 +6,7 @@ pub mod hashing;
 pub mod invites;
 pub mod operator;
 pub mod passwords;
+pub mod reauth;
 pub mod sessions;
 mod signin;
 mod signup;
@@ -26,4 +27,6 @@ pub fn routes(route: Route) -> Route {
         .at("/login", get(signin::form).post(while_connected(signin::submit)))
         .at("/login/two-factor", get(code_step::form).post(code_step::submit))
         .at("/logout", post(signin::sign_out))
+        // It waits for a password hash, as sign-in does.
+        .at("/confirm", post(while_connected(reauth::confirm_for_page)))
 }

@@ -111,6 +111,11 @@ pub async fn note_google_sign_in(session: &Session) -> Result<()> {
     Ok(())
 }
 
+/// When this session last signed in with Google.
+pub async fn google_sign_in_at(session: &Session) -> Result<Option<i64>> {
+    Ok(session.get::<i64>(GOOGLE_SIGNED_IN_AT).await?)
+}
+
 /// Whether this session signed in with Google (at any time).
 pub async fn signed_in_with_google(session: &Session) -> Result<bool> {
     Ok(session.get::<i64>(GOOGLE_SIGNED_IN_AT).await?.is_some())

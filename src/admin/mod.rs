@@ -31,7 +31,14 @@ pub struct Admin(pub User);
 impl<'a> FromRequest<'a> for Admin {
     async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
         let CurrentUser(user) = CurrentUser::from_request(req, body).await?;
-        if user.is_admin { Ok(Admin(user)) } else { Err(AppError::NotFound.into()) }
+        if !user.is_admin {
+            return Err(AppError::NotFound.into());
+        }
+        // Every change an administrator makes needs a recent sign-in.
+        if req.method() != poem::http::Method::GET {
+            crate::accounts::reauth::Confirmed::from_request(req, body).await?;
+        }
+        Ok(Admin(user))
     }
 }
 

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::AppState;
+use crate::accounts::reauth::Confirmed;
 use crate::accounts::tokens;
 use crate::error::{AppError, Result};
 use crate::web::{CurrentUser, Form};
@@ -23,7 +24,7 @@ pub struct NewToken {
 pub async fn create(
     state: Data<&AppState>,
     Data(session): Data<&Session>,
-    CurrentUser(user): CurrentUser,
+    Confirmed(user): Confirmed,
     Form(input): Form<NewToken>,
 ) -> Result<maud::Markup> {
     let name = input.name.trim();

@@ -13,12 +13,13 @@ use tower_sessions::Session;
 
 use crate::AppState;
 use crate::accounts::User;
+use crate::accounts::reauth::Confirmed;
 use crate::accounts::two_factor::{self, Secret};
 use crate::db;
 use crate::error::{AppError, Result};
+use crate::web::Form;
 use crate::web::flash::{self, Flash};
 use crate::web::layout::{Field, page};
-use crate::web::{CurrentUser, Form};
 
 /// The setup page; every page under it is open to someone who must set codes up.
 pub const TWO_FACTOR: &str = "/dashboard/two-factor";
@@ -35,7 +36,7 @@ pub struct Confirm {
 pub async fn setup(
     state: Data<&AppState>,
     Data(session): Data<&Session>,
-    CurrentUser(user): CurrentUser,
+    Confirmed(user): Confirmed,
 ) -> Result<Response> {
     let secret = Secret::generate();
     session.insert(SETTING_UP, &secret).await?;
@@ -48,7 +49,7 @@ pub async fn setup(
 pub async fn confirm(
     state: Data<&AppState>,
     Data(session): Data<&Session>,
-    CurrentUser(user): CurrentUser,
+    Confirmed(user): Confirmed,
     Form(input): Form<Confirm>,
 ) -> Result<Response> {
     let Some(secret) = session.get::<Secret>(SETTING_UP).await? else {
@@ -68,7 +69,7 @@ pub async fn confirm(
 }
 
 #[handler]
-pub async fn new_codes(state: Data<&AppState>, CurrentUser(user): CurrentUser) -> Result<Response> {
+pub async fn new_codes(state: Data<&AppState>, Confirmed(user): Confirmed) -> Result<Response> {
     let Some(codes) = two_factor::new_recovery_codes(&state.db, user.id).await? else {
         return Ok(Redirect::see_other(TWO_FACTOR).into_response());
     };
@@ -80,7 +81,7 @@ pub async fn new_codes(state: Data<&AppState>, CurrentUser(user): CurrentUser) -
 pub async fn turn_off(
     state: Data<&AppState>,
     Data(session): Data<&Session>,
-    CurrentUser(user): CurrentUser,
+    Confirmed(user): Confirmed,
 ) -> Result<Redirect> {
     if state.config.require_two_factor.applies_to(&user) {
         return Err(AppError::Forbidden(

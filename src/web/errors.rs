@@ -69,6 +69,9 @@ fn respond_to(err: AppError, api: bool, viewer: Option<&User>) -> Response {
                 .header(header::LOCATION, location)
                 .finish()
         }
+        (AppError::ConfirmIdentity(ask), false) => {
+            crate::accounts::reauth::view(ask, viewer).with_status(status).into_response()
+        }
         (AppError::TwoFactorRequired, false) => Response::builder()
             .status(StatusCode::SEE_OTHER)
             .header(header::LOCATION, crate::dashboard::TWO_FACTOR)

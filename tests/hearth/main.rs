@@ -8,6 +8,7 @@ mod api;
 mod attachments;
 mod behind_nginx;
 mod chat;
+mod confirming;
 mod conversations;
 mod editing;
 mod floods;
