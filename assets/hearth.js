@@ -104,9 +104,38 @@
 
   // Stay at the newest message when one arrives, unless the reader scrolled up.
   var pinned = true;
-  document.addEventListener("htmx:wsBeforeMessage", function () {
+  document.addEventListener("htmx:wsBeforeMessage", function (e) {
     var list = messages();
     pinned = !list || nearBottom(list);
+    countUnseen(e.detail.message);
+  });
+
+  // While the tab is hidden, new messages from others are counted in its title and
+  // its icon shows a dot; looking at the tab again clears both.
+  var unseen = 0;
+  var titleBefore = null;
+  function countUnseen(frame) {
+    var chat = document.getElementById("chat");
+    if (!document.hidden || !chat || typeof frame !== "string") { return; }
+    var parsed = document.createElement("template");
+    parsed.innerHTML = frame;
+    parsed.content.querySelectorAll("article.message").forEach(function (m) {
+      // New (not a change to one on the page) and not one's own.
+      if (!document.getElementById(m.id) && m.dataset.author !== chat.dataset.me) { unseen += 1; }
+    });
+    showUnseen();
+  }
+  function showUnseen() {
+    var icon = document.getElementById("favicon");
+    if (unseen > 0 && titleBefore === null) { titleBefore = document.title; }
+    if (titleBefore !== null) {
+      document.title = unseen > 0 ? "(" + unseen + ") " + titleBefore : titleBefore;
+    }
+    if (icon) { icon.href = unseen > 0 ? icon.dataset.unread : icon.dataset.read; }
+    if (unseen === 0) { titleBefore = null; }
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && unseen > 0) { unseen = 0; showUnseen(); }
   });
   // A message right after another of its author's within five minutes sits under
   // its name (the server marks it so on the page; messages then arrive, change and

@@ -325,6 +325,48 @@ describe("everyday chat", { timeout: 120_000 }, () => {
     for (const { context } of [pia, quinn]) await context.close();
   });
 
+  test("Rae's tab, in the background, counts what Sam says in its title and shows a dot", async () => {
+    const rae = await newPersonContext(browser, app, person("Rae"));
+    const sam = await newPersonContext(browser, app, person("Sam"));
+    const errors = [watchConsole(rae.page)];
+    await Promise.all([openChat(rae.page, app), openChat(sam.page, app)]);
+    const title = await rae.page.title();
+    const icon = () => rae.page.locator("#favicon").getAttribute("href");
+    assert.match(await icon(), /\/assets\/favicon\.svg/);
+
+    // Headless Chromium never hides a tab, even behind another: the page is told
+    // it is hidden (and shown again) as a browser tells it, by `document.hidden`
+    // and a `visibilitychange` event.
+    const setHidden = (hidden) =>
+      rae.page.evaluate((hidden) => {
+        Object.defineProperty(document, "hidden", { configurable: true, get: () => hidden });
+        document.dispatchEvent(new Event("visibilitychange"));
+      }, hidden);
+
+    await setHidden(true);
+    await say(sam.page, "Are you there?");
+    await say(sam.page, "The build is green");
+    await rae.page.waitForFunction((t) => document.title === `(2) ${t}`, title, { timeout: LIVE * 3 });
+    assert.match(await icon(), /\/assets\/favicon-unread\.svg/);
+
+    // Back to the chat: both are cleared.
+    await setHidden(false);
+    await rae.page.waitForFunction((t) => document.title === t, title);
+    assert.match(await icon(), /\/assets\/favicon\.svg/);
+
+    // Her own messages, sent from another tab while this one is hidden, do not count.
+    await setHidden(true);
+    const other = await rae.context.newPage();
+    await openChat(other, app);
+    await say(other, "Back in a minute");
+    await waitForMessage(rae.page, "Back in a minute", LIVE * 3);
+    assert.equal(await rae.page.title(), title);
+    assert.match(await icon(), /\/assets\/favicon\.svg/);
+
+    assert.deepEqual(errors.flat(), [], "no console errors");
+    for (const { context } of [rae, sam]) await context.close();
+  });
+
   test("Nia searches as she types and jumps to what Oz said, in its room", async () => {
     const nia = await newPersonContext(browser, app, person("Nia"));
     const oz = await newPersonContext(browser, app, person("Oz"));

@@ -73,7 +73,7 @@ pub fn room_page(p: &RoomPage<'_>) -> Markup {
             // the fragments stay the same bytes for every viewer.
             link rel="stylesheet" href="/chat/viewer.css";
             div.chat id="chat" hx-ext="ws, hearth-changes" ws-connect=(format!("/ws?room={slug}"))
-                data-attachment-max-mb=(p.attachment_max_mb) {
+                data-attachment-max-mb=(p.attachment_max_mb) data-me=(p.viewer.id) {
                 (sidebar(p.rooms, slug, Oob::No))
                 section.room aria-labelledby="room-title" {
                     header.room-head {

@@ -43,6 +43,11 @@ const ASSETS: &[Asset] = &[
         mime: "image/svg+xml",
         bytes: include_bytes!("../../assets/favicon.svg"),
     },
+    Asset {
+        name: "favicon-unread.svg",
+        mime: "image/svg+xml",
+        bytes: include_bytes!("../../assets/favicon-unread.svg"),
+    },
 ];
 
 /// Each asset's version: the start of the SHA-256 of its bytes.

@@ -14,7 +14,9 @@ pub fn page(title: &str, viewer: Option<&User>, content: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Hearth" }
-                link rel="icon" href=(assets::url("favicon.svg")) type="image/svg+xml";
+                // The script shows the other icon (a dot) while messages arrive unseen.
+                link id="favicon" rel="icon" href=(assets::url("favicon.svg")) type="image/svg+xml"
+                    data-read=(assets::url("favicon.svg")) data-unread=(assets::url("favicon-unread.svg"));
                 link rel="stylesheet" href=(assets::url("hearth.css"));
                 // htmx would otherwise add an inline <style>, which the CSP refuses, and
                 // keep copies of pages (a new API token, say) in the tab's storage for
