@@ -7,6 +7,7 @@ pub mod invites;
 pub mod operator;
 pub mod passwords;
 pub mod reauth;
+pub mod resets;
 pub mod sessions;
 mod signin;
 mod signup;
@@ -27,6 +28,9 @@ pub fn routes(route: Route) -> Route {
         .at("/login", get(signin::form).post(while_connected(signin::submit)))
         .at("/login/two-factor", get(code_step::form).post(code_step::submit))
         .at("/logout", post(signin::sign_out))
+        .at("/password/forgot", get(resets::forgot).post(resets::forgot))
+        // Setting the new password waits for its hash, as sign-in does.
+        .at("/password/reset/:token", get(resets::reset_form).post(while_connected(resets::reset)))
         // It waits for a password hash, as sign-in does.
         .at("/confirm", post(while_connected(reauth::confirm_for_page)))
 }

@@ -19,6 +19,8 @@ pub enum ChangedBy {
     Themselves,
     /// An operator, from the command line.
     Operator,
+    /// Whoever holds a one-time reset link (made by an administrator).
+    ResetLink,
 }
 
 /// Hashes and stores `new` for `user`, revokes their tokens and ends every session
@@ -43,6 +45,7 @@ pub async fn replace(
     let by = match by {
         ChangedBy::Themselves => "themselves",
         ChangedBy::Operator => "operator",
+        ChangedBy::ResetLink => "reset link",
     };
     tracing::info!(target: "audit", user_id = user.id, by, ended, revoked, "password changed");
     Ok(ended)

@@ -181,6 +181,7 @@ fn view(state: &AppState, email: &str, next: &str, problem: Option<&str>) -> Mar
                 @if state.google.enabled() {
                     (google_button("Sign in with Google", next, None))
                 }
+                p.aside { a href="/password/forgot" { "Forgot your password?" } }
                 p.aside { "New here? " a href="/signup" { "Create an account" } }
             }
         },

@@ -1,5 +1,6 @@
 //! The administrator's page: who is here, deactivating and reactivating people,
-//! promoting and demoting administrators (never the last one), and the invite link.
+//! promoting and demoting administrators (never the last one), one-time password
+//! reset links, and the invite link.
 //! Everyone else gets 404 here, as if the page did not exist.
 
 mod people;
@@ -22,6 +23,7 @@ pub fn routes(route: Route) -> Route {
     route
         .at("/admin", get(show))
         .at("/admin/invite/reset", post(reset_invite))
+        .at("/admin/people/:id/reset-link", post(reset_link))
         .at("/admin/people/:id/:action", post(act))
 }
 
@@ -49,6 +51,35 @@ async fn show(
     Admin(admin): Admin,
 ) -> Result<Markup> {
     let notice = flash::take(session, Flash::Admin).await?;
+    render(&state, &admin, notice.as_deref(), None).await
+}
+
+/// Makes a one-time link that sets a new password for someone, and shows it in the
+/// answer itself, once (never kept where it could be read again).
+#[handler]
+async fn reset_link(
+    state: Data<&AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<i64>,
+) -> Result<Markup> {
+    let person = users::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    if person.deactivated_at.is_some() {
+        return Err(AppError::Conflict(
+            "Reactivate them first: a deactivated account cannot sign in.",
+        ));
+    }
+    let path = crate::accounts::resets::make(&state.db, person.id).await?;
+    let link = state.base_url.join(&path).map_err(anyhow::Error::from)?;
+    tracing::info!(target: "audit", admin_id = admin.id, user_id = person.id, "password reset link made");
+    render(&state, &admin, None, Some((&person, link.as_str()))).await
+}
+
+async fn render(
+    state: &AppState,
+    admin: &User,
+    notice: Option<&str>,
+    made_link: Option<(&User, &str)>,
+) -> Result<Markup> {
     let people = people::all(&state.db).await?;
     let invite = match state.config.signup {
         Signup::Invite => Some(
@@ -59,9 +90,15 @@ async fn show(
     let now = db::now();
     Ok(page(
         "Administration",
-        Some(&admin),
+        Some(admin),
         html! {
             @if let Some(notice) = notice { p.notice role="status" { (notice) } }
+            @if let Some((person, link)) = made_link {
+                div.notice role="status" {
+                    p { "A link for " strong { (person.name) } " to set a new password. Give it to them yourself: it works once, for 30 minutes, and is not shown again." }
+                    p { input.invite-link type="text" readonly value=(link) aria-label=(format!("Password reset link for {}", person.name)); }
+                }
+            }
             section.card aria-labelledby="invite" {
                 h2 id="invite" { "Who can join" }
                 @match (state.config.signup, invite) {

@@ -76,6 +76,9 @@ pub fn table(people: &[Person], me: i64, now: i64) -> Markup {
                                 }
                                 @if p.is_admin { (action(p, "demote", "Remove administrator")) }
                                 @else { (action(p, "promote", "Make administrator")) }
+                                @if p.deactivated_at.is_none() && p.id != me {
+                                    (action(p, "reset-link", "Password reset link"))
+                                }
                             } }
                         }
                     }

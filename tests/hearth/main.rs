@@ -19,6 +19,7 @@ mod google_linking;
 mod google_provider;
 mod mentions;
 mod operations;
+mod password_resets;
 mod private_rooms;
 mod protection;
 mod reactions;

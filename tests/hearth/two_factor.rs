@@ -14,6 +14,7 @@ on_both_databases!(
     a_code_or_a_recovery_code_works_once,
     guessing_codes_is_rate_limited_per_account,
     an_operator_can_require_codes,
+    a_password_reset_link_still_asks_for_the_code,
 );
 
 const EMAIL: &str = "ada@example.org";
@@ -44,7 +45,10 @@ async fn turn_on(ada: &Browser) -> (String, String, Vec<String>) {
         &setup.body,
         "<summary>The setup address, for password managers</summary><p><code class=\"secret\">",
     );
-    assert!(uri.starts_with("otpauth://totp/Hearth:ada%40example%2Eorg?secret="), "{uri}");
+    assert!(
+        uri.starts_with("otpauth://totp/Hearth:") && uri.contains("%40example%2Eorg?secret="),
+        "{uri}"
+    );
     assert!(uri.contains(&secret));
 
     let wrong = ada.post_form("/dashboard/two-factor", &[("code", "000000")]).await;
@@ -203,4 +207,22 @@ async fn an_operator_can_require_codes(backend: Backend) {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let done = next.post_form("/login/two-factor", &[("code", &code(&secret, 30))]).await;
     assert_eq!((done.status, done.location()), (StatusCode::SEE_OTHER, "/chat"));
+}
+
+async fn a_password_reset_link_still_asks_for_the_code(backend: Backend) {
+    let app = backend.spawn().await;
+    let admin = app.signed_up("Ada Lovelace", EMAIL, PASSWORD).await;
+    let bo = app.signed_up("Bo Pilot", "bo@example.org", PASSWORD).await;
+    let (secret, ..) = turn_on(&bo).await;
+    let bo_id = bo.user_id().await;
+    let made = admin.post_form(&format!("/admin/people/{bo_id}/reset-link"), &[]).await;
+    let link = made.body.split("value=\"").find(|v| v.contains("/password/reset/")).unwrap();
+    let path = link.split('"').next().unwrap().strip_prefix(&app.browser().url("")).unwrap();
+
+    let browser = app.browser();
+    let set = browser.post_form(path, &[("password", "a fresh start")]).await;
+    assert_eq!((set.status, set.location()), (StatusCode::SEE_OTHER, "/login/two-factor"));
+    assert_eq!(browser.get("/dashboard").await.status, StatusCode::SEE_OTHER, "not signed in yet");
+    let done = browser.post_form("/login/two-factor", &[("code", &code(&secret, 30))]).await;
+    assert_eq!((done.status, done.location()), (StatusCode::SEE_OTHER, "/dashboard"));
 }

@@ -1,0 +1,197 @@
+//! A forgotten password: one-time links that set a new one. An administrator makes
+//! a link for a person on `/admin` (shown once, valid 30 minutes; only a hash is
+//! kept); the person opens `/password/reset/{token}`, chooses a password, and is
+//! signed in, every other session and token of the account ended. Hearth sends no
+//! email yet, so `/password/forgot` tells people to ask an administrator.
+
+use maud::{Markup, html};
+use poem::http::StatusCode;
+use poem::web::{Data, Path, Redirect};
+use poem::{IntoResponse, Response, handler};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use tower_sessions::Session;
+
+use super::fields::NewPassword;
+use super::passwords::{self, ChangedBy};
+use super::{User, code_step, sessions, two_factor, users};
+use crate::AppState;
+use crate::db::{self, Db};
+use crate::error::Result;
+use crate::on_db;
+use crate::web::layout::{Field, page};
+use crate::web::{ClientAddr, Form, UserAgent};
+
+/// How long a link works.
+const VALID_FOR: i64 = 30 * 60;
+
+/// Makes a link for `user_id`, replacing any earlier one not yet used; returns its
+/// path (`/password/reset/…`), to be shown once.
+pub async fn make(db: &Db, user_id: i64) -> Result<String> {
+    let token = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+    };
+    let now = db::now();
+    on_db!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(digest(&token))
+        .bind(user_id)
+        .bind(now)
+        .bind(now + VALID_FOR)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }.await)?;
+    Ok(format!("/password/reset/{token}"))
+}
+
+/// The account a link is for, while it works.
+async fn holder(db: &Db, token: &str) -> Result<Option<User>> {
+    let user_id: Option<i64> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT user_id FROM password_resets
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at >= $2",
+    )
+    .bind(digest(token))
+    .bind(db::now())
+    .fetch_optional(pool)
+    .await)?;
+    let Some(user_id) = user_id else { return Ok(None) };
+    Ok(users::find_by_id(db, user_id).await?.filter(|u| u.deactivated_at.is_none()))
+}
+
+/// Uses the link up; false when it was used (or ran out) meanwhile.
+async fn use_up(db: &Db, token: &str) -> Result<bool> {
+    let used = on_db!(db, pool => sqlx::query(
+        "UPDATE password_resets SET used_at = $2
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at >= $2",
+    )
+    .bind(digest(token))
+    .bind(db::now())
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(used == 1)
+}
+
+fn digest(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `GET` and `POST /password/forgot`: the same answer whatever is asked, so it
+/// tells nobody who has an account.
+#[handler]
+pub async fn forgot() -> Markup {
+    page(
+        "Forgot your password?",
+        None,
+        html! {
+            section.card.narrow {
+                h1 { "Forgot your password?" }
+                p {
+                    "This Hearth does not send email. Ask one of its administrators for a "
+                    "link to set a new password: they can make one for you on their page, "
+                    "and it works once, for 30 minutes."
+                }
+                p { "If your account signs in with Google, you can also " a href="/auth/google" { "sign in with Google" } "." }
+                p.aside { a href="/login" { "Back to sign in" } }
+            }
+        },
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewPasswordForm {
+    password: String,
+}
+
+#[handler]
+pub async fn reset_form(state: Data<&AppState>, Path(token): Path<String>) -> Result<Response> {
+    Ok(match holder(&state.db, &token).await? {
+        Some(user) => reset_page(&token, &user, None).into_response(),
+        None => gone().into_response(),
+    })
+}
+
+#[handler]
+pub async fn reset(
+    state: Data<&AppState>,
+    Data(session): Data<&Session>,
+    ClientAddr(addr): ClientAddr,
+    UserAgent(agent): UserAgent,
+    Path(token): Path<String>,
+    Form(input): Form<NewPasswordForm>,
+) -> Result<Response> {
+    // Guessing links is guessing 256 bits; the limit keeps the hashing bounded.
+    state.limits.attempt_from(addr)?;
+    let Some(user) = holder(&state.db, &token).await? else { return Ok(gone().into_response()) };
+    let password = match NewPassword::parse(&input.password) {
+        Ok(password) => password,
+        Err(problem) => {
+            let page = reset_page(&token, &user, Some(problem));
+            return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());
+        }
+    };
+    if !use_up(&state.db, &token).await? {
+        return Ok(gone().into_response());
+    }
+    passwords::replace(&state, &user, &password, None, ChangedBy::ResetLink).await?;
+    // Signed in with the new password: where codes are on, the code is still asked.
+    let user = users::find_by_id(&state.db, user.id).await?.unwrap_or(user);
+    if two_factor::is_on(&state.db, user.id).await? {
+        let pending = two_factor::Pending {
+            user_id: user.id,
+            since: db::now(),
+            generation: user.credential_generation,
+            next: "/dashboard".into(),
+        };
+        two_factor::await_code(session, pending).await?;
+        return Ok(Redirect::see_other(code_step::PATH).into_response());
+    }
+    tracing::info!(target: "audit", user_id = user.id, client = %addr, "signed in with a reset link");
+    sessions::begin(&state, session, &user, &agent).await?;
+    Ok(Redirect::see_other("/dashboard").into_response())
+}
+
+fn reset_page(token: &str, user: &User, problem: Option<&'static str>) -> Markup {
+    page(
+        "Choose a new password",
+        None,
+        html! {
+            section.card.narrow {
+                h1 { "Choose a new password" }
+                p { "For " strong { (user.email) } ". Every other session of the account will be signed out, and its API tokens revoked." }
+                form method="post" action=(format!("/password/reset/{token}")) hx-boost="true" hx-disabled-elt="find button" {
+                    input type="hidden" name="username" autocomplete="username" value=(user.email);
+                    (Field { label: "New password", name: "password", kind: "password", value: "",
+                        error: problem, autocomplete: "new-password", hint: Some("At least 8 characters.") }.render())
+                    button.primary type="submit" { "Set password and sign in" }
+                }
+            }
+        },
+    )
+}
+
+fn gone() -> impl IntoResponse {
+    page(
+        "Link no longer works",
+        None,
+        html! {
+            section.card.narrow {
+                h1 { "This link no longer works" }
+                p { "It was used, or more than 30 minutes have passed. Ask an administrator for a new one." }
+                p.aside { a href="/login" { "Sign in" } }
+            }
+        },
+    )
+    .with_status(StatusCode::NOT_FOUND)
+}
