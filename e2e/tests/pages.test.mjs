@@ -179,6 +179,24 @@ describe("every page: axe and screenshots", { timeout: 180_000 }, () => {
     await check(ada.page, "admin");
   });
 
+  test("administration with a password reset link, and the page it opens", async () => {
+    await ada.page.goto(`${app.url}/admin`);
+    const row = ada.page.locator("tr", { hasText: "Bo Ekström" });
+    await row.getByRole("button", { name: /Password reset link/ }).click();
+    const link = ada.page.getByLabel(/Password reset link for Bo/);
+    await link.waitFor();
+    await check(ada.page, "admin-reset-link");
+    // Opened, not used: Bo keeps his password.
+    const visitor = await browser.newContext();
+    const page = await visitor.newPage();
+    await page.goto(await link.inputValue());
+    await page.getByLabel("New password").waitFor();
+    await check(page, "password-reset");
+    await page.goto(`${app.url}/password/forgot`);
+    await check(page, "password-forgot");
+    await visitor.close();
+  });
+
   test("chat", async () => {
     await openChat(ada.page, app);
     await check(ada.page, "chat");
