@@ -57,19 +57,20 @@ pub async fn submit(
         set_retry_after(&mut resp, &err);
         return Ok(resp);
     }
-    let checked = two_factor::check(&state.db, pending.user_id, &input.code).await?;
-    if !matches!(checked, Checked::Code | Checked::RecoveryCode) {
-        tracing::info!(target: "audit", user_id = pending.user_id, client = %addr, ?checked, "code refused");
-        return Ok(view(Some(WRONG)).with_status(StatusCode::UNAUTHORIZED).into_response());
-    }
-    state.limits.succeeded_on(&key);
-    // Still the account whose password was right: active, its credentials unchanged.
+    // Still the account whose password was right: active, its credentials
+    // unchanged. (Checked first, so that no code is used up for nothing.)
     let user = users::find_by_id(&state.db, pending.user_id)
         .await?
         .filter(|u| u.deactivated_at.is_none() && u.credential_generation == pending.generation);
     let Some(user) = user else {
         return Ok(Redirect::see_other("/login").into_response());
     };
+    let checked = two_factor::check(&state.db, user.id, &input.code).await?;
+    if !matches!(checked, Checked::Code | Checked::RecoveryCode) {
+        tracing::info!(target: "audit", user_id = user.id, client = %addr, ?checked, "code refused");
+        return Ok(view(Some(WRONG)).with_status(StatusCode::UNAUTHORIZED).into_response());
+    }
+    state.limits.succeeded_on(&key);
     let done = super::signin::complete(&state, session, &user, addr, &agent, &pending.next).await?;
     if checked == Checked::RecoveryCode {
         let left = two_factor::recovery_codes_left(&state.db, user.id).await?;

@@ -155,7 +155,7 @@ pub(super) async fn post_message(
     let posted = crate::chat::send(&state, &user, room.id, &sent.body, &sent.files).await?;
     if posted.is_err() {
         // Nothing else will send them: a script sends its files again with its retry.
-        crate::files::discard(&state.db, &sent.files).await?;
+        crate::files::discard(&state.db, user.id, &sent.uploaded).await?;
     }
     match posted {
         Ok(message) => Ok(Json(MessageOut::new(message, &user))

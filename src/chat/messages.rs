@@ -49,9 +49,19 @@ pub async fn complete(db: &Db, room_id: i64, messages: &mut [Message]) -> Result
     files::attach(db, messages).await
 }
 
-/// Stores a message if `author` is a member of `room_id`; `None` if not. It claims
-/// `files`, the author's uploads to the room that no message has yet (others are
-/// passed over).
+/// What storing a message came to.
+pub enum Posted {
+    Stored(Box<Change>),
+    /// `author` is not a member of the room (or it is archived).
+    NotInRoom,
+    /// One of the files was claimed by another message meanwhile (a send made
+    /// twice): nothing is stored.
+    FilesGone,
+}
+
+/// Stores a message if `author` is a member of `room_id`, claiming `files`, the
+/// author's uploads to the room that no message has yet: all of them, or nothing is
+/// stored.
 ///
 /// Bumping `rooms.last_seq` (the message's number) and `last_event` (the change's)
 /// first takes the room's row lock until commit, so both are handed out in commit
@@ -63,7 +73,7 @@ pub async fn post(
     author: &User,
     body: &MessageBody,
     files: &[i64],
-) -> Result<Option<Change>> {
+) -> Result<Posted> {
     let now = db::now();
     let notify = db.is_postgres();
     let stored = on_db!(db, pool => async {
@@ -78,7 +88,7 @@ pub async fn post(
         .bind(author.id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((seq, event)) = numbers else { return Ok(None) };
+        let Some((seq, event)) = numbers else { return Ok(Err(Posted::NotInRoom)) };
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO messages (room_id, seq, user_id, body, created_at)
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -91,7 +101,7 @@ pub async fn post(
         .fetch_one(&mut *tx)
         .await?;
         for (position, file) in files.iter().enumerate() {
-            sqlx::query(
+            let claimed = sqlx::query(
                 "UPDATE attachments SET message_id = $1, position = $2
                  WHERE id = $3 AND uploader_id = $4 AND room_id = $5
                    AND message_id IS NULL AND digest <> ''",
@@ -103,6 +113,10 @@ pub async fn post(
             .bind(room_id)
             .execute(&mut *tx)
             .await?;
+            if claimed.rows_affected() == 0 {
+                // Dropped uncommitted, the transaction rolls back.
+                return Ok(Err(Posted::FilesGone));
+            }
         }
         sqlx::query("UPDATE memberships SET last_read_seq = $3 WHERE room_id = $1 AND user_id = $2")
             .bind(room_id)
@@ -113,9 +127,12 @@ pub async fn post(
         mentions::record!(tx, room_id, seq, author.id, body.as_str());
         changes::record!(tx, room_id, event, seq, Kind::Posted, notify);
         tx.commit().await?;
-        Ok::<_, sqlx::Error>(Some((id, seq, event)))
+        Ok::<_, sqlx::Error>(Ok((id, seq, event)))
     }.await)?;
-    let Some((id, seq, event)) = stored else { return Ok(None) };
+    let (id, seq, event) = match stored {
+        Ok(numbers) => numbers,
+        Err(not_stored) => return Ok(not_stored),
+    };
     let mut change = Change {
         event,
         kind: Kind::Posted,
@@ -138,7 +155,7 @@ pub async fn post(
     let posted = std::slice::from_mut(&mut change.message);
     mentions::attach(db, room_id, posted).await?;
     files::attach(db, posted).await?;
-    Ok(Some(change))
+    Ok(Posted::Stored(Box::new(change)))
 }
 
 /// The columns of a [`Message`], from `messages m JOIN users u`.

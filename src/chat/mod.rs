@@ -163,13 +163,22 @@ pub async fn send(
     input: &str,
     files: &[i64],
 ) -> Result<Result<messages::Message, Refused>> {
-    // The files that are still theirs to send, once each, in the order given.
+    // The files that are still theirs to send, once each, in the order given, and
+    // within a message's limits whatever mix of new and kept uploads they are.
+    let files = &files[..files.len().min(4 * crate::files::MAX_PER_MESSAGE)];
     let sendable = crate::files::unclaimed(&state.db, author.id, room_id, files).await?;
     let mut chosen: Vec<i64> = Vec::with_capacity(sendable.len());
     for id in files {
         if sendable.iter().any(|f| f.id == *id) && !chosen.contains(id) {
             chosen.push(*id);
         }
+    }
+    let total: i64 = sendable.iter().filter(|f| chosen.contains(&f.id)).map(|f| f.size).sum();
+    if chosen.len() > crate::files::MAX_PER_MESSAGE {
+        return Ok(Err(Refused::Invalid(crate::files::upload::MANY)));
+    }
+    if total as u64 > state.config.attachment_max_bytes() {
+        return Ok(Err(Refused::Invalid(TOO_LARGE_TOGETHER)));
     }
     let body = match chosen.is_empty() {
         true if !files.is_empty() && input.trim().is_empty() => Err(GONE_FILES),
@@ -185,18 +194,22 @@ pub async fn send(
     }
     let typist = author.id;
     let stored = store_and_feed(state, author.clone(), room_id, move |state, author| async move {
-        let change = messages::post(&state.db, room_id, &author, &body, &chosen).await?;
-        if change.is_some() {
-            metrics::counter!("hearth_messages_stored_total").increment(1);
-            state.hub.stopped_typing(room_id, typist);
+        match messages::post(&state.db, room_id, &author, &body, &chosen).await? {
+            messages::Posted::Stored(change) => {
+                metrics::counter!("hearth_messages_stored_total").increment(1);
+                state.hub.stopped_typing(room_id, typist);
+                Ok(Ok(*change))
+            }
+            messages::Posted::NotInRoom => Ok(Err(Refused::NotInRoom)),
+            messages::Posted::FilesGone => Ok(Err(Refused::Invalid(GONE_FILES))),
         }
-        Ok(change.ok_or(Refused::NotInRoom))
     })
     .await?;
     Ok(stored.map(|change| change.message))
 }
 
 const GONE_FILES: &str = "Those files are no longer here. Choose them again.";
+const TOO_LARGE_TOGETHER: &str = "These files together are larger than a message may carry. Send some of them in another message.";
 
 /// Replaces the text of `editor`'s own message `seq` in `room_id`, and shows the
 /// new text on every open page of the room.

@@ -17,21 +17,23 @@ use tokio::sync::mpsc;
 use super::rows::{self, MessageRow, Messages, PAGE};
 use crate::AppState;
 use crate::accounts::User;
+use crate::accounts::reauth::Confirmed;
 use crate::chat::rooms::{self, MyRoom};
 use crate::db::{self, Db};
 use crate::error::{AppError, Result};
 use crate::files::{self, Attachment};
-use crate::web::CurrentUser;
 
 /// Pages written ahead of the download.
 const AHEAD: usize = 4;
 
 type Chunk = std::io::Result<Vec<u8>>;
 
+/// Every conversation in one file: it needs a recent sign-in, as a token does, so a
+/// session left open somewhere cannot take it all away at once.
 #[handler]
 pub(super) async fn download(
     state: Data<&AppState>,
-    CurrentUser(user): CurrentUser,
+    Confirmed(user): Confirmed,
 ) -> Result<Response> {
     // Read before answering 200, so that a database that is down gets its error page.
     let rooms = rooms::mine(&state.db, user.id).await?;

@@ -154,11 +154,15 @@ pub async fn unclaimed(
     })?)
 }
 
-/// Deletes uploads that no message claimed (their chunks go with them).
-pub async fn discard(db: &Db, ids: &[i64]) -> Result<()> {
+/// Deletes `uploader`'s uploads that no message claimed (their chunks go with
+/// them); anyone else's are left alone.
+pub async fn discard(db: &Db, uploader: i64, ids: &[i64]) -> Result<()> {
     for id in ids {
-        on_db!(db, pool => sqlx::query("DELETE FROM attachments WHERE id = $1 AND message_id IS NULL")
+        on_db!(db, pool => sqlx::query(
+            "DELETE FROM attachments WHERE id = $1 AND uploader_id = $2 AND message_id IS NULL",
+        )
             .bind(*id)
+            .bind(uploader)
             .execute(pool)
             .await
             .map(|done| done.rows_affected()))?;

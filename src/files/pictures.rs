@@ -168,8 +168,9 @@ fn encode(picture: &DynamicImage, kind: Kind, quality: u8) -> Result<Vec<u8>, im
 
 /// The picture with only what draws it: JPEG keeps its JFIF, colour-profile and
 /// Adobe colour-transform segments; PNG the chunks that make its pixels and colour
-/// (APNG's frames included); WebP loses its EXIF and XMP. GIF has no place for
-/// EXIF and is kept as it is.
+/// (APNG's frames included); WebP loses its EXIF and XMP. A GIF is kept as it is:
+/// it has no EXIF (cameras do not write GIFs), though an editor may have left XMP
+/// or a comment in its extension blocks, which are served with it.
 fn without_metadata(kind: Kind, bytes: Vec<u8>) -> Result<Vec<u8>, img_parts::Error> {
     let bytes = Bytes::from(bytes);
     let cleaned = match kind {

@@ -60,8 +60,11 @@ pub struct Sent {
     /// The `body` field: the message's text, perhaps empty.
     pub body: String,
     /// The files to send: those uploaded now, then those kept from before (each
-    /// `attachment` field).
+    /// `attachment` field, at most [`super::MAX_PER_MESSAGE`] of them).
     pub files: Vec<i64>,
+    /// Of [`Sent::files`], those uploaded by this request: what to delete if the
+    /// message is refused (kept ones stay for the next try).
+    pub uploaded: Vec<i64>,
     /// Why this request's files were refused (and deleted), if they were.
     pub refused: Option<TooMuch>,
 }
@@ -83,7 +86,7 @@ impl TooMuch {
     }
 }
 
-const MANY: &str = "A message can carry at most 10 files.";
+pub const MANY: &str = "A message can carry at most 10 files.";
 
 /// Text fields are short; this is far above the longest message.
 const TEXT_LIMIT: u64 = 64 * 1024;
@@ -103,7 +106,10 @@ pub async fn receive(
             match field.name() {
                 Some("body") => sent.body = text(field, &mut budget).await?,
                 Some("attachment") => {
-                    kept.extend(text(field, &mut budget).await?.trim().parse::<i64>().ok());
+                    let id = text(field, &mut budget).await?.trim().parse::<i64>().ok();
+                    if kept.len() < super::MAX_PER_MESSAGE {
+                        kept.extend(id);
+                    }
                 }
                 Some("file") if sent.refused.is_none() => {
                     let name = field.file_name().unwrap_or_default().to_owned();
@@ -135,10 +141,11 @@ pub async fn receive(
     }
     .await;
     if outcome.is_err() || sent.refused.is_some() {
-        super::discard(&state.db, &sent.files).await?;
+        super::discard(&state.db, uploader, &sent.files).await?;
         sent.files.clear();
     }
     outcome?;
+    sent.uploaded = sent.files.clone();
     sent.files.extend(kept);
     Ok(sent)
 }
@@ -231,15 +238,32 @@ impl<R: AsyncRead + Unpin> Upload<'_, R> {
         let content_type =
             picture.map_or_else(|| declared_type(declared), |k| k.content_type().to_owned());
         let id = begin(&state.db, uploader, room_id, &file_name(name), &content_type).await?;
+        let stored = self.write_all(state, id, picture, first).await;
+        // A failed or refused upload leaves nothing behind (a client gone mid-way,
+        // a database error): what was written of it goes now, not in a day.
+        if !matches!(stored, Ok(true)) {
+            super::discard(&state.db, uploader, &[id]).await?;
+        }
+        Ok(stored?.then_some(id))
+    }
+
+    /// Writes the file of attachment `id` as it arrives; false when the message's
+    /// files come to more than the limit (the rest is then read and dropped).
+    async fn write_all(
+        &mut self,
+        state: &AppState,
+        id: i64,
+        picture: Option<Kind>,
+        first: Vec<u8>,
+    ) -> Result<bool> {
         let mut writer = Writer::new(&state.db, id, Part::File);
         let mut buf = vec![0; 64 * 1024];
         let mut chunk = first.len();
         buf[..chunk].copy_from_slice(&first);
         while chunk > 0 {
             if self.budget.files + writer.size() + chunk as u64 > self.budget.limit {
-                super::discard(&state.db, &[id]).await?;
                 self.drain().await?;
-                return Ok(None);
+                return Ok(false);
             }
             writer.write(&buf[..chunk]).await?;
             chunk = self.read(&mut buf).await?;
@@ -250,7 +274,7 @@ impl<R: AsyncRead + Unpin> Upload<'_, R> {
             Some(kind) => finish_picture(state, id, kind, written).await?,
             None => finish(&state.db, id, &written).await?,
         }
-        Ok(Some(id))
+        Ok(true)
     }
 }
 

@@ -20,6 +20,7 @@ on_both_databases!(
     a_refused_message_keeps_its_files_for_the_next_try,
     deleting_the_message_deletes_its_files,
     a_script_sends_files_with_a_token,
+    nobody_discards_or_sends_anothers_uploads_or_more_than_the_limit,
 );
 
 const PASSWORD: &str = "analytical engine";
@@ -405,4 +406,64 @@ async fn a_script_sends_files_with_a_token(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY, "neither text nor files");
+}
+
+async fn nobody_discards_or_sends_anothers_uploads_or_more_than_the_limit(backend: Backend) {
+    let app = backend.spawn().await;
+    let (ada, bo) = ada_and_bo(&app).await;
+    // Ada's send is refused (text over the limit), so her upload is kept for her retry.
+    let long = "x".repeat(20_000);
+    let file =
+        || Upload { name: "plan.txt", content_type: "text/plain", bytes: b"the plan".to_vec() };
+    let refused =
+        post_files(&ada, "/chat/general/messages", &[("body", &long)], vec![file()], false).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let kept = refused.body.split(r#"name="attachment" value=""#).nth(1).unwrap();
+    let kept = kept.split('"').next().unwrap().to_owned();
+
+    // Bo names Ada's upload in a refused API post of his own: it is not his to discard.
+    let form = Form::new().text("body", long.clone()).text("attachment", kept.clone());
+    let api = bo
+        .client
+        .post(bo.url("/api/rooms/general/messages"))
+        .header("sec-fetch-site", "same-origin");
+    assert_eq!(
+        api.multipart(form).send().await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // Nor can he send it as his.
+    let form = Form::new().text("body", "mine now").text("attachment", kept.clone());
+    let api = bo
+        .client
+        .post(bo.url("/api/rooms/general/messages"))
+        .header("sec-fetch-site", "same-origin");
+    let sent: Value = api.multipart(form).send().await.unwrap().json().await.unwrap();
+    assert_eq!(sent["attachments"], serde_json::json!([]));
+    // Ada's retry still has it.
+    let retry = post_files(
+        &ada,
+        "/chat/general/messages",
+        &[("body", "The plan"), ("attachment", &kept)],
+        vec![],
+        false,
+    )
+    .await;
+    assert_eq!(retry.status, StatusCode::SEE_OTHER);
+    assert_eq!(newest_files(&ada, "general").await.len(), 1);
+
+    // Ten kept files and ten new ones are more than a message carries.
+    let ten = || (0..10).map(|_| file()).collect::<Vec<_>>();
+    let first = post_files(&ada, "/chat/general/messages", &[("body", &long)], ten(), false).await;
+    let kept: Vec<String> = first
+        .body
+        .split(r#"name="attachment" value=""#)
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(kept.len(), 10);
+    let mut fields: Vec<(&str, &str)> = kept.iter().map(|id| ("attachment", id.as_str())).collect();
+    fields.push(("body", "all of them"));
+    let twenty = post_files(&ada, "/chat/general/messages", &fields, ten(), false).await;
+    assert_eq!(twenty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(twenty.body.contains("at most 10 files"), "{}", twenty.body);
 }

@@ -14,6 +14,7 @@ on_both_databases!(
     a_code_or_a_recovery_code_works_once,
     guessing_codes_is_rate_limited_per_account,
     an_operator_can_require_codes,
+    a_stale_session_that_must_set_up_codes_confirms_and_sets_them_up,
     a_password_reset_link_still_asks_for_the_code,
 );
 
@@ -198,6 +199,18 @@ async fn an_operator_can_require_codes(backend: Backend) {
     );
     let setup = browser.get("/dashboard/two-factor").await;
     assert!(setup.body.contains("asks you to turn on two-factor codes"));
+    // Nor the chat's socket, nor a proxy asking who this is; and a stray
+    // Authorization header changes nothing.
+    assert!(matches!(app.try_socket(&browser, "general", Some(&app.base)).await, Err(401)));
+    assert_eq!(browser.get("/auth/verify").await.status, StatusCode::UNAUTHORIZED);
+    let stray = browser
+        .client
+        .get(browser.url("/chat"))
+        .header("authorization", "Bearer nonsense")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stray.status(), StatusCode::SEE_OTHER);
 
     let (secret, ..) = turn_on(&browser).await;
     assert_eq!(browser.get("/chat").await.status, StatusCode::OK);
@@ -225,4 +238,23 @@ async fn a_password_reset_link_still_asks_for_the_code(backend: Backend) {
     assert_eq!(browser.get("/dashboard").await.status, StatusCode::SEE_OTHER, "not signed in yet");
     let done = browser.post_form("/login/two-factor", &[("code", &code(&secret, 30))]).await;
     assert_eq!((done.status, done.location()), (StatusCode::SEE_OTHER, "/dashboard"));
+}
+
+async fn a_stale_session_that_must_set_up_codes_confirms_and_sets_them_up(backend: Backend) {
+    let app = backend
+        .spawn_with(|config| {
+            config.require_two_factor = hearth::config::RequireTwoFactor::Everyone;
+            config.fresh_sign_in = std::time::Duration::from_secs(1);
+        })
+        .await;
+    let ada = app.signed_up("Ada Lovelace", EMAIL, PASSWORD).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let asked = ada.get("/dashboard/two-factor").await;
+    assert_eq!(asked.status, StatusCode::UNAUTHORIZED, "the set-up asks for the password first");
+    let confirmed = ada
+        .post_form("/confirm", &[("then", "/dashboard/two-factor"), ("reauth_password", PASSWORD)])
+        .await;
+    assert_eq!(confirmed.location(), "/dashboard/two-factor", "and comes back, not in a loop");
+    turn_on(&ada).await;
+    assert_eq!(ada.get("/chat").await.status, StatusCode::OK);
 }
