@@ -170,6 +170,18 @@ pub async fn discard(db: &Db, uploader: i64, ids: &[i64]) -> Result<()> {
     Ok(())
 }
 
+/// Bytes `uploader` has uploaded that no message has claimed yet.
+pub async fn waiting_bytes(db: &Db, uploader: i64) -> Result<u64> {
+    let bytes: i64 = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM attachments
+         WHERE uploader_id = $1 AND message_id IS NULL",
+    )
+    .bind(uploader)
+    .fetch_one(pool)
+    .await)?;
+    Ok(bytes.max(0) as u64)
+}
+
 /// Deletes uploads no message claimed within a day: housekeeping.
 pub async fn sweep(db: &Db) -> Result<u64> {
     let before = db::now() - UNCLAIMED_FOR;

@@ -74,19 +74,30 @@ pub struct Sent {
 pub enum TooMuch {
     Large,
     Many,
+    /// The uploader's files sent with no message yet would come to more than
+    /// [`WAITING_MESSAGES`] messages' worth.
+    Waiting,
 }
 
 impl TooMuch {
-    /// As an error: 413 for the size, 422 for the number.
+    /// As an error: 413 for the size, 422 for the number, 409 for uploads waiting.
     pub fn error(self, max_mb: u32) -> AppError {
         match self {
             TooMuch::Large => AppError::FilesTooLarge { max_mb },
             TooMuch::Many => AppError::Unprocessable(MANY),
+            TooMuch::Waiting => AppError::Conflict(WAITING),
         }
     }
 }
 
 pub const MANY: &str = "A message can carry at most 10 files.";
+const WAITING: &str = "You have many files uploaded and not yet sent. Send them first; \
+                       unsent files are deleted after a day.";
+
+/// How many messages' worth of files (at `ATTACHMENT_MAX_MB` each) one person may
+/// have uploaded and not yet sent: refused sends keep their files for a day, so
+/// without a cap one member could fill the database by refusing themselves.
+const WAITING_MESSAGES: u64 = 4;
 
 /// Text fields are short; this is far above the longest message.
 const TEXT_LIMIT: u64 = 64 * 1024;
@@ -100,7 +111,14 @@ pub async fn receive(
 ) -> Result<Sent> {
     let mut sent = Sent::default();
     let mut kept = Vec::new();
-    let mut budget = Budget { limit: state.config.attachment_max_bytes(), files: 0, read: 0 };
+    let limit = state.config.attachment_max_bytes();
+    let waiting = super::waiting_bytes(&state.db, uploader).await?;
+    let mut budget = Budget {
+        limit,
+        files: 0,
+        read: 0,
+        room: (WAITING_MESSAGES * limit).saturating_sub(waiting),
+    };
     let outcome: Result<()> = async {
         while let Some(field) = form.next_field().await.map_err(|_| unreadable())? {
             match field.name() {
@@ -126,9 +144,10 @@ pub async fn receive(
                         continue;
                     }
                     let owner = (uploader, room_id);
-                    match upload.store(state, owner, &name, &declared, first).await? {
-                        Some(id) => sent.files.push(id),
-                        None => sent.refused = Some(TooMuch::Large),
+                    match upload.store(state, owner, &name, &declared, first).await {
+                        Ok(id) => sent.files.push(id),
+                        Err(Stored::Refused(too_much)) => sent.refused = Some(too_much),
+                        Err(Stored::Failed(err)) => return Err(err),
                     }
                 }
                 // Past a refusal, the rest is read only to answer cleanly.
@@ -160,6 +179,8 @@ struct Budget {
     limit: u64,
     files: u64,
     read: u64,
+    /// What the uploader may still have waiting, unsent, before this request.
+    room: u64,
 }
 
 /// What a form with files may carry beyond its files.
@@ -223,9 +244,10 @@ impl<R: AsyncRead + Unpin> Upload<'_, R> {
         Ok(())
     }
 
-    /// Stores the file as it arrives; `None`, and nothing kept, when the message's
-    /// files come to more than the limit. Its type is what its first bytes say for
-    /// the four pictures, and otherwise what the browser declared.
+    /// Stores the file as it arrives; refused, and nothing kept, when the message's
+    /// files come to more than the limit (or the uploader's waiting ones would).
+    /// Its type is what its first bytes say for the four pictures, and otherwise
+    /// what the browser declared.
     async fn store(
         &mut self,
         state: &AppState,
@@ -233,7 +255,7 @@ impl<R: AsyncRead + Unpin> Upload<'_, R> {
         name: &str,
         declared: &str,
         first: Vec<u8>,
-    ) -> Result<Option<i64>> {
+    ) -> Result<i64, Stored> {
         let picture = Kind::sniff(&first);
         let content_type =
             picture.map_or_else(|| declared_type(declared), |k| k.content_type().to_owned());
@@ -241,29 +263,39 @@ impl<R: AsyncRead + Unpin> Upload<'_, R> {
         let stored = self.write_all(state, id, picture, first).await;
         // A failed or refused upload leaves nothing behind (a client gone mid-way,
         // a database error): what was written of it goes now, not in a day.
-        if !matches!(stored, Ok(true)) {
+        if !matches!(stored, Ok(None)) {
             super::discard(&state.db, uploader, &[id]).await?;
         }
-        Ok(stored?.then_some(id))
+        match stored? {
+            None => Ok(id),
+            Some(too_much) => Err(Stored::Refused(too_much)),
+        }
     }
 
-    /// Writes the file of attachment `id` as it arrives; false when the message's
-    /// files come to more than the limit (the rest is then read and dropped).
+    /// Writes the file of attachment `id` as it arrives; why not, when the message's
+    /// files, or the uploader's waiting ones, come to more than they may (the rest
+    /// is then read and dropped).
     async fn write_all(
         &mut self,
         state: &AppState,
         id: i64,
         picture: Option<Kind>,
         first: Vec<u8>,
-    ) -> Result<bool> {
+    ) -> Result<Option<TooMuch>> {
         let mut writer = Writer::new(&state.db, id, Part::File);
         let mut buf = vec![0; 64 * 1024];
         let mut chunk = first.len();
         buf[..chunk].copy_from_slice(&first);
         while chunk > 0 {
-            if self.budget.files + writer.size() + chunk as u64 > self.budget.limit {
+            let after = self.budget.files + writer.size() + chunk as u64;
+            let too_much = match () {
+                () if after > self.budget.limit => Some(TooMuch::Large),
+                () if after > self.budget.room => Some(TooMuch::Waiting),
+                () => None,
+            };
+            if too_much.is_some() {
                 self.drain().await?;
-                return Ok(false);
+                return Ok(too_much);
             }
             writer.write(&buf[..chunk]).await?;
             chunk = self.read(&mut buf).await?;
@@ -274,7 +306,19 @@ impl<R: AsyncRead + Unpin> Upload<'_, R> {
             Some(kind) => finish_picture(state, id, kind, written).await?,
             None => finish(&state.db, id, &written).await?,
         }
-        Ok(true)
+        Ok(None)
+    }
+}
+
+/// Why a file was not stored.
+enum Stored {
+    Refused(TooMuch),
+    Failed(AppError),
+}
+
+impl From<AppError> for Stored {
+    fn from(err: AppError) -> Self {
+        Stored::Failed(err)
     }
 }
 

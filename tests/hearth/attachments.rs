@@ -21,6 +21,7 @@ on_both_databases!(
     deleting_the_message_deletes_its_files,
     a_script_sends_files_with_a_token,
     nobody_discards_or_sends_anothers_uploads_or_more_than_the_limit,
+    unsent_uploads_are_capped_per_person,
 );
 
 const PASSWORD: &str = "analytical engine";
@@ -466,4 +467,45 @@ async fn nobody_discards_or_sends_anothers_uploads_or_more_than_the_limit(backen
     let twenty = post_files(&ada, "/chat/general/messages", &fields, ten(), false).await;
     assert_eq!(twenty.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(twenty.body.contains("at most 10 files"), "{}", twenty.body);
+}
+
+async fn unsent_uploads_are_capped_per_person(backend: Backend) {
+    let app = backend.spawn_with(|config| config.attachment_max_mb = 1).await;
+    let (ada, bo) = ada_and_bo(&app).await;
+    let long = "x".repeat(20_000);
+    let big =
+        || Upload { name: "scan.pdf", content_type: "application/pdf", bytes: vec![7; 900_000] };
+    // Each refused send keeps its file for the retry: four messages' worth may wait.
+    let mut kept = Vec::new();
+    for _ in 0..4 {
+        let refused =
+            post_files(&ada, "/chat/general/messages", &[("body", &long)], vec![big()], false)
+                .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let id = refused.body.split(r#"name="attachment" value=""#).nth(1).unwrap();
+        kept.push(id.split('"').next().unwrap().to_owned());
+    }
+    let fifth =
+        post_files(&ada, "/chat/general/messages", &[("body", "one more")], vec![big()], false)
+            .await;
+    assert_eq!(fifth.status, StatusCode::CONFLICT);
+    assert!(fifth.body.contains("not yet sent"), "{}", fifth.body);
+    // Someone else is not held back by Ada's.
+    let bos =
+        post_files(&bo, "/chat/general/messages", &[("body", "mine")], vec![big()], false).await;
+    assert_eq!(bos.status, StatusCode::SEE_OTHER);
+    // Sending what waits makes room again.
+    let sent = post_files(
+        &ada,
+        "/chat/general/messages",
+        &[("body", "the scan"), ("attachment", &kept[0])],
+        vec![],
+        false,
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let again =
+        post_files(&ada, "/chat/general/messages", &[("body", "one more")], vec![big()], false)
+            .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
 }
