@@ -21,6 +21,14 @@ use crate::web::client::while_connected;
 
 pub use users::User;
 
+/// What is kept of a secret Hearth makes and later looks up by its value (an API
+/// token, a recovery code, a reset link): its SHA-256, in hex. The secrets are
+/// random, not chosen by people, so a fast hash is enough for lookups by value.
+pub fn kept_of(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub fn routes(route: Route) -> Route {
     route
         // The posts that wait for a password hash stop waiting when the client leaves.

@@ -9,7 +9,6 @@ use poem::http::StatusCode;
 use poem::web::{Data, Path, Redirect};
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 
 use super::fields::NewPassword;
@@ -83,7 +82,7 @@ async fn use_up(db: &Db, token: &str) -> Result<bool> {
 }
 
 fn digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    super::kept_of(token)
 }
 
 /// `GET` and `POST /password/forgot`: the same answer whatever is asked, so it

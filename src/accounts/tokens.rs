@@ -4,7 +4,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
 
 use super::User;
 use super::users::COLUMNS;
@@ -88,5 +87,5 @@ pub async fn user_for(db: &Db, token: &str) -> Result<Option<User>> {
 }
 
 fn digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    super::kept_of(token)
 }

@@ -8,7 +8,6 @@
 //! has its own second factor.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use totp_rs::{Algorithm, TOTP};
 use tower_sessions::Session;
 
@@ -241,7 +240,7 @@ fn recovery_codes() -> Vec<String> {
 /// What is stored of a recovery code, written without its dash.
 fn digest(code: &str) -> String {
     let code: String = code.chars().filter(|c| *c != '-').collect();
-    Sha256::digest(code.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    super::kept_of(&code)
 }
 
 /// The sign-in waiting for its code: in the session that gave the right password,
