@@ -53,43 +53,62 @@ pub async fn is_fresh(session: &Session, fresh: std::time::Duration) -> Result<b
 impl<'a> FromRequest<'a> for Confirmed {
     async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
         let CurrentUser(user) = CurrentUser::from_request(req, body).await?;
-        let state = AppState::of(req)?;
-        let Some(session) = req.extensions().get::<Session>() else {
-            return Err(AppError::Forbidden("Sign in again in a browser to do this.").into());
-        };
-        if is_fresh(session, state.config.fresh_sign_in).await? {
-            return Ok(Confirmed(user));
-        }
-        let is_post = req.method() == Method::POST;
-        let mut fields = if is_post { form_fields(body).await? } else { Vec::new() };
-        let password =
-            fields.iter().position(|(name, _)| name == PASSWORD).map(|at| fields.remove(at).1);
-        let mut problem = None;
-        if let Some(password) = password {
-            state.limits.attempt_on(&user.email)?;
-            if state.passwords.verify(&password, user.password_hash.as_deref()).await? {
-                state.limits.succeeded_on(&user.email);
-                confirmed_now(session).await?;
-                tracing::info!(target: "audit", user_id = user.id, "identity confirmed by password");
-                // The handler reads the form as it was sent, without the password.
-                let form = serde_urlencoded::to_string(&fields).unwrap_or_default();
-                *body = RequestBody::new(Body::from_string(form));
-                return Ok(Confirmed(user));
-            }
-            problem = Some("That password is not right.");
-        }
-        let action = req.uri().path().to_owned();
-        let has_password = user.password_hash.is_some();
-        let method = req.method().clone();
-        let google = state.google.enabled();
-        let ask = Ask { action, fields, method, has_password, google, problem };
-        Err(AppError::ConfirmIdentity(Box::new(ask)).into())
+        confirm(req, body, &user).await?;
+        Ok(Confirmed(user))
     }
 }
 
-async fn confirmed_now(session: &Session) -> Result<()> {
+/// Lets the request go on if `user` (already extracted from it) signed in or
+/// confirmed within the window, or gives their password now; otherwise the page
+/// asking for it. For extractors that have the user already (see `admin::Admin`).
+pub async fn confirm(req: &Request, body: &mut RequestBody, user: &User) -> poem::Result<()> {
+    let state = AppState::of(req)?;
+    let Some(session) = req.extensions().get::<Session>() else {
+        return Err(AppError::Forbidden("Sign in again in a browser to do this.").into());
+    };
+    if is_fresh(session, state.config.fresh_sign_in).await? {
+        return Ok(());
+    }
+    let is_post = req.method() == Method::POST;
+    let mut fields = if is_post { form_fields(body).await? } else { Vec::new() };
+    let password =
+        fields.iter().position(|(name, _)| name == PASSWORD).map(|at| fields.remove(at).1);
+    let mut problem = None;
+    if let Some(password) = password {
+        if password_confirms(&state, session, user, &password).await? {
+            // The handler reads the form as it was sent, without the password.
+            let form = serde_urlencoded::to_string(&fields).unwrap_or_default();
+            *body = RequestBody::new(Body::from_string(form));
+            return Ok(());
+        }
+        problem = Some(WRONG);
+    }
+    let action = req.uri().path().to_owned();
+    let has_password = user.password_hash.is_some();
+    let method = req.method().clone();
+    let google = state.google.enabled();
+    let ask = Ask { action, fields, method, has_password, google, problem };
+    Err(AppError::ConfirmIdentity(Box::new(ask)).into())
+}
+
+const WRONG: &str = "That password is not right.";
+
+/// Whether `password` is `user`'s; if it is, this session counts as freshly
+/// signed in. Tries count against the account's limit, as sign-ins do.
+async fn password_confirms(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    password: &str,
+) -> Result<bool> {
+    state.limits.attempt_on(&user.email)?;
+    if !state.passwords.verify(password, user.password_hash.as_deref()).await? {
+        return Ok(false);
+    }
+    state.limits.succeeded_on(&user.email);
     session.insert(CONFIRMED_AT, db::now()).await?;
-    Ok(())
+    tracing::info!(target: "audit", user_id = user.id, "identity confirmed by password");
+    Ok(true)
 }
 
 /// The fields of an urlencoded form body (empty if it is not one).
@@ -116,11 +135,7 @@ pub async fn confirm_for_page(
     crate::web::Form(input): crate::web::Form<ThenPage>,
 ) -> Result<Response> {
     let then = crate::web::redirect::safe_next(Some(&input.then), &[]).to_owned();
-    state.limits.attempt_on(&user.email)?;
-    if state.passwords.verify(&input.reauth_password, user.password_hash.as_deref()).await? {
-        state.limits.succeeded_on(&user.email);
-        confirmed_now(session).await?;
-        tracing::info!(target: "audit", user_id = user.id, "identity confirmed by password");
+    if password_confirms(&state, session, &user, &input.reauth_password).await? {
         return Ok(poem::web::Redirect::see_other(then).into_response());
     }
     let ask = Ask {
@@ -129,7 +144,7 @@ pub async fn confirm_for_page(
         method: Method::GET,
         has_password: user.password_hash.is_some(),
         google: state.google.enabled(),
-        problem: Some("That password is not right."),
+        problem: Some(WRONG),
     };
     Ok(view(&ask, Some(&user)).with_status(StatusCode::UNAUTHORIZED).into_response())
 }

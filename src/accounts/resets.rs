@@ -6,14 +6,14 @@
 
 use maud::{Markup, html};
 use poem::http::StatusCode;
-use poem::web::{Data, Path, Redirect};
+use poem::web::{Data, Path};
 use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::fields::NewPassword;
 use super::passwords::{self, ChangedBy};
-use super::{User, code_step, sessions, two_factor, users};
+use super::{User, users};
 use crate::AppState;
 use crate::db::{self, Db};
 use crate::error::Result;
@@ -146,19 +146,7 @@ pub async fn reset(
     passwords::replace(&state, &user, &password, None, ChangedBy::ResetLink).await?;
     // Signed in with the new password: where codes are on, the code is still asked.
     let user = users::find_by_id(&state.db, user.id).await?.unwrap_or(user);
-    if two_factor::is_on(&state.db, user.id).await? {
-        let pending = two_factor::Pending {
-            user_id: user.id,
-            since: db::now(),
-            generation: user.credential_generation,
-            next: "/dashboard".into(),
-        };
-        two_factor::await_code(session, pending).await?;
-        return Ok(Redirect::see_other(code_step::PATH).into_response());
-    }
-    tracing::info!(target: "audit", user_id = user.id, client = %addr, "signed in with a reset link");
-    sessions::begin(&state, session, &user, &agent).await?;
-    Ok(Redirect::see_other("/dashboard").into_response())
+    super::signin::password_proven(&state, session, &user, addr, &agent, "/dashboard").await
 }
 
 fn reset_page(token: &str, user: &User, problem: Option<&'static str>) -> Markup {

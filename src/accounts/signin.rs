@@ -112,6 +112,19 @@ async fn attempt(
         return Ok(reshow(state, StatusCode::UNAUTHORIZED, input, NO_MATCH));
     };
     state.limits.succeeded_on(email.as_str());
+    password_proven(state, session, &user, addr, agent, &input.next).await
+}
+
+/// `user` has proven their password (at sign-in, or by setting it with a reset
+/// link): signed in, or where codes are on, sent to give one first.
+pub(super) async fn password_proven(
+    state: &AppState,
+    session: &Session,
+    user: &super::User,
+    addr: IpAddr,
+    agent: &str,
+    next: &str,
+) -> Result<Response> {
     if two_factor::is_on(&state.db, user.id).await? {
         // Nothing is signed in until the code is given.
         tracing::info!(target: "audit", user_id = user.id, client = %addr, "password right; code asked");
@@ -119,12 +132,12 @@ async fn attempt(
             user_id: user.id,
             since: crate::db::now(),
             generation: user.credential_generation,
-            next: input.next.clone(),
+            next: next.to_owned(),
         };
         two_factor::await_code(session, pending).await?;
         return Ok(Redirect::see_other(code_step::PATH).into_response());
     }
-    complete(state, session, &user, addr, agent, &input.next).await
+    complete(state, session, user, addr, agent, next).await
 }
 
 /// Signs `user` in, their password (and code, if they have codes on) proven, and

@@ -98,6 +98,24 @@ pub async fn is_on(db: &Db, user_id: i64) -> Result<bool> {
     Ok(found.is_some())
 }
 
+/// In transaction `tx`, `user_id`'s recovery codes become `hashes` (a macro, as
+/// the transaction is of either database).
+macro_rules! replace_recovery_codes {
+    ($tx:ident, $user_id:expr, $hashes:expr) => {
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind($user_id)
+            .execute(&mut *$tx)
+            .await?;
+        for hash in $hashes {
+            sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                .bind($user_id)
+                .bind(hash)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
 /// Turns codes on with `secret`, confirmed by a code of `step` (which is then used),
 /// replacing any earlier secret; returns new recovery codes, to be shown once.
 pub async fn turn_on(db: &Db, user_id: i64, secret: &Secret, step: i64) -> Result<Vec<String>> {
@@ -113,14 +131,7 @@ pub async fn turn_on(db: &Db, user_id: i64, secret: &Secret, step: i64) -> Resul
             .bind(db::now())
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-        for hash in &hashes {
-            sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
-                .bind(user_id)
-                .bind(hash)
-                .execute(&mut *tx)
-                .await?;
-        }
+        replace_recovery_codes!(tx, user_id, &hashes);
         tx.commit().await
     }.await)?;
     Ok(codes)
@@ -139,14 +150,7 @@ pub async fn new_recovery_codes(db: &Db, user_id: i64) -> Result<Option<Vec<Stri
         if on.is_none() {
             return Ok(false);
         }
-        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-        for hash in &hashes {
-            sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
-                .bind(user_id)
-                .bind(hash)
-                .execute(&mut *tx)
-                .await?;
-        }
+        replace_recovery_codes!(tx, user_id, &hashes);
         tx.commit().await.map(|()| true)
     }.await)?;
     Ok(on.then_some(codes))

@@ -38,7 +38,7 @@ impl<'a> FromRequest<'a> for Admin {
         }
         // Every change an administrator makes needs a recent sign-in.
         if req.method() != poem::http::Method::GET {
-            crate::accounts::reauth::Confirmed::from_request(req, body).await?;
+            crate::accounts::reauth::confirm(req, body, &user).await?;
         }
         Ok(Admin(user))
     }
