@@ -88,7 +88,7 @@ fn digest(token: &str) -> String {
 /// `GET` and `POST /password/forgot`: the same answer whatever is asked, so it
 /// tells nobody who has an account.
 #[handler]
-pub async fn forgot() -> Markup {
+pub async fn forgot(state: Data<&AppState>) -> Markup {
     page(
         "Forgot your password?",
         None,
@@ -100,7 +100,9 @@ pub async fn forgot() -> Markup {
                     "link to set a new password: they can make one for you on their page, "
                     "and it works once, for 30 minutes."
                 }
-                p { "If your account signs in with Google, you can also " a href="/auth/google" { "sign in with Google" } "." }
+                @if state.google.enabled() {
+                    p { "If your account signs in with Google, you can also " a href="/auth/google" { "sign in with Google" } "." }
+                }
                 p.aside { a href="/login" { "Back to sign in" } }
             }
         },

@@ -102,6 +102,7 @@ async fn forgetting_a_password_says_whom_to_ask(backend: Backend) {
     let page = visitor.get("/password/forgot").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Ask one of its administrators"));
+    assert!(!page.body.contains("/auth/google"), "no Google sign-in where there is none");
     // The same answer for an account and for none.
     let known = visitor.post_form("/password/forgot", &[("email", "ada@example.org")]).await;
     let unknown = visitor.post_form("/password/forgot", &[("email", "nobody@example.org")]).await;
