@@ -26,7 +26,7 @@ use crate::web::limits::Limits;
 use crate::web::session::{CookieSettings, Store};
 use crate::web::{assets, boost, errors, log, protect, session};
 use crate::{
-    accounts, admin, api, chat, dashboard, export, files, forward_auth, google, home, search,
+    accounts, admin, api, bots, chat, dashboard, export, files, forward_auth, google, home, search,
     telemetry,
 };
 
@@ -49,6 +49,8 @@ pub struct Shared {
     pub hub: Arc<Hub>,
     pub feed: Feed,
     pub read_marks: ReadMarks,
+    /// Bots' deliveries: the worker's wake-up and the client they go through.
+    pub bots: Arc<crate::bots::Bots>,
     /// Uploaded pictures being made ready, a few at a time.
     pub pictures: crate::files::pictures::Pictures,
     pub google: Google,
@@ -87,6 +89,8 @@ impl AppState {
         ));
         let events = Events::default();
         chat::listen(&events, &hub);
+        let bots = Arc::new(bots::Bots::new(&config)?);
+        bots::listen(&events, &bots);
         Ok(AppState(Arc::new(Shared {
             passwords: Passwords::new(config.bcrypt_cost, config.signin_queue.map(|n| n as usize))?,
             connections: Arc::default(),
@@ -95,6 +99,7 @@ impl AppState {
             feed: Feed::start(db.clone(), hub.clone()),
             read_marks: ReadMarks::default(),
             pictures: Default::default(),
+            bots,
             events,
             hub,
             google: Google::new(&config, &base_url)?,
@@ -173,6 +178,7 @@ impl App {
         let ticks = tokio::spawn(hub_ticks(state.hub.clone()));
         let ended = tokio::spawn(accounts::sessions::announce_ended_elsewhere(state.clone()));
         let read_marks = tokio::spawn(chat::read_marks::keep_saving(state.clone()));
+        let deliveries = tokio::spawn(bots::delivery::keep_delivering(state.clone()));
         // With PostgreSQL, other instances may share the database: listen to them.
         let bus = match &state.db {
             Db::Postgres(pool) => {
@@ -202,6 +208,8 @@ impl App {
         ticks.abort();
         ended.abort();
         read_marks.abort();
+        // A delivery cut short is due again once its lease runs out.
+        deliveries.abort();
         if let Err(err) = state.read_marks.save(&state.db).await {
             tracing::warn!("could not save read positions: {err:#}");
         }
@@ -225,6 +233,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint + 'static {
     let pages = [
         accounts::routes,
         admin::routes,
+        bots::routes,
         google::routes,
         chat::routes,
         dashboard::routes,

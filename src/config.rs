@@ -116,6 +116,12 @@ pub struct Config {
     #[arg(long, env = "FORWARD_AUTH_HOSTS", value_delimiter = ',')]
     pub forward_auth_hosts: Vec<String>,
 
+    /// Lets bots' webhook URLs be `http` and on a loopback address (127.0.0.1, ::1).
+    /// For tests, whose receivers run on this machine; never in production, where it
+    /// would let whoever adds a bot reach services listening only locally.
+    #[arg(long, env = "BOT_WEBHOOKS_ALLOW_LOOPBACK", default_value_t = false)]
+    pub bot_webhooks_allow_loopback: bool,
+
     /// Who may create an account once the first exists: `open`, `invite` (holders of
     /// the administrator's invite link) or `closed`.
     #[arg(long, env = "SIGNUP", value_enum, default_value_t = Signup::Invite)]
@@ -210,6 +216,11 @@ pub struct Config {
     /// tests shorten it.
     #[arg(skip = Duration::from_secs(10 * 60))]
     pub fresh_sign_in: Duration,
+
+    /// How long a failed bot delivery waits before its second try (each later wait
+    /// is three times the one before): 10 seconds. Not a setting: tests shorten it.
+    #[arg(skip = Duration::from_secs(10))]
+    pub bot_retry_after: Duration,
 
     /// How often, at the latest, each chat socket checks that its session and rooms
     /// are still its own. Not a setting: tests shorten it.
@@ -309,6 +320,7 @@ impl Config {
             google_allowed_domains: Vec::new(),
             avatar_origins: Vec::new(),
             forward_auth_hosts: Vec::new(),
+            bot_webhooks_allow_loopback: false,
             signup: Signup::Open,
             require_two_factor: RequireTwoFactor::Off,
             bcrypt_cost: 4,
@@ -328,6 +340,7 @@ impl Config {
             attachment_max_mb: 25,
             session_day: DAY,
             fresh_sign_in: Duration::from_secs(10 * 60),
+            bot_retry_after: Duration::from_secs(10),
             chat_recheck_every: RECHECK_EVERY,
         }
     }

@@ -18,6 +18,8 @@ pub enum Event<'a> {
     /// These sessions are signed out (sign-out, "sign out other sessions", a
     /// password change, deactivation, or expiry noticed): nothing may act for them.
     SessionsEnded(&'a [String]),
+    /// Message `seq` of room `room_id` is stored (and on its way to open pages).
+    MessageStored { room_id: i64, seq: i64 },
 }
 
 type Listener = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
@@ -65,8 +67,10 @@ mod tests {
         let heard = Arc::new(Mutex::new(Vec::new()));
         for who in ["chat", "push"] {
             let heard = heard.clone();
-            events.subscribe(move |Event::SessionsEnded(ids)| {
-                heard.lock().unwrap().push(format!("{who}:{}", ids.join(",")));
+            events.subscribe(move |event| {
+                if let Event::SessionsEnded(ids) = event {
+                    heard.lock().unwrap().push(format!("{who}:{}", ids.join(",")));
+                }
             });
         }
         events.announce(Event::SessionsEnded(&["a".into(), "b".into()]));

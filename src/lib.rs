@@ -19,6 +19,9 @@
 //!   and the operator's `hearth export` and `hearth backup`.
 //! - [`forward_auth`]: `GET /auth/verify`, Hearth's sign-in for other services
 //!   behind the same reverse proxy.
+//! - [`bots`]: bots that answer: accounts an administrator adds, to which Hearth
+//!   delivers the messages meant for them (signed webhooks, retried), posting
+//!   their answers.
 //! - [`search`]: finding messages in every room one is in, in each database's
 //!   full-text index.
 //! - [`dashboard`], [`admin`], [`api`] and [`home`]: the pages and the JSON API
@@ -29,13 +32,15 @@
 //! layout, one-time notices); [`events`] is how a capability announces what
 //! happened (accounts say sessions ended; the chat closes their sockets) without
 //! reaching into another; [`db`] runs one query on either database; [`error`] is
-//! the one error type; [`config`] every setting. [`app`] puts it together, and
+//! the one error type; [`config`] every setting; [`outbound`] the requests Hearth
+//! makes to URLs people hand it, to public addresses only. [`app`] puts it together, and
 //! [`cli`] starts it.
 
 pub mod accounts;
 pub mod admin;
 pub mod api;
 pub mod app;
+pub mod bots;
 pub mod chat;
 pub mod cli;
 pub mod config;
@@ -48,6 +53,7 @@ pub mod files;
 pub mod forward_auth;
 pub mod google;
 pub mod home;
+pub mod outbound;
 pub mod search;
 pub mod telemetry;
 pub mod web;

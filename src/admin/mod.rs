@@ -1,6 +1,7 @@
 //! The administrator's page: who is here, deactivating and reactivating people,
 //! promoting and demoting administrators (never the last one), one-time password
-//! reset links, and the invite link.
+//! reset links, and the invite link. Bots are listed here too; they are
+//! [`crate::bots`]'.
 //! Everyone else gets 404 here, as if the page did not exist.
 
 mod people;
@@ -63,6 +64,9 @@ async fn reset_link(
     Path(id): Path<i64>,
 ) -> Result<Markup> {
     let person = users::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    if crate::bots::store::is_bot(&state.db, person.id).await? {
+        return Err(AppError::Conflict("A bot has no password: it uses its API token."));
+    }
     if person.deactivated_at.is_some() {
         return Err(AppError::Conflict(
             "Reactivate them first: a deactivated account cannot sign in.",
@@ -81,6 +85,7 @@ async fn render(
     made_link: Option<(&User, &str)>,
 ) -> Result<Markup> {
     let people = people::all(&state.db).await?;
+    let bots = crate::bots::store::all(&state.db).await?;
     let invite = match state.config.signup {
         Signup::Invite => Some(
             state.base_url.join(&format!("/signup?invite={}", invites::current(&state.db).await?)),
@@ -118,6 +123,7 @@ async fn render(
                 h1 id="people" { "People" }
                 (people::table(&people, admin.id, now))
             }
+            (crate::bots::section(&bots, now))
         },
     ))
 }
@@ -145,7 +151,9 @@ async fn act(
     let person = users::find_by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let admins = people::active_admins(&state.db).await?;
     let last_admin = person.is_admin && person.deactivated_at.is_none() && admins <= 1;
+    let bot = crate::bots::store::is_bot(&state.db, person.id).await?;
     let notice = match action.as_str() {
+        "promote" if bot => "A bot cannot be an administrator.".to_owned(),
         "deactivate" if person.id == admin.id => "You cannot deactivate yourself.".to_owned(),
         "deactivate" if last_admin => "Hearth needs at least one administrator.".to_owned(),
         "deactivate" => {

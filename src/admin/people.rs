@@ -19,13 +19,15 @@ pub struct Person {
     pub last_active: Option<i64>,
 }
 
+/// Everyone but bots (the bots have their own section).
 pub async fn all(db: &Db) -> Result<Vec<Person>> {
     let people = on_db!(db, pool => sqlx::query_as(
         "SELECT u.id, u.name, u.email, u.is_admin, u.deactivated_at,
                 u.password_hash IS NOT NULL AS has_password,
                 EXISTS (SELECT 1 FROM identities i WHERE i.user_id = u.id) AS has_google,
                 (SELECT MAX(s.last_seen_at) FROM user_sessions s WHERE s.user_id = u.id) AS last_active
-         FROM users u ORDER BY u.name, u.id",
+         FROM users u WHERE NOT EXISTS (SELECT 1 FROM bots b WHERE b.user_id = u.id)
+         ORDER BY u.name, u.id",
     )
     .fetch_all(pool)
     .await)?;

@@ -62,6 +62,8 @@ struct PersonOut {
     id: i64,
     name: String,
     avatar_url: Option<String>,
+    /// A bot (see `/admin`): a program that answers mentions and conversations.
+    bot: bool,
 }
 
 /// Everyone here (not deactivated), by name: whom a program can message or mention.
@@ -71,11 +73,17 @@ async fn people(
     CurrentUser(_): CurrentUser,
 ) -> Result<Json<Vec<PersonOut>>> {
     let people = crate::accounts::users::all(&state.db).await?;
+    let bots = crate::bots::store::ids(&state.db).await?;
     Ok(Json(
         people
             .into_iter()
             .filter(|p| p.deactivated_at.is_none())
-            .map(|p| PersonOut { id: p.id, name: p.name, avatar_url: p.avatar_url })
+            .map(|p| PersonOut {
+                bot: bots.contains(&p.id),
+                id: p.id,
+                name: p.name,
+                avatar_url: p.avatar_url,
+            })
             .collect(),
     ))
 }

@@ -125,6 +125,7 @@ pub async fn post(
             .execute(&mut *tx)
             .await?;
         mentions::record!(tx, room_id, seq, author.id, body.as_str());
+        crate::bots::store::owed!(tx, room_id, seq, author.id);
         changes::record!(tx, room_id, event, seq, Kind::Posted, notify);
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Ok((id, seq, event)))
@@ -211,6 +212,15 @@ pub async fn latest_with_position(db: &Db, room_id: i64) -> Result<(Vec<Message>
     // message, so a page showing it early shows it again, never twice.
     complete(db, room_id, &mut page).await?;
     Ok((page, position))
+}
+
+/// Message `seq` of room `room_id`, unless it was deleted.
+pub async fn one(db: &Db, room_id: i64, seq: i64) -> Result<Option<Message>> {
+    let sql = format!("{SELECT} AND m.seq = $2");
+    let found: Option<Message> = on_db!(db, pool => sqlx::query_as(&sql).bind(room_id).bind(seq).fetch_optional(pool).await)?;
+    let Some(mut message) = found else { return Ok(None) };
+    complete(db, room_id, std::slice::from_mut(&mut message)).await?;
+    Ok(Some(message))
 }
 
 /// Message `id` (the global id, as in page URLs), unless it was deleted.

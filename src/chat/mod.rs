@@ -78,6 +78,7 @@ pub fn listen(events: &Events, hub: &Arc<Hub>) {
     let hub = hub.clone();
     events.subscribe(move |event| match event {
         Event::SessionsEnded(ids) => hub.close_sessions(ids, CloseReason::SignedOut),
+        Event::MessageStored { .. } => {}
     });
 }
 
@@ -205,6 +206,10 @@ pub async fn send(
         }
     })
     .await?;
+    if let Ok(change) = &stored {
+        let message = &change.message;
+        state.events.announce(Event::MessageStored { room_id, seq: message.seq });
+    }
     Ok(stored.map(|change| change.message))
 }
 

@@ -16,6 +16,7 @@ use crate::web::{CurrentUser, Form};
 #[handler]
 pub async fn list(state: Data<&AppState>, CurrentUser(user): CurrentUser) -> Result<maud::Markup> {
     let people = users::all(&state.db).await?;
+    let bots = crate::bots::store::ids(&state.db).await?;
     Ok(page(
         "People",
         Some(&user),
@@ -27,6 +28,7 @@ pub async fn list(state: Data<&AppState>, CurrentUser(user): CurrentUser) -> Res
                         li {
                             (avatar(person, ""))
                             a href=(format!("/people/{}", person.id)) { (person.name) }
+                            @if bots.contains(&person.id) { span.badge { "Bot" } }
                             @if person.id == user.id {
                                 span.badge { "You" }
                             } @else {

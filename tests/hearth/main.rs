@@ -7,6 +7,7 @@ mod administration;
 mod api;
 mod attachments;
 mod behind_nginx;
+mod bots;
 mod chat;
 mod confirming;
 mod conversations;
