@@ -197,6 +197,27 @@ describe("every page: axe and screenshots", { timeout: 180_000 }, () => {
     await visitor.close();
   });
 
+  test("adding a bot: a refused webhook, the token and secret once, the list", async () => {
+    await ada.page.goto(`${app.url}/admin`);
+    await ada.page.getByRole("link", { name: "Add a bot" }).click();
+    await ada.page.getByLabel("Name").fill("Deploy");
+    // Hearth sends to public https addresses only.
+    await ada.page.getByLabel("Webhook URL").fill("http://127.0.0.1:9/hook");
+    await ada.page.getByRole("button", { name: "Add bot" }).click();
+    await ada.page.getByText("The address must start with https://.").waitFor();
+    await check(ada.page, "bot-refused");
+    // An address written as a number is checked without resolving: nothing is sent
+    // until the bot is mentioned, and it is in no room.
+    await ada.page.getByLabel("Webhook URL").fill("https://93.184.216.34/hearth");
+    await ada.page.getByRole("button", { name: "Add bot" }).click();
+    await ada.page.getByLabel("Signing secret").waitFor();
+    await check(ada.page, "bot-added");
+    await ada.page.getByRole("link", { name: "Back to administration" }).click();
+    await ada.page.locator("h2#bots").waitFor();
+    await ada.page.getByText("None yet.").waitFor();
+    await check(ada.page, "admin-bots");
+  });
+
   test("chat", async () => {
     await openChat(ada.page, app);
     await check(ada.page, "chat");
