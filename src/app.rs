@@ -49,6 +49,8 @@ pub struct Shared {
     pub hub: Arc<Hub>,
     pub feed: Feed,
     pub read_marks: ReadMarks,
+    /// Email, if `SMTP_URL` is set: the transport and the outbox worker's wake-up.
+    pub mailer: crate::mail::Mailer,
     /// Bots' deliveries: the worker's wake-up and the client they go through.
     pub bots: Arc<crate::bots::Bots>,
     /// Uploaded pictures being made ready, a few at a time.
@@ -100,6 +102,7 @@ impl AppState {
             read_marks: ReadMarks::default(),
             pictures: Default::default(),
             bots,
+            mailer: crate::mail::Mailer::new(&config, &base_url)?,
             events,
             hub,
             google: Google::new(&config, &base_url)?,
@@ -179,6 +182,7 @@ impl App {
         let ended = tokio::spawn(accounts::sessions::announce_ended_elsewhere(state.clone()));
         let read_marks = tokio::spawn(chat::read_marks::keep_saving(state.clone()));
         let deliveries = tokio::spawn(bots::delivery::keep_delivering(state.clone()));
+        let mail = tokio::spawn(crate::mail::keep_sending(state.clone()));
         // With PostgreSQL, other instances may share the database: listen to them.
         let bus = match &state.db {
             Db::Postgres(pool) => {
@@ -210,6 +214,7 @@ impl App {
         read_marks.abort();
         // A delivery cut short is due again once its lease runs out.
         deliveries.abort();
+        mail.abort();
         if let Err(err) = state.read_marks.save(&state.db).await {
             tracing::warn!("could not save read positions: {err:#}");
         }

@@ -116,6 +116,19 @@ pub struct Config {
     #[arg(long, env = "FORWARD_AUTH_HOSTS", value_delimiter = ',')]
     pub forward_auth_hosts: Vec<String>,
 
+    /// The SMTP server Hearth sends email through, as a URL: `smtps://user:pass@host`
+    /// (TLS from the start, port 465), `smtp://user:pass@host?tls=required` (STARTTLS,
+    /// port 587), or `smtp://host:port` (no TLS: only a relay on this machine).
+    /// Without it Hearth sends no email: the forgot-password page says to ask an
+    /// administrator, and addresses are not confirmed.
+    #[arg(long, env = "SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// Who Hearth's email comes from, e.g. `Hearth <hearth@example.org>` (needed
+    /// with SMTP_URL).
+    #[arg(long, env = "MAIL_FROM")]
+    pub mail_from: Option<String>,
+
     /// Lets bots' webhook URLs be `http` and on a loopback address (127.0.0.1, ::1).
     /// For tests, whose receivers run on this machine; never in production, where it
     /// would let whoever adds a bot reach services listening only locally.
@@ -222,6 +235,11 @@ pub struct Config {
     #[arg(skip = Duration::from_secs(10))]
     pub bot_retry_after: Duration,
 
+    /// How long an email the server did not take waits before its second try
+    /// (each later wait is three times the one before): 30 seconds. Not a setting.
+    #[arg(skip = Duration::from_secs(30))]
+    pub mail_retry_after: Duration,
+
     /// How often, at the latest, each chat socket checks that its session and rooms
     /// are still its own. Not a setting: tests shorten it.
     #[arg(skip = RECHECK_EVERY)]
@@ -290,6 +308,22 @@ impl Config {
         if self.avatar_origins.iter().any(|url| url.scheme() != "https" && url.scheme() != "http") {
             return Err("AVATAR_ORIGINS must be http(s) origins".into());
         }
+        if self.smtp_url.is_some() != self.mail_from.is_some() {
+            return Err("SMTP_URL and MAIL_FROM must be set together".into());
+        }
+        if let Some(url) = &self.smtp_url
+            && !Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host().is_some())
+        {
+            return Err("SMTP_URL must be an smtp:// or smtps:// URL with a host".into());
+        }
+        if let Some(from) = &self.mail_from
+            && from.parse::<lettre::message::Mailbox>().is_err()
+        {
+            return Err(format!(
+                "MAIL_FROM must be an address such as Hearth <hearth@example.org>, not {from}"
+            ));
+        }
         if self.session_max_days < self.session_idle_days {
             return Err("SESSION_MAX_DAYS must be at least SESSION_IDLE_DAYS".into());
         }
@@ -320,6 +354,8 @@ impl Config {
             google_allowed_domains: Vec::new(),
             avatar_origins: Vec::new(),
             forward_auth_hosts: Vec::new(),
+            smtp_url: None,
+            mail_from: None,
             bot_webhooks_allow_loopback: false,
             signup: Signup::Open,
             require_two_factor: RequireTwoFactor::Off,
@@ -341,6 +377,7 @@ impl Config {
             session_day: DAY,
             fresh_sign_in: Duration::from_secs(10 * 60),
             bot_retry_after: Duration::from_secs(10),
+            mail_retry_after: Duration::from_secs(30),
             chat_recheck_every: RECHECK_EVERY,
         }
     }

@@ -22,6 +22,7 @@
 //! - [`bots`]: bots that answer: accounts an administrator adds, to which Hearth
 //!   delivers the messages meant for them (signed webhooks, retried), posting
 //!   their answers.
+//! - [`mail`]: email through `SMTP_URL`, queued in the database and retried.
 //! - [`search`]: finding messages in every room one is in, in each database's
 //!   full-text index.
 //! - [`dashboard`], [`admin`], [`api`] and [`home`]: the pages and the JSON API
@@ -53,7 +54,9 @@ pub mod files;
 pub mod forward_auth;
 pub mod google;
 pub mod home;
+pub mod mail;
 pub mod outbound;
+pub mod queue;
 pub mod search;
 pub mod telemetry;
 pub mod web;

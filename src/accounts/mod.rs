@@ -1,5 +1,6 @@
 //! Accounts: sign-up, sign-in, sign-out, passwords and signed-in sessions.
 
+pub mod addresses;
 mod code_step;
 pub mod fields;
 pub mod hashing;
@@ -36,7 +37,8 @@ pub fn routes(route: Route) -> Route {
         .at("/login", get(signin::form).post(while_connected(signin::submit)))
         .at("/login/two-factor", get(code_step::form).post(code_step::submit))
         .at("/logout", post(signin::sign_out))
-        .at("/password/forgot", get(resets::forgot).post(resets::forgot))
+        .at("/email/confirm/:token", get(addresses::show).post(addresses::accept))
+        .at("/password/forgot", get(resets::forgot).post(resets::send_link))
         // Setting the new password waits for its hash, as sign-in does.
         .at("/password/reset/:token", get(resets::reset_form).post(while_connected(resets::reset)))
         // It waits for a password hash, as sign-in does.

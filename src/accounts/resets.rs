@@ -1,8 +1,9 @@
-//! A forgotten password: one-time links that set a new one. An administrator makes
-//! a link for a person on `/admin` (shown once, valid 30 minutes; only a hash is
-//! kept); the person opens `/password/reset/{token}`, chooses a password, and is
-//! signed in, every other session and token of the account ended. Hearth sends no
-//! email yet, so `/password/forgot` tells people to ask an administrator.
+//! A forgotten password: one-time links that set a new one, valid 30 minutes (only
+//! a hash is kept). With email (`SMTP_URL`), `/password/forgot` sends one to the
+//! address asked about, if it is an account's; without, it tells people to ask an
+//! administrator, who makes one on `/admin` (shown once). The person opens
+//! `/password/reset/{token}`, chooses a password, and is signed in, every other
+//! session and token of the account ended.
 
 use maud::{Markup, html};
 use poem::http::StatusCode;
@@ -11,12 +12,13 @@ use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::fields::NewPassword;
+use super::fields::{Email, NewPassword};
 use super::passwords::{self, ChangedBy};
 use super::{User, users};
 use crate::AppState;
 use crate::db::{self, Db};
 use crate::error::Result;
+use crate::mail::Mail;
 use crate::on_db;
 use crate::web::layout::{Field, page};
 use crate::web::{ClientAddr, Form, UserAgent};
@@ -85,20 +87,104 @@ fn digest(token: &str) -> String {
     super::kept_of(token)
 }
 
-/// `GET` and `POST /password/forgot`: the same answer whatever is asked, so it
-/// tells nobody who has an account.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ForgotForm {
+    email: String,
+}
+
+/// `GET /password/forgot`: the form that sends a link, or without email, whom to ask.
 #[handler]
 pub async fn forgot(state: Data<&AppState>) -> Markup {
+    forgot_page(&state, "", None, false)
+}
+
+/// `POST /password/forgot`: the same answer whether or not the address is an
+/// account's, so it tells nobody who has one. At most one link a minute goes to an
+/// account, and asking is limited per client address as signing in is.
+#[handler]
+pub async fn send_link(
+    state: Data<&AppState>,
+    ClientAddr(addr): ClientAddr,
+    Form(input): Form<ForgotForm>,
+) -> Result<Response> {
+    if !state.mailer.enabled() {
+        return Ok(forgot_page(&state, "", None, false).into_response());
+    }
+    state.limits.attempt_from(addr)?;
+    let email = match Email::parse(&input.email) {
+        Ok(email) => email,
+        Err(problem) => {
+            let page = forgot_page(&state, &input.email, Some(problem), false);
+            return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());
+        }
+    };
+    let holder = users::find_by_email(&state, &email).await?;
+    if let Some(user) = holder.filter(|u| u.deactivated_at.is_none())
+        && !made_lately(&state.db, user.id).await?
+    {
+        let path = make(&state.db, user.id).await?;
+        let link = state.base_url.join(&path).map_err(anyhow::Error::from)?;
+        crate::mail::send(
+            &state,
+            Mail {
+                to: user.email.clone(),
+                subject: "Set a new password for Hearth".into(),
+                paragraphs: vec![
+                    format!("Hello {},", user.name),
+                    "Someone (we hope you) asked to set a new password for your Hearth account. \
+                 The link below works once, for 30 minutes. Setting a password signs out \
+                 every other session of the account."
+                        .into(),
+                    "If it was not you, ignore this email: your password stays as it is.".into(),
+                ],
+                action: Some(("Set a new password".into(), link.to_string())),
+                unsubscribe: None,
+            },
+        )
+        .await?;
+        tracing::info!(target: "audit", user_id = user.id, "password reset link emailed");
+    }
+    Ok(forgot_page(&state, &input.email, None, true).into_response())
+}
+
+/// Whether a link for `user_id` was made within the last minute.
+async fn made_lately(db: &Db, user_id: i64) -> Result<bool> {
+    let found: Option<i64> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT created_at FROM password_resets WHERE user_id = $1 AND created_at > $2 LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(db::now() - 60)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(found.is_some())
+}
+
+fn forgot_page(state: &AppState, email: &str, problem: Option<&str>, sent: bool) -> Markup {
     page(
         "Forgot your password?",
         None,
         html! {
             section.card.narrow {
                 h1 { "Forgot your password?" }
-                p {
-                    "This Hearth does not send email. Ask one of its administrators for a "
-                    "link to set a new password: they can make one for you on their page, "
-                    "and it works once, for 30 minutes."
+                @if sent {
+                    p.notice role="status" {
+                        "If an account has that address, a link to set a new password is on its way to it. "
+                        "It works once, for 30 minutes. Nothing arrived? Look in your spam folder, or ask again in a minute."
+                    }
+                } @else if state.mailer.enabled() {
+                    p { "Give the address you sign in with, and we will email you a link to set a new password." }
+                    form method="post" action="/password/forgot" hx-boost="true" hx-disabled-elt="find button" {
+                        (Field { label: "Email", name: "email", kind: "email", value: email,
+                            error: problem, autocomplete: "email", hint: None }.render())
+                        button.primary type="submit" { "Email me a link" }
+                    }
+                } @else {
+                    p {
+                        "This Hearth does not send email. Ask one of its administrators for a "
+                        "link to set a new password: they can make one for you on their page, "
+                        "and it works once, for 30 minutes."
+                    }
                 }
                 @if state.google.enabled() {
                     p { "If your account signs in with Google, you can also " a href="/auth/google" { "sign in with Google" } "." }
@@ -177,7 +263,7 @@ fn gone() -> impl IntoResponse {
         html! {
             section.card.narrow {
                 h1 { "This link no longer works" }
-                p { "It was used, or more than 30 minutes have passed. Ask an administrator for a new one." }
+                p { "It was used, or more than 30 minutes have passed. " a href="/password/forgot" { "Ask for a new one" } "." }
                 p.aside { a href="/login" { "Sign in" } }
             }
         },

@@ -91,6 +91,7 @@ pub async fn submit(
         Err(users::NotCreated::NotFirst) => return Ok(refused(invites::NOT_FIRST)),
     };
     tracing::info!(target: "audit", user_id = user.id, admin = user.is_admin, "account created");
+    super::addresses::send_link(&state, &user, email).await?;
     sessions::begin(&state, session, &user, &agent).await?;
     Ok(Redirect::see_other("/dashboard").into_response())
 }

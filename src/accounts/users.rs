@@ -22,6 +22,8 @@ pub struct User {
     /// Which credentials are current: bumped by every change of who may act for
     /// the account, and recorded in each session made (see `sessions::begin`).
     pub credential_generation: i64,
+    /// When the address was shown to be the owner's (see `accounts::addresses`).
+    pub email_confirmed_at: Option<i64>,
 }
 
 /// Why [`create`] made no account.
@@ -35,7 +37,8 @@ pub enum NotCreated {
 
 /// A user's columns, for queries that name the table `u`.
 pub const COLUMNS: &str = "u.id, u.name, u.email, u.password_hash, u.avatar_url, u.created_at, \
-                           u.deactivated_at, u.is_admin, u.credential_generation";
+                           u.deactivated_at, u.is_admin, u.credential_generation, \
+                           u.email_confirmed_at";
 
 pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users u WHERE u.id = $1");

@@ -17,8 +17,8 @@ use super::store::{self, Owed};
 use crate::AppState;
 use crate::accounts::users;
 use crate::chat::{self, messages, rooms};
-use crate::db;
 use crate::outbound::Refusal;
+use crate::{db, queue};
 
 /// How long a bot has to answer, connection included.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
@@ -60,10 +60,7 @@ pub async fn keep_delivering(state: AppState) {
                 tracing::warn!("cannot read the bot deliveries: {err:#}");
             }
         }
-        let wait = match store::next_due(&state.db).await {
-            Ok(Some(due)) => Duration::from_millis((due - store::now_ms()).max(0) as u64).min(IDLE),
-            Ok(None) | Err(_) => IDLE,
-        };
+        let wait = queue::wait_for_next(&state.db, store::QUEUE, IDLE).await;
         tokio::select! {
             () = state.bots.wake.notified() => {}
             () = tokio::time::sleep(wait) => {}
@@ -98,9 +95,9 @@ async fn deliver(state: &AppState, owed: &Owed) -> crate::error::Result<()> {
     let outcome = attempt(state, owed).await?;
     let db = &state.db;
     match outcome {
-        Outcome::Moot => store::forget(db, owed.id).await?,
+        Outcome::Moot => queue::forget(db, store::QUEUE, owed.id).await?,
         Outcome::Delivered(status, answer) => {
-            store::forget(db, owed.id).await?;
+            queue::forget(db, store::QUEUE, owed.id).await?;
             let not_posted = match answer {
                 Answer::Nothing => None,
                 Answer::Text(text) => post_answer(state, owed, &text).await?.err(),
@@ -114,7 +111,7 @@ async fn deliver(state: &AppState, owed: &Owed) -> crate::error::Result<()> {
         }
         Outcome::Failed(why) if owed.attempts < MOST_ATTEMPTS => {
             let wait = state.config.bot_retry_after * 3u32.pow((owed.attempts - 1) as u32);
-            store::retry_later(db, owed.id, wait.as_millis() as i64).await?;
+            queue::retry_later(db, store::QUEUE, owed.id, wait.as_millis() as i64).await?;
             let said = format!(
                 "{why} Trying again in {} (try {} of {MOST_ATTEMPTS}).",
                 in_words(wait),
@@ -123,7 +120,7 @@ async fn deliver(state: &AppState, owed: &Owed) -> crate::error::Result<()> {
             store::record_outcome(db, owed.bot_id, false, &said).await?;
         }
         Outcome::Failed(why) | Outcome::Refused(why) => {
-            store::forget(db, owed.id).await?;
+            queue::forget(db, store::QUEUE, owed.id).await?;
             let said =
                 format!("{why} Given up on message {} after {} tries.", owed.seq, owed.attempts);
             store::record_outcome(db, owed.bot_id, false, &said).await?;

@@ -108,7 +108,7 @@ macro_rules! owed {
         .bind($room)
         .bind($seq)
         .bind($author)
-        .bind($crate::bots::store::now_ms())
+        .bind($crate::queue::now_ms())
         .execute(&mut *$tx)
         .await?;
     }};
@@ -126,53 +126,12 @@ pub struct Owed {
     pub attempts: i64,
 }
 
-/// Takes the delivery that has waited longest, if one is due: its due time moves
-/// `lease_ms` ahead, so no other instance takes it meanwhile (and if this one stops
-/// midway, it is due again then).
+/// The deliveries' table, as [`crate::queue`] works it.
+pub const QUEUE: &str = "bot_deliveries";
+
+/// Takes the delivery that has waited longest, if one is due (see [`crate::queue`]).
 pub async fn take_due(db: &Db, lease_ms: i64) -> Result<Option<Owed>> {
-    let now = now_ms();
-    // The outer `due_at <= $1` is checked again on the row as it is when the
-    // update gets it: of two instances picking the same row, one finds it taken.
-    let owed = on_db!(db, pool => sqlx::query_as(
-        "UPDATE bot_deliveries SET due_at = $2, attempts = attempts + 1
-         WHERE due_at <= $1 AND id = (
-             SELECT id FROM bot_deliveries WHERE due_at <= $1 ORDER BY due_at, id LIMIT 1)
-         RETURNING id, bot_id, room_id, seq, attempts",
-    )
-    .bind(now)
-    .bind(now + lease_ms)
-    .fetch_optional(pool)
-    .await)?;
-    Ok(owed)
-}
-
-/// When the next delivery is due (Unix milliseconds), if any is owed.
-pub async fn next_due(db: &Db) -> Result<Option<i64>> {
-    let due = on_db!(db, pool => sqlx::query_scalar("SELECT MIN(due_at) FROM bot_deliveries")
-        .fetch_one(pool)
-        .await)?;
-    Ok(due)
-}
-
-/// Done with a delivery, however it went.
-pub async fn forget(db: &Db, id: i64) -> Result<()> {
-    on_db!(db, pool => sqlx::query("DELETE FROM bot_deliveries WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))?;
-    Ok(())
-}
-
-/// Tries a delivery again `after_ms` from now.
-pub async fn retry_later(db: &Db, id: i64, after_ms: i64) -> Result<()> {
-    on_db!(db, pool => sqlx::query("UPDATE bot_deliveries SET due_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(now_ms() + after_ms)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))?;
-    Ok(())
+    crate::queue::take_due(db, QUEUE, "id, bot_id, room_id, seq, attempts", lease_ms).await
 }
 
 /// Where to deliver, and with what to sign.
@@ -207,12 +166,4 @@ pub async fn record_outcome(db: &Db, bot_id: i64, ok: bool, outcome: &str) -> Re
     .await
     .map(|done| done.rows_affected()))?;
     Ok(())
-}
-
-/// Unix milliseconds: deliveries are due to the millisecond, so that tests can
-/// retry quickly.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as i64)
 }

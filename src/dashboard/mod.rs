@@ -1,6 +1,7 @@
 //! The dashboard: who you are, your sessions (and ending the others), changing
-//! your password, API tokens and two-factor codes.
+//! your password or email, API tokens and two-factor codes.
 
+mod email;
 mod password;
 mod tokens;
 mod two_factor;
@@ -26,6 +27,8 @@ pub fn routes(route: Route) -> Route {
         .at("/dashboard/sessions/end-others", post(end_other_sessions))
         // It waits for password hashes: see `accounts::routes`.
         .at("/dashboard/password", post(while_connected(password::change)))
+        .at(email::EMAIL, get(email::form).post(email::change))
+        .at("/dashboard/email/confirm", post(email::resend))
         .at("/dashboard/tokens", post(tokens::create))
         .at("/dashboard/tokens/:id/revoke", post(tokens::revoke))
         .at(TWO_FACTOR, get(two_factor::setup).post(two_factor::confirm))
@@ -62,6 +65,7 @@ async fn render(
         problems,
         identities: users::identity_issuers(&state.db, user.id).await?,
         may_set_password: sessions::signed_in_with_google_recently(session).await?,
+        mail: state.mailer.enabled(),
         tokens: &crate::accounts::tokens::list(&state.db, user.id).await?,
         new_token,
         two_factor: match crate::accounts::two_factor::is_on(&state.db, user.id).await? {

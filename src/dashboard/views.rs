@@ -27,6 +27,8 @@ pub struct Dashboard<'a> {
     pub identities: Vec<String>,
     /// An account without a password may set one shortly after a Google sign-in.
     pub may_set_password: bool,
+    /// Whether Hearth sends email (and so confirms addresses).
+    pub mail: bool,
     pub tokens: &'a [Token],
     /// A token just made, shown this once.
     pub new_token: Option<String>,
@@ -46,12 +48,27 @@ impl Dashboard<'_> {
                 @if let Some(notice) = notice {
                     p.notice role="status" { (notice) }
                 }
+                @if self.mail && user.email_confirmed_at.is_none() {
+                    div.notice role="status" {
+                        p { "Confirm your address: open the link we sent to " strong { (user.email) } ". It shows the address is yours: a Google sign-in with it then joins your account beside your password." }
+                        form method="post" action="/dashboard/email/confirm" hx-boost="true" hx-disabled-elt="find button" {
+                            button.secondary.small type="submit" { "Send the link again" }
+                        }
+                    }
+                }
                 section.card.profile aria-labelledby="you" {
                     (avatar(user, "large"))
                     div {
                         h1 id="you" { (user.name) }
                         dl.facts {
-                            dt { "Email" } dd { (user.email) }
+                            dt { "Email" }
+                            dd {
+                                (user.email)
+                                @if self.mail && user.email_confirmed_at.is_none() {
+                                    " " span.badge { "not confirmed" }
+                                }
+                                " " a href="/dashboard/email" { "Change" span.visually-hidden { " your email" } }
+                            }
                             dt { "Account id" } dd { code { (user.id) } }
                             dt { "Member since" } dd { (date(user.created_at)) }
                         dt { "Signs in with" }

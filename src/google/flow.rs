@@ -142,6 +142,12 @@ pub async fn callback(
             ));
         }
         Outcome::Known(user) | Outcome::Created(user) => (user, None),
+        Outcome::Added(user) => {
+            tracing::info!(target: "audit", user_id = user.id, "Google identity linked beside the password");
+            let notice = "Your Google account is now linked: you can sign in with it or with \
+                          your password.";
+            (user, Some(notice))
+        }
         Outcome::Linked(user) => {
             let ended = sessions::end_others(&state, user.id, None).await?;
             tracing::info!(target: "audit", user_id = user.id, ended, "Google identity linked; password turned off");

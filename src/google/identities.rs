@@ -6,7 +6,7 @@ use url::Url;
 use crate::AppState;
 use crate::accounts::User;
 use crate::accounts::fields::{Email, Name};
-use crate::accounts::{invites, users};
+use crate::accounts::{addresses, invites, users};
 use crate::db::{self, Db};
 use crate::error::Result;
 use crate::on_db;
@@ -34,9 +34,13 @@ pub enum Outcome {
     /// A new account, made from the claims.
     Created(User),
     /// An existing account with the same, verified, email and no identity from this
-    /// provider: now linked. Its password was turned off and its other sessions must
-    /// end, because whoever set that password never proved they own the address.
+    /// provider, whose address was never confirmed: now linked. Its password was
+    /// turned off and its other sessions must end, because whoever set that password
+    /// never proved they own the address.
     Linked(User),
+    /// As `Linked`, but the account's address was confirmed (a link sent to it was
+    /// opened): its owner set the password, which stays, and so do its sessions.
+    Added(User),
     /// The account is deactivated; nothing was changed.
     Deactivated,
     /// The account with this email already has an identity from this provider, and it
@@ -79,14 +83,19 @@ pub async fn resolve(
         if !claims.email_verified {
             return Ok(Outcome::UnverifiedEmailTaken);
         }
-        return Ok(match link(&state.db, &existing, claims, picture.as_deref()).await? {
-            Linking::Done => {
-                let linked = users::find_by_id(&state.db, existing.id).await?;
-                Outcome::Linked(linked.unwrap_or(existing))
-            }
-            Linking::Deactivated => Outcome::Deactivated,
-            Linking::HasOne => Outcome::LinkedToAnother { user_id: existing.id },
-        });
+        let confirmed = existing.email_confirmed_at.is_some();
+        return Ok(
+            match link(&state.db, &existing, claims, picture.as_deref(), confirmed).await? {
+                Linking::Done => {
+                    addresses::vouched_for(&state.db, existing.id).await?;
+                    let linked =
+                        users::find_by_id(&state.db, existing.id).await?.unwrap_or(existing);
+                    if confirmed { Outcome::Added(linked) } else { Outcome::Linked(linked) }
+                }
+                Linking::Deactivated => Outcome::Deactivated,
+                Linking::HasOne => Outcome::LinkedToAnother { user_id: existing.id },
+            },
+        );
     }
     let admission = match may_create {
         Ok(admission) => admission,
@@ -104,6 +113,7 @@ pub async fn resolve(
     match users::create(state, &name, &email, None, picture.as_deref(), admission).await? {
         Ok(user) => {
             add(&state.db, user.id, claims).await?;
+            addresses::vouched_for(&state.db, user.id).await?;
             Ok(Outcome::Created(user))
         }
         // Someone signed up with this email a moment ago: treat it as linking.
@@ -182,11 +192,18 @@ enum Linking {
 }
 
 /// Links the identity to `user` unless the account is deactivated or already has an
-/// identity from this issuer; turns the password off, revokes the account's tokens,
-/// and takes the picture if the account had none. All in one transaction, or none.
+/// identity from this issuer; unless the account's address was `confirmed`, turns
+/// the password off and revokes the account's tokens; takes the picture if the
+/// account had none. All in one transaction, or none.
 /// The account's other identities (from other issuers) stay: only their owner
 /// removes a way to sign in.
-async fn link(db: &Db, user: &User, claims: &Claims, picture: Option<&str>) -> Result<Linking> {
+async fn link(
+    db: &Db,
+    user: &User,
+    claims: &Claims,
+    picture: Option<&str>,
+    confirmed: bool,
+) -> Result<Linking> {
     let linking = on_db!(db, pool => async {
         let mut tx = pool.begin().await?;
         // The account's row first: from here to the commit, PostgreSQL holds its lock
@@ -195,12 +212,14 @@ async fn link(db: &Db, user: &User, claims: &Claims, picture: Option<&str>) -> R
         // A new credential generation too: a sign-in with the old password that is
         // under way gets a session that is refused.
         let updated = sqlx::query(
-            "UPDATE users SET password_hash = NULL, avatar_url = COALESCE(avatar_url, $2),
-                    credential_generation = credential_generation + 1
+            "UPDATE users SET avatar_url = COALESCE(avatar_url, $2),
+                    password_hash = CASE WHEN $3 THEN password_hash ELSE NULL END,
+                    credential_generation = credential_generation + CASE WHEN $3 THEN 0 ELSE 1 END
              WHERE id = $1 AND deactivated_at IS NULL",
         )
         .bind(user.id)
         .bind(picture)
+        .bind(confirmed)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
@@ -222,9 +241,11 @@ async fn link(db: &Db, user: &User, claims: &Claims, picture: Option<&str>) -> R
         if inserted.rows_affected() == 0 {
             return Ok(Linking::HasOne);
         }
-        // Whatever the earlier holder of this email set up is theirs, not the
-        // owner's: their tokens go too.
-        sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
+        // Whatever the earlier holder of an unconfirmed address set up is theirs,
+        // not the owner's: their tokens go too.
+        if !confirmed {
+            sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Linking::Done)
     }.await)?;

@@ -12,6 +12,7 @@ mod chat;
 mod confirming;
 mod conversations;
 mod editing;
+mod email;
 mod floods;
 mod formatting;
 mod forward_auth;

@@ -8,6 +8,7 @@ use hearth::{App, AppState, Config};
 
 pub mod openapi;
 pub mod process;
+pub mod smtp;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{StatusCode, redirect};
 
