@@ -183,6 +183,7 @@ impl App {
         let read_marks = tokio::spawn(chat::read_marks::keep_saving(state.clone()));
         let deliveries = tokio::spawn(bots::delivery::keep_delivering(state.clone()));
         let mail = tokio::spawn(crate::mail::keep_sending(state.clone()));
+        let missed = tokio::spawn(chat::missed::keep_telling(state.clone()));
         // With PostgreSQL, other instances may share the database: listen to them.
         let bus = match &state.db {
             Db::Postgres(pool) => {
@@ -215,6 +216,7 @@ impl App {
         // A delivery cut short is due again once its lease runs out.
         deliveries.abort();
         mail.abort();
+        missed.abort();
         if let Err(err) = state.read_marks.save(&state.db).await {
             tracing::warn!("could not save read positions: {err:#}");
         }

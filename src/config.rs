@@ -240,6 +240,11 @@ pub struct Config {
     #[arg(skip = Duration::from_secs(30))]
     pub mail_retry_after: Duration,
 
+    /// How long a mention stays unread before it is emailed: 10 minutes. Not a
+    /// setting: tests shorten it.
+    #[arg(skip = Duration::from_secs(10 * 60))]
+    pub missed_mention_after: Duration,
+
     /// How often, at the latest, each chat socket checks that its session and rooms
     /// are still its own. Not a setting: tests shorten it.
     #[arg(skip = RECHECK_EVERY)]
@@ -378,6 +383,7 @@ impl Config {
             fresh_sign_in: Duration::from_secs(10 * 60),
             bot_retry_after: Duration::from_secs(10),
             mail_retry_after: Duration::from_secs(30),
+            missed_mention_after: Duration::from_secs(10 * 60),
             chat_recheck_every: RECHECK_EVERY,
         }
     }

@@ -71,8 +71,7 @@ pub async fn send_link(state: &AppState, user: &User, email: &Email) -> Result<(
     } else {
         vec![
             format!("Hello {},", user.name),
-            "Open the link below (within a day) to confirm that this address is yours."
-                .into(),
+            "Open the link below (within a day) to confirm that this address is yours.".into(),
             "If you did not make an account on Hearth, ignore this email.".into(),
         ]
     };

@@ -20,6 +20,7 @@ pub mod limits;
 pub mod membership;
 pub mod mentions;
 pub mod messages;
+pub mod missed;
 mod pages;
 mod people;
 pub mod protocol;
@@ -70,6 +71,7 @@ pub fn routes(route: Route) -> Route {
         .at("/people/:id/message", post(people::message))
         .at("/conversations", post(people::group))
         .at("/ws", get(socket::upgrade))
+        .at("/email/unsubscribe/:token", get(missed::unsubscribe_page).post(missed::stop))
 }
 
 /// What the chat does when others announce: a socket belongs to its session, so

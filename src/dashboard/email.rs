@@ -27,8 +27,25 @@ pub struct NewEmail {
 }
 
 #[handler]
-pub async fn form(state: Data<&AppState>, CurrentUser(user): CurrentUser) -> Markup {
-    view(&state, &user, "", None)
+pub async fn form(state: Data<&AppState>, CurrentUser(user): CurrentUser) -> Result<Markup> {
+    view(&state, &user, "", None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Wanted {
+    mentions: String,
+}
+
+/// Turns emails about missed mentions on (`mentions=on`) or off.
+#[handler]
+pub async fn mentions(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Form(input): Form<Wanted>,
+) -> Result<Redirect> {
+    crate::chat::missed::set_wanted(&state.db, user.id, input.mentions == "on").await?;
+    Ok(Redirect::see_other(EMAIL))
 }
 
 /// Sends a link to the new address; the address changes when it is opened.
@@ -56,7 +73,7 @@ pub async fn change(
             }
         },
     };
-    let page = view(&state, &user, &input.email, problem);
+    let page = view(&state, &user, &input.email, problem).await?;
     Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response())
 }
 
@@ -83,8 +100,9 @@ pub async fn resend(
 const NO_MAIL: &str = "This Hearth does not send email, so it cannot confirm a new address. \
                        Ask an administrator.";
 
-fn view(state: &AppState, user: &User, value: &str, problem: Option<&str>) -> Markup {
-    page(
+async fn view(state: &AppState, user: &User, value: &str, problem: Option<&str>) -> Result<Markup> {
+    let wanted = crate::chat::missed::wanted(&state.db, user.id).await?;
+    Ok(page(
         "Change your email",
         Some(user),
         html! {
@@ -97,8 +115,26 @@ fn view(state: &AppState, user: &User, value: &str, problem: Option<&str>) -> Ma
                         error: problem, autocomplete: "email", hint: None }.render())
                     button.primary type="submit" { "Send the link" }
                 }
-                p.aside { a href="/dashboard" { "Back to your dashboard" } }
             }
+            @if state.mailer.enabled() {
+                section.card.narrow aria-labelledby="mention-emails" {
+                    h2 id="mention-emails" { "Mentions you missed" }
+                    @if wanted {
+                        p { "When you are mentioned and have not read it after ten minutes, we email you (at most once an hour per room)." }
+                        form method="post" action="/dashboard/email/mentions" hx-boost="true" hx-disabled-elt="find button" {
+                            input type="hidden" name="mentions" value="off";
+                            button.secondary type="submit" { "Stop these emails" }
+                        }
+                    } @else {
+                        p { "You get no emails about mentions." }
+                        form method="post" action="/dashboard/email/mentions" hx-boost="true" hx-disabled-elt="find button" {
+                            input type="hidden" name="mentions" value="on";
+                            button.secondary type="submit" { "Email me mentions I missed" }
+                        }
+                    }
+                }
+            }
+            p.aside { a href="/dashboard" { "Back to your dashboard" } }
         },
-    )
+    ))
 }

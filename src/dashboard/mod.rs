@@ -29,6 +29,7 @@ pub fn routes(route: Route) -> Route {
         .at("/dashboard/password", post(while_connected(password::change)))
         .at(email::EMAIL, get(email::form).post(email::change))
         .at("/dashboard/email/confirm", post(email::resend))
+        .at("/dashboard/email/mentions", post(email::mentions))
         .at("/dashboard/tokens", post(tokens::create))
         .at("/dashboard/tokens/:id/revoke", post(tokens::revoke))
         .at(TWO_FACTOR, get(two_factor::setup).post(two_factor::confirm))

@@ -12,6 +12,7 @@ on_both_databases!(
     a_forgotten_password_is_reset_through_a_link_sent_by_email,
     a_confirmed_address_keeps_its_password_when_google_joins,
     changing_ones_email_takes_a_link_sent_to_the_new_address,
+    a_missed_mention_is_emailed_once_with_a_one_click_way_out,
 );
 
 const PASSWORD: &str = "analytical engine";
@@ -176,4 +177,95 @@ async fn changing_ones_email_takes_a_link_sent_to_the_new_address(backend: Backe
         .await;
     assert_eq!(old.status, StatusCode::UNAUTHORIZED);
     assert!(ada.get("/dashboard").await.body.contains("ada@analytical.example"));
+}
+
+/// Signs `name` up and opens the link that confirms their address (the `n`th mail).
+async fn confirmed(
+    app: &TestApp,
+    inbox: &Inbox,
+    n: usize,
+    name: &str,
+    email: &str,
+) -> crate::support::Browser {
+    let browser = app.signed_up(name, email, PASSWORD).await;
+    let mails = inbox.until(n).await;
+    let mail = mails.iter().find(|m| m["to"] == json!([email])).unwrap();
+    let path = path_in(app, mail, "/email/confirm/");
+    assert_eq!(app.browser().post_form(&path, &[]).await.status, StatusCode::OK);
+    browser
+}
+
+async fn a_missed_mention_is_emailed_once_with_a_one_click_way_out(backend: Backend) {
+    let Some(inbox) = Inbox::start().await else { return };
+    let url = inbox.url();
+    let app = backend
+        .spawn_with(move |config| {
+            config.smtp_url = Some(url);
+            config.mail_from = Some(FROM.into());
+            config.missed_mention_after = std::time::Duration::from_secs(2);
+        })
+        .await;
+    // Ada never confirms her address; Bo and Cy do.
+    let ada = app.signed_up("Ada Lovelace", "ada@example.org", PASSWORD).await;
+    let bo = confirmed(&app, &inbox, 2, "Bo Pilot", "bo@example.org").await;
+    let cy = confirmed(&app, &inbox, 3, "Cy Ng", "cy@example.org").await;
+
+    // Cy is reading the room when it comes; Bo is not.
+    let mut cy_reads = app.live_socket(&cy, "general").await;
+    let (status, _) = ada
+        .call(
+            "POST",
+            "/api/rooms/general/messages",
+            Some(json!({ "body": "@Bo Pilot and @Cy Ng, the report is in" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    cy_reads.expect("the report is in", std::time::Duration::from_secs(2)).await;
+    cy_reads.close().await;
+    // (Sending a message reads the room: Cy answers, Bo does not.)
+    let (status, _) = cy
+        .call(
+            "POST",
+            "/api/rooms/general/messages",
+            Some(json!({ "body": "@Ada Lovelace thanks" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let mails = inbox.until(4).await;
+    let mail = &mails[3];
+    assert_eq!(mail["to"], json!(["bo@example.org"]));
+    assert_eq!(mail["subject"], "You were mentioned in #General");
+    let text = mail["text"].as_str().unwrap();
+    assert!(text.contains("Ada Lovelace: @Bo Pilot and @Cy Ng, the report is in"), "{text}");
+    // Its link opens the room around the message.
+    let base = app.browser().url("");
+    let link = link_in(text, &format!("{base}/chat/general/messages?around="));
+    let opened = bo.get(link.strip_prefix(&base).unwrap()).await;
+    assert!(opened.body.contains("the report is in"));
+    let stop = mail["headers"]["List-Unsubscribe"].as_str().unwrap();
+    let stop = stop.trim_start_matches('<').trim_end_matches('>').to_owned();
+    assert_eq!(mail["headers"]["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click");
+
+    // Another mention within the hour is not another email; nor did Cy (who read
+    // it) or Ada (whose address is not confirmed) get one.
+    ada.call("POST", "/api/rooms/general/messages", Some(json!({ "body": "@Bo Pilot also this" })))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    assert_eq!(inbox.mails().len(), 4);
+
+    // One click, as a mail program makes it: a POST with no cookie and no origin.
+    assert!(bo.get("/dashboard/email").await.body.contains("Stop these emails"));
+    let clicked = reqwest::Client::new()
+        .post(&stop)
+        .form(&[("List-Unsubscribe", "One-Click")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clicked.status(), StatusCode::OK);
+    let page = bo.get("/dashboard/email").await.body;
+    assert!(page.contains("You get no emails about mentions."));
+    // And back on, from the dashboard.
+    bo.post_form("/dashboard/email/mentions", &[("mentions", "on")]).await;
+    assert!(bo.get("/dashboard/email").await.body.contains("Stop these emails"));
 }
