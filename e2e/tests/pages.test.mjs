@@ -288,6 +288,12 @@ describe("every page: axe and screenshots", { timeout: 180_000 }, () => {
     await check(bo.page, "rooms");
   });
 
+  test("a room's notifications", async () => {
+    await bo.page.goto(`${app.url}/chat/general/notifications`);
+    await bo.page.getByRole("radio", { name: /Only when I am mentioned/ }).waitFor();
+    await check(bo.page, "room-notifications");
+  });
+
   test("a room's settings", async () => {
     await bo.page.goto(`${app.url}/rooms`);
     await bo.page.getByLabel("Room name").fill("Trips");

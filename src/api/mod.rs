@@ -19,7 +19,10 @@ use serde::Serialize;
 use self::messages::{
     add_reaction, delete_message, edit_message, history, post_message, remove_reaction,
 };
-use self::rooms::{add_member, change_room, converse, my_rooms, remove_member, start_room};
+use self::rooms::{
+    add_member, change_room, choose_notifications, converse, my_rooms, notification_level,
+    remove_member, start_room,
+};
 use crate::AppState;
 use crate::error::Result;
 use crate::web::CurrentUser;
@@ -30,6 +33,7 @@ pub fn routes(route: Route) -> Route {
         .at("/api/rooms", get(my_rooms).post(start_room))
         .at("/api/rooms/:room", patch(change_room))
         .at("/api/rooms/:room/members", post(add_member))
+        .at("/api/rooms/:room/notifications", get(notification_level).put(choose_notifications))
         .at("/api/rooms/:room/members/:id", delete(remove_member))
         .at("/api/people", get(people))
         .at("/api/conversations", post(converse))

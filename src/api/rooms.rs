@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::chat::membership::{self, NotDone};
+use crate::chat::notifications::{self, Level};
 use crate::chat::rooms::{self, MyRoom, RoomKind};
 use crate::chat::settings::{self, Changes};
 use crate::error::{AppError, Result};
@@ -179,4 +180,34 @@ fn refused(not_done: NotDone) -> AppError {
             "#general is everyone's room: nobody leaves it and it cannot be archived.",
         ),
     }
+}
+
+/// A notification level, as the API reads and writes it.
+#[derive(Serialize, Deserialize)]
+struct LevelJson {
+    level: Level,
+}
+
+/// `GET /api/rooms/{room}/notifications`.
+#[handler]
+pub(super) async fn notification_level(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(slug): Path<String>,
+) -> Result<Json<LevelJson>> {
+    let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    Ok(Json(LevelJson { level: notifications::of(&state.db, user.id, &room).await? }))
+}
+
+/// `PUT /api/rooms/{room}/notifications` with `{"level": …}`.
+#[handler]
+pub(super) async fn choose_notifications(
+    state: Data<&AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(slug): Path<String>,
+    JsonBody(input): JsonBody<LevelJson>,
+) -> Result<Response> {
+    let room = rooms::find_mine(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    notifications::set(&state.db, user.id, &room, input.level).await?;
+    Ok(Json(LevelJson { level: input.level }).into_response())
 }

@@ -63,6 +63,7 @@ async fn tell(state: &AppState) -> Result<()> {
          WHERE x.seq > m.last_read_seq AND x.seq > COALESCE(e.last_seq, 0)
            AND g.deleted_at IS NULL AND g.created_at <= $1 AND g.created_at > $2
            AND (e.sent_at IS NULL OR e.sent_at <= $3)
+           AND COALESCE(m.notify, 'mentions') <> 'nothing'
            AND u.deactivated_at IS NULL AND u.email_confirmed_at IS NOT NULL AND u.mention_emails
          GROUP BY x.user_id, x.room_id
          LIMIT 200",

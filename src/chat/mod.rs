@@ -21,6 +21,7 @@ pub mod membership;
 pub mod mentions;
 pub mod messages;
 pub mod missed;
+pub mod notifications;
 mod pages;
 mod people;
 pub mod protocol;
@@ -60,6 +61,7 @@ pub fn routes(route: Route) -> Route {
         .at("/chat/:room/members", get(pages::members).post(membership::add_person))
         .at("/chat/:room/people", get(membership::people))
         .at("/chat/:room/members/:id/remove", post(membership::remove_person))
+        .at("/chat/:room/notifications", get(notifications::show).post(notifications::choose))
         .at("/chat/:room/settings", get(settings::show).post(settings::save))
         .at("/chat/:room/archive", post(settings::archive))
         .at("/chat/:room/unarchive", post(settings::unarchive))

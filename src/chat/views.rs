@@ -83,6 +83,7 @@ pub fn room_page(p: &RoomPage<'_>) -> Markup {
                         }
                         div.room-actions {
                             @if p.room.private { span.tag { "Private" } }
+                            a.button.secondary.small href=(format!("/chat/{slug}/notifications")) { "Notifications" }
                             @if !p.room.is_direct() {
                                 a.button.secondary.small href=(format!("/chat/{slug}/people")) { "People" }
                             }

@@ -276,7 +276,7 @@ async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     let schemas = OpenApi::new(doc.clone());
-    assert_eq!(paths.len(), 12);
+    assert_eq!(paths.len(), 13);
     // The messages the routes of one message act on: the first is deleted last,
     // the second is reacted to.
     for body in ["for the spec", "to react to"] {
@@ -300,6 +300,7 @@ async fn the_openapi_document_describes_routes_that_exist(backend: Backend) {
                 ("post", "/api/conversations") => Some(json!({"user_ids": [other]})),
                 ("post", p) if p.ends_with("/members") => Some(json!({"user_id": me})),
                 ("patch", "/api/rooms/general") => Some(json!({"topic": "From the spec"})),
+                ("put", p) if p.ends_with("/notifications") => Some(json!({"level": "nothing"})),
                 ("post" | "patch", _) => Some(json!({"body": "from the spec"})),
                 _ => None,
             };

@@ -20,6 +20,7 @@ mod google;
 mod google_linking;
 mod google_provider;
 mod mentions;
+mod notifications;
 mod operations;
 mod password_resets;
 mod private_rooms;
