@@ -534,4 +534,46 @@
       status("Disconnected. Reload the page to continue.");
     }
   });
+
+  // "Notify me on this device" (the dashboard): registers the service worker,
+  // subscribes with the server's key, and hands the subscription to Hearth.
+  function keyBytes(base64url) {
+    var text = atob(base64url.replace(/-/g, "+").replace(/_/g, "/"));
+    var bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) { bytes[i] = text.charCodeAt(i); }
+    return bytes;
+  }
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("#notify-device");
+    if (!button) { return; }
+    var said = document.getElementById("notify-status");
+    function say(text) { if (said) { said.textContent = text; } }
+    if (!("serviceWorker" in navigator) || !("PushManager" in window)) {
+      say("This browser cannot show notifications from web pages.");
+      return;
+    }
+    button.disabled = true;
+    say("Asking your browser…");
+    navigator.serviceWorker.register("/sw.js").then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (registration) {
+      return registration.pushManager.subscribe({
+        userVisibleOnly: true,
+        applicationServerKey: keyBytes(button.getAttribute("data-key")),
+      });
+    }).then(function (subscription) {
+      return fetch("/push/subscriptions", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(subscription),
+      });
+    }).then(function (answer) {
+      if (!answer.ok) { throw new Error("Hearth refused the subscription (" + answer.status + ")."); }
+      window.location.reload();
+    }).catch(function (err) {
+      button.disabled = false;
+      say("Notifications could not be turned on: " + (err && err.message ? err.message : err));
+    });
+  });
 })();

@@ -49,6 +49,8 @@ pub struct Shared {
     pub hub: Arc<Hub>,
     pub feed: Feed,
     pub read_marks: ReadMarks,
+    /// Web Push: the VAPID key, the client pushes go through, the worker's wake-up.
+    pub push: crate::push::Push,
     /// Email, if `SMTP_URL` is set: the transport and the outbox worker's wake-up.
     pub mailer: crate::mail::Mailer,
     /// Bots' deliveries: the worker's wake-up and the client they go through.
@@ -64,6 +66,12 @@ pub struct Shared {
     /// Hearth's public URL, and its origin (`scheme://host[:port]`) for Origin checks.
     pub base_url: Url,
     pub origin: String,
+}
+
+impl From<Arc<Shared>> for AppState {
+    fn from(shared: Arc<Shared>) -> Self {
+        AppState(shared)
+    }
 }
 
 impl Deref for AppState {
@@ -93,7 +101,9 @@ impl AppState {
         chat::listen(&events, &hub);
         let bots = Arc::new(bots::Bots::new(&config)?);
         bots::listen(&events, &bots);
-        Ok(AppState(Arc::new(Shared {
+        let push = crate::push::Push::open(&config, &db, &base_url).await?;
+        let state = AppState(Arc::new(Shared {
+            push,
             passwords: Passwords::new(config.bcrypt_cost, config.signin_queue.map(|n| n as usize))?,
             connections: Arc::default(),
             limits: Limits::new(&config),
@@ -114,7 +124,9 @@ impl AppState {
             cookie,
             base_url,
             origin,
-        })))
+        }));
+        crate::push::listen(&state.events, Arc::downgrade(&state.0));
+        Ok(state)
     }
 
     /// The state attached to every request by [`App::endpoint`].
@@ -184,6 +196,7 @@ impl App {
         let deliveries = tokio::spawn(bots::delivery::keep_delivering(state.clone()));
         let mail = tokio::spawn(crate::mail::keep_sending(state.clone()));
         let missed = tokio::spawn(chat::missed::keep_telling(state.clone()));
+        let pushes = tokio::spawn(crate::push::sending::keep_pushing(state.clone()));
         // With PostgreSQL, other instances may share the database: listen to them.
         let bus = match &state.db {
             Db::Postgres(pool) => {
@@ -217,6 +230,7 @@ impl App {
         deliveries.abort();
         mail.abort();
         missed.abort();
+        pushes.abort();
         if let Err(err) = state.read_marks.save(&state.db).await {
             tracing::warn!("could not save read positions: {err:#}");
         }
@@ -241,6 +255,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint + 'static {
         accounts::routes,
         admin::routes,
         bots::routes,
+        crate::push::routes,
         google::routes,
         chat::routes,
         dashboard::routes,

@@ -129,6 +129,16 @@ pub struct Config {
     #[arg(long, env = "MAIL_FROM")]
     pub mail_from: Option<String>,
 
+    /// Lets push subscriptions' addresses be `http` and on a loopback address. For
+    /// tests, whose push receiver runs on this machine; never in production.
+    #[arg(long, env = "WEB_PUSH_ALLOW_LOOPBACK", default_value_t = false)]
+    pub web_push_allow_loopback: bool,
+
+    /// The VAPID private key that signs Web Push requests (32 bytes, base64url).
+    /// Without it, one is made at the first start and kept in the database.
+    #[arg(long, env = "VAPID_PRIVATE_KEY", hide_env_values = true)]
+    pub vapid_private_key: Option<String>,
+
     /// Lets bots' webhook URLs be `http` and on a loopback address (127.0.0.1, ::1).
     /// For tests, whose receivers run on this machine; never in production, where it
     /// would let whoever adds a bot reach services listening only locally.
@@ -239,6 +249,11 @@ pub struct Config {
     /// (each later wait is three times the one before): 30 seconds. Not a setting.
     #[arg(skip = Duration::from_secs(30))]
     pub mail_retry_after: Duration,
+
+    /// How long a push that failed waits before its second try (tripling after):
+    /// 10 seconds. Not a setting: tests shorten it.
+    #[arg(skip = Duration::from_secs(10))]
+    pub push_retry_after: Duration,
 
     /// How long a mention stays unread before it is emailed: 10 minutes. Not a
     /// setting: tests shorten it.
@@ -362,6 +377,8 @@ impl Config {
             smtp_url: None,
             mail_from: None,
             bot_webhooks_allow_loopback: false,
+            web_push_allow_loopback: false,
+            vapid_private_key: None,
             signup: Signup::Open,
             require_two_factor: RequireTwoFactor::Off,
             bcrypt_cost: 4,
@@ -384,6 +401,7 @@ impl Config {
             bot_retry_after: Duration::from_secs(10),
             mail_retry_after: Duration::from_secs(30),
             missed_mention_after: Duration::from_secs(10 * 60),
+            push_retry_after: Duration::from_secs(10),
             chat_recheck_every: RECHECK_EVERY,
         }
     }

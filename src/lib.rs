@@ -22,6 +22,8 @@
 //! - [`bots`]: bots that answer: accounts an administrator adds, to which Hearth
 //!   delivers the messages meant for them (signed webhooks, retried), posting
 //!   their answers.
+//! - [`push`]: notifications on people's devices (Web Push), for what their
+//!   notification level asks, when no open page shows the room.
 //! - [`mail`]: email through `SMTP_URL`, queued in the database and retried.
 //! - [`search`]: finding messages in every room one is in, in each database's
 //!   full-text index.
@@ -56,6 +58,7 @@ pub mod google;
 pub mod home;
 pub mod mail;
 pub mod outbound;
+pub mod push;
 pub mod queue;
 pub mod search;
 pub mod telemetry;

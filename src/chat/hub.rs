@@ -257,6 +257,18 @@ impl Hub {
         Ok(Connection { id, outbound, close })
     }
 
+    /// Who has a socket showing `room_id` on this instance: they see what comes.
+    pub fn watching(&self, room_id: i64) -> HashSet<i64> {
+        let inner = self.lock();
+        let Some(room) = inner.rooms.get(&room_id) else { return HashSet::new() };
+        room.members
+            .iter()
+            .filter_map(|id| inner.conns.get(id))
+            .filter(|conn| conn.viewing == room_id)
+            .map(|conn| conn.user_id)
+            .collect()
+    }
+
     pub fn disconnect(&self, id: ConnId) {
         let mut inner = self.lock();
         if let Some(conn) = inner.conns.remove(&id) {

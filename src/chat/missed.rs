@@ -1,5 +1,6 @@
 //! Mentions someone missed, told by email: a mention still unread some minutes
-//! after it was made (10 by default) is emailed to the person mentioned, at most
+//! after it was made (10 by default) is emailed to the person mentioned, if they
+//! have no device with notifications on (those heard of it already), at most
 //! once an hour per room, naming what came since the last such email. Only to a
 //! confirmed address (a link sent to it was opened), and only to people who have
 //! not turned these emails off, which one click does (RFC 8058 `List-Unsubscribe`).
@@ -64,6 +65,7 @@ async fn tell(state: &AppState) -> Result<()> {
            AND g.deleted_at IS NULL AND g.created_at <= $1 AND g.created_at > $2
            AND (e.sent_at IS NULL OR e.sent_at <= $3)
            AND COALESCE(m.notify, 'mentions') <> 'nothing'
+           AND NOT EXISTS (SELECT 1 FROM push_subscriptions p WHERE p.user_id = x.user_id)
            AND u.deactivated_at IS NULL AND u.email_confirmed_at IS NOT NULL AND u.mention_emails
          GROUP BY x.user_id, x.room_id
          LIMIT 200",

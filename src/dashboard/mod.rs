@@ -67,6 +67,8 @@ async fn render(
         identities: users::identity_issuers(&state.db, user.id).await?,
         may_set_password: sessions::signed_in_with_google_recently(session).await?,
         mail: state.mailer.enabled(),
+        devices: &crate::push::subscriptions::of(&state.db, user.id).await?,
+        push_key: state.push.vapid.public(),
         tokens: &crate::accounts::tokens::list(&state.db, user.id).await?,
         new_token,
         two_factor: match crate::accounts::two_factor::is_on(&state.db, user.id).await? {

@@ -27,6 +27,9 @@ pub struct Dashboard<'a> {
     pub identities: Vec<String>,
     /// An account without a password may set one shortly after a Google sign-in.
     pub may_set_password: bool,
+    /// Devices with notifications on, and the key a new one subscribes with.
+    pub devices: &'a [crate::push::subscriptions::Device],
+    pub push_key: String,
     /// Whether Hearth sends email (and so confirms addresses).
     pub mail: bool,
     pub tokens: &'a [Token],
@@ -118,6 +121,7 @@ impl Dashboard<'_> {
                         }
                     }
                 }
+                (self.devices_section(now))
                 (self.tokens_section(now))
                 (self.two_factor_section())
                 section.card aria-labelledby="password" {
@@ -205,6 +209,33 @@ impl Dashboard<'_> {
                         autocomplete: "off", hint: Some("What it is for, such as “weather bot”.") }.render())
                     button.secondary type="submit" { "Make a token" }
                 }
+            }
+        }
+    }
+
+    fn devices_section(&self, now: i64) -> Markup {
+        html! {
+            section.card aria-labelledby="devices" {
+                h2 id="devices" { "Notifications on your devices" }
+                p { "A device with notifications on is told of mentions and conversation messages (as each room's Notifications page says) while no page of yours shows the room. Signing out of a device turns them off there." }
+                @if !self.devices.is_empty() {
+                    ul.sessions {
+                        @for device in self.devices {
+                            li {
+                                span.device { (describe_agent(&device.device)) }
+                                span.when {
+                                    "On since " (ago(now, device.created_at))
+                                    @if let Some(at) = device.last_used_at { " · last notified " (ago(now, at)) }
+                                }
+                                form method="post" action=(format!("/push/subscriptions/{}/remove", device.id)) hx-boost="true" hx-disabled-elt="find button" {
+                                    button.secondary.small type="submit" { "Turn off" span.visually-hidden { " on " (describe_agent(&device.device)) } }
+                                }
+                            }
+                        }
+                    }
+                }
+                button.secondary id="notify-device" type="button" data-key=(self.push_key) { "Notify me on this device" }
+                p.hint id="notify-status" role="status" { }
             }
         }
     }

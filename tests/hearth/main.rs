@@ -25,6 +25,7 @@ mod operations;
 mod password_resets;
 mod private_rooms;
 mod protection;
+mod push;
 mod reactions;
 mod room_settings;
 mod rooms;

@@ -8,6 +8,8 @@ use hearth::{App, AppState, Config};
 
 pub mod openapi;
 pub mod process;
+pub mod push;
+pub mod python;
 pub mod smtp;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{StatusCode, redirect};

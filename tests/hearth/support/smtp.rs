@@ -6,6 +6,7 @@
 //! skipped, unless `HEARTH_REQUIRE_SMTP=1` (as in CI) makes that a failure.
 
 use std::path::{Path, PathBuf};
+
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -25,6 +26,10 @@ pub struct Inbox {
 
 static INSTALLED: tokio::sync::OnceCell<Result<(), String>> = tokio::sync::OnceCell::const_new();
 
+async fn install() -> Result<(), String> {
+    super::python::install(Path::new(SMTP).join("requirements.txt"), PACKAGES, "aiosmtpd").await
+}
+
 impl Inbox {
     /// A fresh server, or `None` (the test is skipped) where Python cannot run it.
     pub async fn start() -> Option<Inbox> {
@@ -34,11 +39,7 @@ impl Inbox {
     /// A server that answers the first `refuse` messages "451 try again later".
     pub async fn refusing_first(refuse: u32) -> Option<Inbox> {
         if let Err(why) = INSTALLED.get_or_init(install).await {
-            assert!(
-                std::env::var("HEARTH_REQUIRE_SMTP").as_deref() != Ok("1"),
-                "the SMTP server is required (HEARTH_REQUIRE_SMTP=1): {why}"
-            );
-            super::skipped(format!("the email tests need Python 3 with pip: {why}"));
+            super::python::unavailable("HEARTH_REQUIRE_SMTP", "the email tests", why);
             return None;
         }
         let folder = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
@@ -104,35 +105,4 @@ impl Drop for Inbox {
 pub fn link_in(text: &str, prefix: &str) -> String {
     let start = text.find(prefix).unwrap_or_else(|| panic!("no {prefix} in {text}"));
     text[start..].split_whitespace().next().unwrap().to_owned()
-}
-
-/// Installs aiosmtpd from PyPI into the target folder, unless it is there. pip
-/// writes to a folder of its own, moved into place when done, so two `cargo test`
-/// runs at once never see a half-made one.
-async fn install() -> Result<(), String> {
-    let installed = Path::new(PACKAGES);
-    if installed.join("aiosmtpd").exists() {
-        return Ok(());
-    }
-    let work =
-        PathBuf::from(format!("{PACKAGES}.{}-{:08x}", std::process::id(), rand::random::<u32>()));
-    let out = Command::new("python3")
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
-        .arg(&work)
-        .arg("-r")
-        .arg(Path::new(SMTP).join("requirements.txt"))
-        .output()
-        .await
-        .map_err(|err| format!("python3 could not be run ({err})"))?;
-    let result = if !out.status.success() {
-        Err(format!("pip failed: {}", String::from_utf8_lossy(&out.stderr)))
-    } else {
-        match std::fs::rename(&work, installed) {
-            Ok(()) => Ok(()),
-            Err(_) if installed.join("aiosmtpd").exists() => Ok(()),
-            Err(err) => Err(format!("could not move the packages into place: {err}")),
-        }
-    };
-    let _ = std::fs::remove_dir_all(&work);
-    result
 }

@@ -1,0 +1,208 @@
+//! Who is told of a message, and the worker that pushes it to their devices.
+//!
+//! A stored message is news for each member (not its author) whose level for the
+//! room asks for it: every message, or those that mention them. Someone with a
+//! socket showing the room on this instance sees it already and is not told.
+//! Each of their devices gets one queued notification ([`crate::queue`]); the
+//! worker encrypts it for the device, signs the request with the VAPID key, and
+//! gives the push service 10 seconds. A 404 or 410 means the subscription is gone
+//! and it is forgotten; 429, 5xx or no answer is tried again three times within a
+//! few minutes (a notification later than that is noise); anything else drops it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use super::crypto::Receiver;
+use super::subscriptions;
+use crate::chat::{messages, rooms};
+use crate::db::Db;
+use crate::error::Result;
+use crate::{AppState, on_db, queue};
+
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+const QUEUE: &str = "push_deliveries";
+const AT_ONCE: usize = 8;
+const MOST_ATTEMPTS: i64 = 4;
+const LEASE: Duration = Duration::from_secs(60);
+const IDLE: Duration = Duration::from_secs(30);
+/// How long a push service keeps a notification for a device that is offline.
+const TTL: &str = "86400";
+
+/// What the service worker shows (see `sw.js`).
+#[derive(Serialize)]
+struct Notification {
+    title: String,
+    body: String,
+    url: String,
+    /// One notification per room: a newer one replaces it.
+    tag: String,
+}
+
+/// Queues a notification of message `seq` of `room_id` for every device that
+/// should have one.
+/// `watching` had a socket showing the room when it was delivered.
+pub async fn tell_members(
+    state: &AppState,
+    room_id: i64,
+    seq: i64,
+    watching: &std::collections::HashSet<i64>,
+) -> Result<()> {
+    let db = &state.db;
+    let Some(message) = messages::one(db, room_id, seq).await? else { return Ok(()) };
+    let devices = devices_to_tell(db, room_id, seq, message.user_id).await?;
+    if devices.is_empty() {
+        return Ok(());
+    }
+    let mut queued = false;
+    for (subscription, user_id) in devices {
+        if watching.contains(&user_id) {
+            continue;
+        }
+        // Titled as the person sees the room: a conversation by its other people.
+        let Some(room) = rooms::find_mine_by_id(db, user_id, room_id).await? else { continue };
+        let place = if room.is_direct() { String::new() } else { format!(" in #{}", room.title) };
+        let body: String = message.body.chars().take(200).collect();
+        let note = Notification {
+            title: format!("{}{place}", message.author_name),
+            body: if body.is_empty() { "Sent a file".into() } else { body },
+            url: format!("/chat/{}/messages?around={seq}#m-{seq}", room.slug),
+            tag: format!("room-{room_id}"),
+        };
+        let payload = serde_json::to_string(&note).map_err(anyhow::Error::from)?;
+        on_db!(db, pool => sqlx::query(
+            "INSERT INTO push_deliveries (subscription_id, payload, due_at) VALUES ($1, $2, $3)",
+        )
+        .bind(subscription)
+        .bind(payload)
+        .bind(queue::now_ms())
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+        queued = true;
+    }
+    if queued {
+        state.push.wake.notify_one();
+    }
+    Ok(())
+}
+
+/// (subscription, person) for every device of a member whose level asks for
+/// this message.
+async fn devices_to_tell(db: &Db, room_id: i64, seq: i64, author: i64) -> Result<Vec<(i64, i64)>> {
+    Ok(on_db!(db, pool => sqlx::query_as(
+        "SELECT s.id, m.user_id FROM memberships m
+         JOIN rooms r ON r.id = m.room_id
+         JOIN users u ON u.id = m.user_id
+         JOIN push_subscriptions s ON s.user_id = m.user_id
+         WHERE m.room_id = $1 AND m.user_id <> $3 AND u.deactivated_at IS NULL
+           AND CASE COALESCE(m.notify, CASE WHEN r.kind = 'direct' THEN 'everything' ELSE 'mentions' END)
+               WHEN 'everything' THEN TRUE
+               WHEN 'mentions' THEN EXISTS (SELECT 1 FROM mentions x
+                   WHERE x.room_id = $1 AND x.seq = $2 AND x.user_id = m.user_id)
+               ELSE FALSE END",
+    )
+    .bind(room_id)
+    .bind(seq)
+    .bind(author)
+    .fetch_all(pool)
+    .await)?)
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct Waiting {
+    id: i64,
+    subscription_id: i64,
+    payload: String,
+    attempts: i64,
+    endpoint: String,
+    p256dh: String,
+    auth: String,
+}
+
+/// Pushes what waits, until the process stops.
+pub async fn keep_pushing(state: AppState) {
+    let permits = Arc::new(Semaphore::new(AT_ONCE));
+    let columns = "id, subscription_id, payload, attempts,
+        (SELECT endpoint FROM push_subscriptions s WHERE s.id = subscription_id) AS endpoint,
+        (SELECT p256dh FROM push_subscriptions s WHERE s.id = subscription_id) AS p256dh,
+        (SELECT auth FROM push_subscriptions s WHERE s.id = subscription_id) AS auth";
+    loop {
+        let Ok(permit) = permits.clone().acquire_owned().await else { return };
+        match queue::take_due::<Waiting>(&state.db, QUEUE, columns, LEASE.as_millis() as i64).await
+        {
+            Ok(Some(waiting)) => {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    if let Err(err) = push(&state, &waiting).await {
+                        tracing::warn!(push = waiting.id, "could not push a notification: {err:#}");
+                    }
+                    drop(permit);
+                    state.push.wake.notify_one();
+                });
+                continue;
+            }
+            Ok(None) => drop(permit),
+            Err(err) => {
+                drop(permit);
+                tracing::warn!("cannot read the notifications to push: {err:#}");
+            }
+        }
+        let wait = queue::wait_for_next(&state.db, QUEUE, IDLE).await;
+        tokio::select! {
+            () = state.push.wake.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// Pushes one notification, and settles what comes of it.
+async fn push(state: &AppState, waiting: &Waiting) -> Result<()> {
+    let db = &state.db;
+    let drop_it = || queue::forget(db, QUEUE, waiting.id);
+    let (Ok(endpoint), Ok(receiver)) =
+        (url::Url::parse(&waiting.endpoint), Receiver::parse(&waiting.p256dh, &waiting.auth))
+    else {
+        return drop_it().await;
+    };
+    let body = super::crypto::encrypt(&receiver, waiting.payload.as_bytes())?;
+    let Ok(request) = state.push.outbound.post(&endpoint) else { return drop_it().await };
+    let sent = request
+        .header("authorization", state.push.vapid.authorization(&endpoint, crate::db::now()))
+        .header("content-encoding", "aes128gcm")
+        .header("content-type", "application/octet-stream")
+        .header("ttl", TTL)
+        .header("urgency", "high")
+        .body(body)
+        .send()
+        .await;
+    let status = match sent {
+        Ok(response) => response.status().as_u16(),
+        Err(err) => {
+            tracing::info!(push = waiting.id, "push service did not answer: {err}");
+            0
+        }
+    };
+    match status {
+        200..=299 => {
+            on_db!(db, pool => sqlx::query("UPDATE push_subscriptions SET last_used_at = $2 WHERE id = $1")
+                .bind(waiting.subscription_id)
+                .bind(crate::db::now())
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected()))?;
+            drop_it().await
+        }
+        404 | 410 => subscriptions::forget(db, waiting.subscription_id).await,
+        0 | 429 | 500..=599 if waiting.attempts < MOST_ATTEMPTS => {
+            let wait = state.config.push_retry_after * 3u32.pow((waiting.attempts - 1) as u32);
+            queue::retry_later(db, QUEUE, waiting.id, wait.as_millis() as i64).await
+        }
+        _ => {
+            tracing::info!(push = waiting.id, status, "push service refused a notification");
+            drop_it().await
+        }
+    }
+}
