@@ -51,11 +51,12 @@ pub async fn tell_members(
     watching: &std::collections::HashSet<i64>,
 ) -> Result<()> {
     let db = &state.db;
-    let Some(message) = messages::one(db, room_id, seq).await? else { return Ok(()) };
-    let devices = devices_to_tell(db, room_id, seq, message.user_id).await?;
+    // Most messages are news for no device: that is one query, and nothing more.
+    let devices = devices_to_tell(db, room_id, seq).await?;
     if devices.is_empty() {
         return Ok(());
     }
+    let Some(message) = messages::one(db, room_id, seq).await? else { return Ok(()) };
     let mut queued = false;
     for (subscription, user_id) in devices {
         if watching.contains(&user_id) {
@@ -89,15 +90,16 @@ pub async fn tell_members(
     Ok(())
 }
 
-/// (subscription, person) for every device of a member whose level asks for
-/// this message.
-async fn devices_to_tell(db: &Db, room_id: i64, seq: i64, author: i64) -> Result<Vec<(i64, i64)>> {
+/// (subscription, person) for every device of a member (not the author) whose
+/// level asks for this message.
+async fn devices_to_tell(db: &Db, room_id: i64, seq: i64) -> Result<Vec<(i64, i64)>> {
     Ok(on_db!(db, pool => sqlx::query_as(
         "SELECT s.id, m.user_id FROM memberships m
          JOIN rooms r ON r.id = m.room_id
          JOIN users u ON u.id = m.user_id
          JOIN push_subscriptions s ON s.user_id = m.user_id
-         WHERE m.room_id = $1 AND m.user_id <> $3 AND u.deactivated_at IS NULL
+         WHERE m.room_id = $1 AND u.deactivated_at IS NULL
+           AND m.user_id <> (SELECT g.user_id FROM messages g WHERE g.room_id = $1 AND g.seq = $2)
            AND CASE COALESCE(m.notify, CASE WHEN r.kind = 'direct' THEN 'everything' ELSE 'mentions' END)
                WHEN 'everything' THEN TRUE
                WHEN 'mentions' THEN EXISTS (SELECT 1 FROM mentions x
@@ -106,7 +108,6 @@ async fn devices_to_tell(db: &Db, room_id: i64, seq: i64, author: i64) -> Result
     )
     .bind(room_id)
     .bind(seq)
-    .bind(author)
     .fetch_all(pool)
     .await)?)
 }
