@@ -121,7 +121,7 @@ pub struct Config {
     /// port 587), or `smtp://host:port` (no TLS: only a relay on this machine).
     /// Without it Hearth sends no email: the forgot-password page says to ask an
     /// administrator, and addresses are not confirmed.
-    #[arg(long, env = "SMTP_URL")]
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
 
     /// Who Hearth's email comes from, e.g. `Hearth <hearth@example.org>` (needed
@@ -254,6 +254,11 @@ pub struct Config {
     /// 10 seconds. Not a setting: tests shorten it.
     #[arg(skip = Duration::from_secs(10))]
     pub push_retry_after: Duration,
+
+    /// How often, at most, a link confirming an address goes to one account: a
+    /// minute. Not a setting: tests shorten it.
+    #[arg(skip = Duration::from_secs(60))]
+    pub address_link_every: Duration,
 
     /// How long a mention stays unread before it is emailed: 10 minutes. Not a
     /// setting: tests shorten it.
@@ -402,6 +407,7 @@ impl Config {
             mail_retry_after: Duration::from_secs(30),
             missed_mention_after: Duration::from_secs(10 * 60),
             push_retry_after: Duration::from_secs(10),
+            address_link_every: Duration::from_secs(60),
             chat_recheck_every: RECHECK_EVERY,
         }
     }

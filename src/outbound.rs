@@ -6,8 +6,9 @@
 //! public one: never loopback, private, link-local, shared (CGNAT), multicast or
 //! reserved. The check is made on the addresses actually connected to (a resolver
 //! that refuses such names, so a name cannot resolve one way when checked and
-//! another when used), and redirects are not followed. Tests, whose receivers run
-//! on 127.0.0.1, may allow `http` and loopback addresses (and nothing more).
+//! another when used), and redirects are not followed, nor any proxy used. Tests,
+//! whose receivers run on 127.0.0.1, may allow `http` (to any host that passes)
+//! and loopback addresses; no other private range.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -53,6 +54,9 @@ impl Outbound {
     pub fn new(allow_loopback: bool, timeout: Duration) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from HTTP(S)_PROXY would resolve the name itself, past the
+            // resolver below: these requests never go through one.
+            .no_proxy()
             .timeout(timeout)
             .connect_timeout(timeout)
             .dns_resolver(Arc::new(PublicOnly { allow_loopback }))
@@ -184,6 +188,10 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || ip.is_unicast_link_local()
         || (segments[0] & 0xffc0) == 0xfec0 // site-local (deprecated, still routed inside)
         || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
+        || (segments[0] == 0x2001 && segments[1] == 0) // Teredo: tunnels to IPv4
+        || segments[0] == 0x2002 // 6to4: embeds an IPv4 address, private ones too
+        || segments[..3] == [0x64, 0xff9b, 1] // local-use NAT64 (RFC 8215)
+        || segments[..4] == [0x100, 0, 0, 0] // discard-only
         || segments[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated)
 }
 
@@ -212,6 +220,10 @@ mod tests {
             "64:ff9b::a9fe:a9fe",
             "::127.0.0.1",
             "2001:db8::1",
+            "2002:0a00:0001::1",
+            "2001:0:4136:e378::1",
+            "64:ff9b:1::a00:1",
+            "100::1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private} passed as public");
         }

@@ -7,6 +7,8 @@ CREATE TABLE outgoing_mail (
     text_body   TEXT    NOT NULL,
     html_body   TEXT    NOT NULL,
     unsubscribe TEXT,
+    -- Unix milliseconds after which it is not worth sending (its link has expired).
+    expires_at  INTEGER,
     attempts    INTEGER NOT NULL DEFAULT 0,
     due_at      INTEGER NOT NULL,
     created_at  INTEGER NOT NULL
@@ -19,10 +21,13 @@ ALTER TABLE users ADD COLUMN email_confirmed_at INTEGER;
 
 -- One-time links sent by email that confirm an address: the account's own
 -- (after sign-up) or a new one it is changing to. Only a SHA-256 of the secret.
+-- A link works only while the account's credential generation is the one it was
+-- made in: a new password or a Google takeover ends the links pending before.
 CREATE TABLE email_links (
     token_hash TEXT    PRIMARY KEY,
     user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     email      TEXT    NOT NULL,
+    generation INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     used_at    INTEGER

@@ -25,10 +25,22 @@ use crate::web::layout::page;
 const VALID_FOR: i64 = 24 * 60 * 60;
 
 /// Sends `user` a link that confirms `email`: their own address, or the one they
-/// are changing to. An earlier link for the same address stops working.
-pub async fn send_link(state: &AppState, user: &User, email: &Email) -> Result<()> {
+/// are changing to; an earlier link stops working. At most one a minute goes out
+/// per account (`address_link_every`; false: not sent, one went too lately), so nobody can
+/// fill a stranger's mailbox by asking again and again.
+pub async fn send_link(state: &AppState, user: &User, email: &Email) -> Result<bool> {
     if !state.mailer.enabled() {
-        return Ok(());
+        return Ok(false);
+    }
+    let lately: Option<i64> = on_db!(&state.db, pool => sqlx::query_scalar(
+        "SELECT created_at FROM email_links WHERE user_id = $1 AND created_at > $2 LIMIT 1",
+    )
+    .bind(user.id)
+    .bind(db::now() - state.config.address_link_every.as_secs() as i64)
+    .fetch_optional(pool)
+    .await)?;
+    if lately.is_some() {
+        return Ok(false);
     }
     let token = {
         use base64::Engine;
@@ -42,12 +54,13 @@ pub async fn send_link(state: &AppState, user: &User, email: &Email) -> Result<(
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO email_links (token_hash, user_id, email, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO email_links (token_hash, user_id, email, generation, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(super::kept_of(&token))
         .bind(user.id)
         .bind(email.as_str())
+        .bind(user.credential_generation)
         .bind(now)
         .bind(now + VALID_FOR)
         .execute(&mut *tx)
@@ -88,9 +101,11 @@ pub async fn send_link(state: &AppState, user: &User, email: &Email) -> Result<(
             paragraphs,
             action: Some(("Confirm this address".into(), link.to_string())),
             unsubscribe: None,
+            valid_for: Some(std::time::Duration::from_secs(VALID_FOR as u64)),
         },
     )
-    .await
+    .await?;
+    Ok(true)
 }
 
 /// Notes that `user_id`'s current address is theirs (Google vouched for it).
@@ -106,11 +121,14 @@ pub async fn vouched_for(db: &Db, user_id: i64) -> Result<()> {
     Ok(())
 }
 
-/// The account and address a link is for, while it works.
+/// The account and address a link is for, while it works: unused, in time, and
+/// made in the account's current credential generation (a new password, or a
+/// Google sign-in taking over an unconfirmed account, ends the links before it).
 async fn pending(db: &Db, token: &str) -> Result<Option<(User, String)>> {
     let found: Option<(i64, String)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT user_id, email FROM email_links
-         WHERE token_hash = $1 AND used_at IS NULL AND expires_at >= $2",
+        "SELECT l.user_id, l.email FROM email_links l JOIN users u ON u.id = l.user_id
+         WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at >= $2
+           AND l.generation = u.credential_generation",
     )
     .bind(super::kept_of(token))
     .bind(db::now())
@@ -138,7 +156,8 @@ async fn confirm(db: &Db, token: &str, user_id: i64, email: &str) -> Result<Conf
         let mut tx = pool.begin().await?;
         let used = sqlx::query(
             "UPDATE email_links SET used_at = $2
-             WHERE token_hash = $1 AND used_at IS NULL AND expires_at >= $2",
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at >= $2
+               AND generation = (SELECT credential_generation FROM users WHERE id = email_links.user_id)",
         )
         .bind(super::kept_of(token))
         .bind(now)
@@ -217,6 +236,7 @@ pub async fn accept(state: Data<&AppState>, Path(token): Path<String>) -> Result
                 ],
                 action: None,
                 unsubscribe: None,
+                valid_for: None,
             })
             .await?;
             format!("Your account signs in as {email} from now on.")

@@ -140,6 +140,7 @@ pub async fn send_link(
                 ],
                 action: Some(("Set a new password".into(), link.to_string())),
                 unsubscribe: None,
+                valid_for: Some(std::time::Duration::from_secs(VALID_FOR as u64)),
             },
         )
         .await?;

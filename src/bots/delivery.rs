@@ -25,7 +25,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 /// Deliveries under way at once, per instance.
 const AT_ONCE: usize = 8;
 /// Tries before a delivery is given up: with the default first wait of 10 s,
-/// tripling, the last try comes about nine hours after the first.
+/// tripling, the last try comes about three hours after the first.
 pub const MOST_ATTEMPTS: i64 = 8;
 /// How long an instance holds a delivery it took: longer than a try can last.
 const LEASE: Duration = Duration::from_secs(60);

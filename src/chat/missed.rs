@@ -65,7 +65,9 @@ async fn tell(state: &AppState) -> Result<()> {
            AND g.deleted_at IS NULL AND g.created_at <= $1 AND g.created_at > $2
            AND (e.sent_at IS NULL OR e.sent_at <= $3)
            AND COALESCE(m.notify, 'mentions') <> 'nothing'
-           AND NOT EXISTS (SELECT 1 FROM push_subscriptions p WHERE p.user_id = x.user_id)
+           AND NOT EXISTS (SELECT 1 FROM push_subscriptions p
+                           JOIN user_sessions us ON us.session_id = p.session_id
+                           WHERE p.user_id = x.user_id)
            AND u.deactivated_at IS NULL AND u.email_confirmed_at IS NOT NULL AND u.mention_emails
          GROUP BY x.user_id, x.room_id
          LIMIT 200",
@@ -76,8 +78,10 @@ async fn tell(state: &AppState) -> Result<()> {
     .fetch_all(pool)
     .await)?;
     for one in missed {
-        if claim(&state.db, &one, now).await? {
-            send(state, &one).await?;
+        if claim(&state.db, &one, now).await?
+            && let Err(err) = send(state, &one).await
+        {
+            tracing::warn!(user_id = one.user_id, "could not email missed mentions: {err:#}");
         }
     }
     Ok(())
@@ -153,6 +157,7 @@ async fn send(state: &AppState, missed: &Missed) -> Result<()> {
             paragraphs,
             action: Some(("Open it in Hearth".into(), link.to_string())),
             unsubscribe: Some(stop_url.to_string()),
+            valid_for: None,
         },
     )
     .await

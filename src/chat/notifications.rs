@@ -1,7 +1,7 @@
 //! How much of a room a person wants to hear about when they are not looking:
 //! everything, mentions, or nothing. Rooms default to mentions and conversations
-//! to everything, as in most team chats. The emails about missed mentions honour
-//! it (nothing: no email); so will notifications on devices.
+//! to everything, as in most team chats. Notifications on devices follow it, and
+//! the emails about missed mentions honour it (nothing: no email).
 //!
 //! Kept per membership; `NULL` is the default for the room's kind, so a default
 //! changed later applies to everyone who never chose.

@@ -62,8 +62,10 @@ pub async fn change(
         Ok(email) if email.as_str() == user.email => Some("That is already your address."),
         Ok(email) => match users::find_by_email(&state, &email).await? {
             Some(_) => Some("Another account signs in with that address."),
+            None if !addresses::send_link(&state, &user, &email).await? => {
+                Some("A link went out less than a minute ago. Wait a moment, then ask again.")
+            }
             None => {
-                addresses::send_link(&state, &user, &email).await?;
                 let notice = format!(
                     "We sent a link to {}. Your address changes when you open it (within a day).",
                     email.as_str()
@@ -90,8 +92,12 @@ pub async fn resend(
         "Your address is confirmed already.".to_owned()
     } else {
         let email = Email::parse(&user.email).map_err(|p| anyhow::anyhow!(p))?;
-        addresses::send_link(&state, &user, &email).await?;
-        format!("We sent the link again to {}.", user.email)
+        match addresses::send_link(&state, &user, &email).await? {
+            true => format!("We sent the link again to {}.", user.email),
+            false => {
+                "A link went out less than a minute ago. Wait a moment, then ask again.".to_owned()
+            }
+        }
     };
     flash::set(session, Flash::Dashboard, notice).await?;
     Ok(Redirect::see_other("/dashboard"))

@@ -30,6 +30,8 @@ const MOST_ATTEMPTS: i64 = 8;
 /// Longer than a try can take (the transport's timeout is 20 s).
 const LEASE: Duration = Duration::from_secs(120);
 const IDLE: Duration = Duration::from_secs(60);
+/// The most one send may take, well within the lease.
+const SEND_WITHIN: Duration = Duration::from_secs(60);
 
 /// One email, as a capability words it.
 #[derive(Debug, Clone)]
@@ -42,6 +44,9 @@ pub struct Mail {
     pub action: Option<(String, String)>,
     /// A one-click unsubscribe address (RFC 8058), for mail someone may not want.
     pub unsubscribe: Option<String>,
+    /// How long it is worth sending: a link's validity. A mail still waiting after
+    /// that (the server was down) is dropped rather than sent dead.
+    pub valid_for: Option<Duration>,
 }
 
 /// How this Hearth sends email, if it does.
@@ -80,14 +85,16 @@ pub async fn send(state: &AppState, mail: Mail) -> Result<()> {
     }
     let (text, html) = render(&mail);
     on_db!(&state.db, pool => sqlx::query(
-        "INSERT INTO outgoing_mail (recipient, subject, text_body, html_body, unsubscribe, due_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO outgoing_mail
+             (recipient, subject, text_body, html_body, unsubscribe, expires_at, due_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&mail.to)
     .bind(&mail.subject)
     .bind(text)
     .bind(html)
     .bind(&mail.unsubscribe)
+    .bind(mail.valid_for.map(|valid| queue::now_ms() + valid.as_millis() as i64))
     .bind(queue::now_ms())
     .bind(db::now())
     .execute(pool)
@@ -133,6 +140,7 @@ struct Waiting {
     text_body: String,
     html_body: String,
     unsubscribe: Option<String>,
+    expires_at: Option<i64>,
     attempts: i64,
 }
 
@@ -142,7 +150,7 @@ pub async fn keep_sending(state: AppState) {
         return;
     }
     let permits = Arc::new(Semaphore::new(AT_ONCE));
-    let columns = "id, recipient, subject, text_body, html_body, unsubscribe, attempts";
+    let columns = "id, recipient, subject, text_body, html_body, unsubscribe, expires_at, attempts";
     loop {
         let Ok(permit) = permits.clone().acquire_owned().await else { return };
         match queue::take_due::<Waiting>(&state.db, QUEUE, columns, LEASE.as_millis() as i64).await
@@ -176,6 +184,13 @@ pub async fn keep_sending(state: AppState) {
 async fn hand_over(state: &AppState, waiting: &Waiting) -> Result<()> {
     let Some((transport, from)) = &state.mailer.transport else { return Ok(()) };
     let db = &state.db;
+    if waiting.expires_at.is_some_and(|at| at < queue::now_ms()) {
+        tracing::warn!(
+            mail = waiting.id,
+            "an email whose link expired before it could be sent was dropped"
+        );
+        return queue::forget(db, QUEUE, waiting.id).await;
+    }
     let message = match build(from, waiting) {
         Ok(message) => message,
         Err(err) => {
@@ -186,7 +201,17 @@ async fn hand_over(state: &AppState, waiting: &Waiting) -> Result<()> {
             return queue::forget(db, QUEUE, waiting.id).await;
         }
     };
-    match transport.send(message).await {
+    // Each SMTP command has its own timeout; the whole send must end within the
+    // lease, or another instance could take the mail and send it twice.
+    let sent = match tokio::time::timeout(SEND_WITHIN, transport.send(message)).await {
+        Ok(sent) => sent,
+        Err(_) => {
+            tracing::info!(mail = waiting.id, "the mail server took too long; trying again");
+            let wait = state.config.mail_retry_after.as_millis() as i64;
+            return queue::retry_later(db, QUEUE, waiting.id, wait).await;
+        }
+    };
+    match sent {
         Ok(_) => queue::forget(db, QUEUE, waiting.id).await,
         Err(err) if err.is_permanent() || waiting.attempts >= MOST_ATTEMPTS => {
             tracing::warn!(

@@ -4,8 +4,8 @@
 //! binary serves (`/sw.js`) and subscribes the browser with this server's VAPID
 //! key; the subscription is stored for the session that made it and ends with it.
 //! When a message is stored, everyone in the room whose notification level asks
-//! for it (see `chat::notifications`), and who has no socket showing the room,
-//! gets a notification on each of their devices.
+//! for it (see `chat::notifications`), and who has no socket showing the room on
+//! the instance that stored it, gets a notification on each of their devices.
 //!
 //! - [`crypto`]: the payload's encryption (RFC 8291) and the VAPID token (RFC 8292).
 //! - [`subscriptions`]: the devices: subscribing, listing, removing.
@@ -60,7 +60,16 @@ impl Push {
                 }.await)?
             }
         };
-        let contact = base_url.origin().ascii_serialization();
+        // RFC 8292 asks for a mailto: or https: contact; some push services refuse
+        // anything else.
+        let contact = match (&config.mail_from, base_url.scheme()) {
+            (_, "https") => base_url.origin().ascii_serialization(),
+            (Some(from), _) => match from.parse::<lettre::message::Mailbox>() {
+                Ok(mailbox) => format!("mailto:{}", mailbox.email),
+                Err(_) => format!("mailto:hearth@{}", base_url.host_str().unwrap_or("localhost")),
+            },
+            (None, _) => format!("mailto:hearth@{}", base_url.host_str().unwrap_or("localhost")),
+        };
         Ok(Push {
             vapid: Vapid::from_private(&private, &contact)?,
             outbound: Outbound::new(config.web_push_allow_loopback, sending::TIMEOUT)?,

@@ -2,7 +2,9 @@
 //!
 //! A stored message is news for each member (not its author) whose level for the
 //! room asks for it: every message, or those that mention them. Someone with a
-//! socket showing the room on this instance sees it already and is not told.
+//! socket showing the room on this instance sees it already and is not told (a
+//! page open through another instance does not count: with several instances,
+//! such a person may get a notification of what is on their screen).
 //! Each of their devices gets one queued notification ([`crate::queue`]); the
 //! worker encrypts it for the device, signs the request with the VAPID key, and
 //! gives the push service 10 seconds. A 404 or 410 means the subscription is gone
@@ -98,6 +100,9 @@ async fn devices_to_tell(db: &Db, room_id: i64, seq: i64) -> Result<Vec<(i64, i6
          JOIN rooms r ON r.id = m.room_id
          JOIN users u ON u.id = m.user_id
          JOIN push_subscriptions s ON s.user_id = m.user_id
+         -- Only while the session that turned it on lasts (one that expired unseen
+         -- announced nothing).
+         JOIN user_sessions us ON us.session_id = s.session_id
          WHERE m.room_id = $1 AND u.deactivated_at IS NULL
            AND m.user_id <> (SELECT g.user_id FROM messages g WHERE g.room_id = $1 AND g.seq = $2)
            AND CASE COALESCE(m.notify, CASE WHEN r.kind = 'direct' THEN 'everything' ELSE 'mentions' END)
@@ -168,7 +173,9 @@ async fn push(state: &AppState, waiting: &Waiting) -> Result<()> {
     else {
         return drop_it().await;
     };
-    let body = super::crypto::encrypt(&receiver, waiting.payload.as_bytes())?;
+    let Ok(body) = super::crypto::encrypt(&receiver, waiting.payload.as_bytes()) else {
+        return drop_it().await;
+    };
     let Ok(request) = state.push.outbound.post(&endpoint) else { return drop_it().await };
     let sent = request
         .header("authorization", state.push.vapid.authorization(&endpoint, crate::db::now()))

@@ -68,14 +68,17 @@ pub async fn subscribe(
         .map_err(|_| AppError::Unprocessable("The subscription's keys are not usable."))?;
     let session_id = session.id().map(|id| id.to_string()).unwrap_or_default();
     let device: String = agent.chars().take(300).collect();
-    // The same browser subscribing again (perhaps signed in as someone else now)
-    // replaces what it had.
-    on_db!(&state.db, pool => sqlx::query(
+    // The same browser subscribing again replaces what it had: for the same person,
+    // or once the session that made it has ended (someone else signed in there).
+    let stored = on_db!(&state.db, pool => sqlx::query(
         "INSERT INTO push_subscriptions (user_id, session_id, endpoint, p256dh, auth, device, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (endpoint) DO UPDATE SET user_id = excluded.user_id,
              session_id = excluded.session_id, p256dh = excluded.p256dh, auth = excluded.auth,
-             device = excluded.device, created_at = excluded.created_at, last_used_at = NULL",
+             device = excluded.device, created_at = excluded.created_at, last_used_at = NULL
+         WHERE push_subscriptions.user_id = excluded.user_id
+            OR NOT EXISTS (SELECT 1 FROM user_sessions us
+                           WHERE us.session_id = push_subscriptions.session_id)",
     )
     .bind(user.id)
     .bind(&session_id)
@@ -87,6 +90,11 @@ pub async fn subscribe(
     .execute(pool)
     .await
     .map(|done| done.rows_affected()))?;
+    if stored == 0 {
+        return Err(AppError::Conflict(
+            "This browser's notifications belong to someone still signed in here.",
+        ));
+    }
     tracing::info!(target: "audit", user_id = user.id, "device turned notifications on");
     Ok(Json(serde_json::json!({ "device": device }))
         .with_status(StatusCode::CREATED)

@@ -26,6 +26,7 @@ async fn with_mail(backend: Backend, inbox: &Inbox) -> TestApp {
             config.smtp_url = Some(url);
             config.mail_from = Some(FROM.into());
             config.mail_retry_after = std::time::Duration::from_millis(200);
+            config.address_link_every = std::time::Duration::ZERO;
         })
         .await
 }
@@ -102,6 +103,9 @@ async fn a_confirmed_address_keeps_its_password_when_google_joins(backend: Backe
         .await;
     let bo = app.signed_up("Bo Pilot", "bo@example.org", PASSWORD).await;
     assert!(bo.get("/dashboard").await.body.contains("not confirmed"));
+    // Asking again at once sends nothing more: nobody can fill a mailbox this way.
+    bo.post_form("/dashboard/email/confirm", &[]).await;
+    assert!(bo.get("/dashboard").await.body.contains("A link went out less than a minute ago."));
     let mails = inbox.until(1).await;
     assert_eq!(mails[0]["subject"], "Confirm your address for Hearth");
     let path = path_in(&app, &mails[0], "/email/confirm/");
@@ -115,6 +119,7 @@ async fn a_confirmed_address_keeps_its_password_when_google_joins(backend: Backe
     assert!(confirmed.body.contains("bo@example.org is confirmed as your address."));
     assert!(!bo.get("/dashboard").await.body.contains("not confirmed"));
     assert_eq!(app.browser().post_form(&path, &[]).await.status, StatusCode::NOT_FOUND, "once");
+    assert_eq!(inbox.mails().len(), 1, "one link, however often asked");
 
     // Google vouches for the same address: it joins the account beside the password.
     let with_google = app.browser();
@@ -176,6 +181,22 @@ async fn changing_ones_email_takes_a_link_sent_to_the_new_address(backend: Backe
         .post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)])
         .await;
     assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    assert!(ada.get("/dashboard").await.body.contains("ada@analytical.example"));
+
+    // A new password ends the links asked for before it: whoever held the account
+    // then (and kept a link to an address of theirs) cannot take it back.
+    ada.post_form("/dashboard/email", &[("email", "ada@third.example")]).await;
+    let mails = inbox.until(5).await;
+    let pending = path_in(&app, &mails[4], "/email/confirm/");
+    let changed = ada
+        .post_form(
+            "/dashboard/password",
+            &[("current_password", PASSWORD), ("new_password", "a new passphrase")],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.browser().get(&pending).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.browser().post_form(&pending, &[]).await.status, StatusCode::NOT_FOUND);
     assert!(ada.get("/dashboard").await.body.contains("ada@analytical.example"));
 }
 
