@@ -6,9 +6,79 @@
 //! Taking an item pushes its due time ahead by a lease: no other instance takes it
 //! meanwhile, and if the one that took it stops midway, it is due again then.
 
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore};
+
 use crate::db::Db;
 use crate::error::Result;
-use crate::on_db;
+use crate::{AppState, on_db};
+
+/// A table of waiting work, and how its worker goes about it.
+pub struct Queue {
+    pub table: &'static str,
+    /// The columns an item is read with (see [`take_due`]).
+    pub columns: &'static str,
+    /// Items worked on at once, per instance.
+    pub at_once: usize,
+    /// How long an instance holds an item it took: longer than a try can last.
+    pub lease: Duration,
+    /// How long the worker sleeps when nothing is due and nothing wakes it: it
+    /// then finds what other instances stored (they work it first).
+    pub idle: Duration,
+}
+
+/// Works `queue` until the process stops: takes each due item, `handle`s it in a
+/// task of its own (at most `at_once` at a time), and otherwise sleeps until the
+/// next is due or `wake` says something was stored. `handle` settles the item
+/// (forgets it, or sets when to try again); one whose handling failed is due
+/// again when its lease runs out.
+pub async fn work<T, H, Fut>(
+    state: AppState,
+    queue: Queue,
+    wake: fn(&AppState) -> &Notify,
+    handle: H,
+) where
+    T: Send
+        + Unpin
+        + 'static
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    H: Fn(AppState, T) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<()>> + Send + 'static,
+{
+    let permits = Arc::new(Semaphore::new(queue.at_once));
+    let lease = queue.lease.as_millis() as i64;
+    loop {
+        let Ok(permit) = permits.clone().acquire_owned().await else { return };
+        match take_due::<T>(&state.db, queue.table, queue.columns, lease).await {
+            Ok(Some(item)) => {
+                let (state, handle, table) = (state.clone(), handle.clone(), queue.table);
+                tokio::spawn(async move {
+                    if let Err(err) = handle(state.clone(), item).await {
+                        tracing::warn!(queue = table, "an item could not be handled: {err:#}");
+                    }
+                    drop(permit);
+                    // Its next try may be due sooner than what the worker waits for.
+                    wake(&state).notify_one();
+                });
+                continue;
+            }
+            Ok(None) => drop(permit),
+            Err(err) => {
+                drop(permit);
+                tracing::warn!(queue = queue.table, "cannot read the queue: {err:#}");
+            }
+        }
+        let wait = wait_for_next(&state.db, queue.table, queue.idle).await;
+        tokio::select! {
+            () = wake(&state).notified() => {}
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
 
 /// Takes the item of `table` that has waited longest, if one is due, reading
 /// `columns` of it; its `attempts` counts this try.
@@ -37,7 +107,7 @@ where
 }
 
 /// When the next item of `table` is due (Unix milliseconds), if any waits.
-pub async fn next_due(db: &Db, table: &str) -> Result<Option<i64>> {
+async fn next_due(db: &Db, table: &str) -> Result<Option<i64>> {
     let sql = format!("SELECT MIN(due_at) FROM {table}");
     Ok(on_db!(db, pool => sqlx::query_scalar(&sql).fetch_one(pool).await)?)
 }
@@ -63,9 +133,9 @@ pub async fn retry_later(db: &Db, table: &str, id: i64, after_ms: i64) -> Result
 
 /// How long a worker may sleep: until the next item of `table` is due, at most
 /// `idle` (it also finds what other instances stored, and is woken for its own).
-pub async fn wait_for_next(db: &Db, table: &str, idle: std::time::Duration) -> std::time::Duration {
+async fn wait_for_next(db: &Db, table: &str, idle: Duration) -> Duration {
     match next_due(db, table).await {
-        Ok(Some(due)) => std::time::Duration::from_millis((due - now_ms()).max(0) as u64).min(idle),
+        Ok(Some(due)) => Duration::from_millis((due - now_ms()).max(0) as u64).min(idle),
         Ok(None) | Err(_) => idle,
     }
 }

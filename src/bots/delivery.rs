@@ -5,13 +5,11 @@
 //! crash loses none, and any instance sharing the database may take one. They run
 //! in their own tasks, a few at a time: a slow or dead bot never slows the chat.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
-use tokio::sync::Semaphore;
 
 use super::store::{self, Owed};
 use crate::AppState;
@@ -22,50 +20,29 @@ use crate::{db, queue};
 
 /// How long a bot has to answer, connection included.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
-/// Deliveries under way at once, per instance.
-const AT_ONCE: usize = 8;
 /// Tries before a delivery is given up: with the default first wait of 10 s,
 /// tripling, the last try comes about three hours after the first.
 pub const MOST_ATTEMPTS: i64 = 8;
-/// How long an instance holds a delivery it took: longer than a try can last.
-const LEASE: Duration = Duration::from_secs(60);
-/// How long the worker sleeps when nothing is due and nothing wakes it: it finds
-/// deliveries that another instance stored (that instance delivers them first).
-const IDLE: Duration = Duration::from_secs(30);
 /// The most of an answer that is read: a bot's answer is at most 4,000
 /// characters, and a sender of endless bytes must not fill the memory.
 const MOST_READ: usize = 64 * 1024;
 
 /// Delivers what is owed, until the process stops.
 pub async fn keep_delivering(state: AppState) {
-    let permits = Arc::new(Semaphore::new(AT_ONCE));
-    loop {
-        let Ok(permit) = permits.clone().acquire_owned().await else { return };
-        match store::take_due(&state.db, LEASE.as_millis() as i64).await {
-            Ok(Some(owed)) => {
-                let state = state.clone();
-                tokio::spawn(async move {
-                    if let Err(err) = deliver(&state, &owed).await {
-                        tracing::warn!(delivery = owed.id, "bot delivery failed: {err:#}");
-                    }
-                    drop(permit);
-                    // Its next try may be due sooner than what the worker waits for.
-                    state.bots.wake.notify_one();
-                });
-                continue;
-            }
-            Ok(None) => drop(permit),
-            Err(err) => {
-                drop(permit);
-                tracing::warn!("cannot read the bot deliveries: {err:#}");
-            }
-        }
-        let wait = queue::wait_for_next(&state.db, store::QUEUE, IDLE).await;
-        tokio::select! {
-            () = state.bots.wake.notified() => {}
-            () = tokio::time::sleep(wait) => {}
-        }
-    }
+    let queue = queue::Queue {
+        table: store::QUEUE,
+        columns: "id, bot_id, room_id, seq, attempts",
+        at_once: 8,
+        lease: Duration::from_secs(60),
+        idle: Duration::from_secs(30),
+    };
+    queue::work(
+        state,
+        queue,
+        |state| &state.bots.wake,
+        |state, owed: Owed| async move { deliver(&state, &owed).await },
+    )
+    .await
 }
 
 /// What a bot said back.

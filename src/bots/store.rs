@@ -129,11 +129,6 @@ pub struct Owed {
 /// The deliveries' table, as [`crate::queue`] works it.
 pub const QUEUE: &str = "bot_deliveries";
 
-/// Takes the delivery that has waited longest, if one is due (see [`crate::queue`]).
-pub async fn take_due(db: &Db, lease_ms: i64) -> Result<Option<Owed>> {
-    crate::queue::take_due(db, QUEUE, "id, bot_id, room_id, seq, attempts", lease_ms).await
-}
-
 /// Where to deliver, and with what to sign.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Endpoint {

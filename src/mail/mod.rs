@@ -8,7 +8,6 @@
 //! again, eight times over about nine hours. Each mail has a plain-text part and
 //! an HTML part, made from the same paragraphs.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::header::ContentType;
@@ -16,7 +15,7 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use maud::html;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 
 use crate::db;
 use crate::error::Result;
@@ -24,12 +23,9 @@ use crate::{AppState, Config, on_db, queue};
 
 /// The outbox, as [`crate::queue`] works it.
 const QUEUE: &str = "outgoing_mail";
-/// Mails being handed to the server at once, per instance.
-const AT_ONCE: usize = 4;
 const MOST_ATTEMPTS: i64 = 8;
-/// Longer than a try can take (the transport's timeout is 20 s).
+/// Longer than a try can take (at most `SEND_WITHIN`).
 const LEASE: Duration = Duration::from_secs(120);
-const IDLE: Duration = Duration::from_secs(60);
 /// The most one send may take, well within the lease.
 const SEND_WITHIN: Duration = Duration::from_secs(60);
 
@@ -149,35 +145,20 @@ pub async fn keep_sending(state: AppState) {
     if !state.mailer.enabled() {
         return;
     }
-    let permits = Arc::new(Semaphore::new(AT_ONCE));
-    let columns = "id, recipient, subject, text_body, html_body, unsubscribe, expires_at, attempts";
-    loop {
-        let Ok(permit) = permits.clone().acquire_owned().await else { return };
-        match queue::take_due::<Waiting>(&state.db, QUEUE, columns, LEASE.as_millis() as i64).await
-        {
-            Ok(Some(waiting)) => {
-                let state = state.clone();
-                tokio::spawn(async move {
-                    if let Err(err) = hand_over(&state, &waiting).await {
-                        tracing::warn!(mail = waiting.id, "could not send an email: {err:#}");
-                    }
-                    drop(permit);
-                    state.mailer.wake.notify_one();
-                });
-                continue;
-            }
-            Ok(None) => drop(permit),
-            Err(err) => {
-                drop(permit);
-                tracing::warn!("cannot read the outbox: {err:#}");
-            }
-        }
-        let wait = queue::wait_for_next(&state.db, QUEUE, IDLE).await;
-        tokio::select! {
-            () = state.mailer.wake.notified() => {}
-            () = tokio::time::sleep(wait) => {}
-        }
-    }
+    let queue = queue::Queue {
+        table: QUEUE,
+        columns: "id, recipient, subject, text_body, html_body, unsubscribe, expires_at, attempts",
+        at_once: 4,
+        lease: LEASE,
+        idle: Duration::from_secs(60),
+    };
+    queue::work(
+        state,
+        queue,
+        |state| &state.mailer.wake,
+        |state, waiting: Waiting| async move { hand_over(&state, &waiting).await },
+    )
+    .await
 }
 
 /// Hands one mail to the SMTP server, and settles what comes of it.

@@ -11,11 +11,9 @@
 //! and it is forgotten; 429, 5xx or no answer is tried again three times within a
 //! few minutes (a notification later than that is noise); anything else drops it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::Semaphore;
 
 use super::crypto::Receiver;
 use super::subscriptions;
@@ -26,10 +24,7 @@ use crate::{AppState, on_db, queue};
 
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 const QUEUE: &str = "push_deliveries";
-const AT_ONCE: usize = 8;
 const MOST_ATTEMPTS: i64 = 4;
-const LEASE: Duration = Duration::from_secs(60);
-const IDLE: Duration = Duration::from_secs(30);
 /// How long a push service keeps a notification for a device that is offline.
 const TTL: &str = "86400";
 
@@ -130,38 +125,23 @@ struct Waiting {
 
 /// Pushes what waits, until the process stops.
 pub async fn keep_pushing(state: AppState) {
-    let permits = Arc::new(Semaphore::new(AT_ONCE));
-    let columns = "id, subscription_id, payload, attempts,
-        (SELECT endpoint FROM push_subscriptions s WHERE s.id = subscription_id) AS endpoint,
-        (SELECT p256dh FROM push_subscriptions s WHERE s.id = subscription_id) AS p256dh,
-        (SELECT auth FROM push_subscriptions s WHERE s.id = subscription_id) AS auth";
-    loop {
-        let Ok(permit) = permits.clone().acquire_owned().await else { return };
-        match queue::take_due::<Waiting>(&state.db, QUEUE, columns, LEASE.as_millis() as i64).await
-        {
-            Ok(Some(waiting)) => {
-                let state = state.clone();
-                tokio::spawn(async move {
-                    if let Err(err) = push(&state, &waiting).await {
-                        tracing::warn!(push = waiting.id, "could not push a notification: {err:#}");
-                    }
-                    drop(permit);
-                    state.push.wake.notify_one();
-                });
-                continue;
-            }
-            Ok(None) => drop(permit),
-            Err(err) => {
-                drop(permit);
-                tracing::warn!("cannot read the notifications to push: {err:#}");
-            }
-        }
-        let wait = queue::wait_for_next(&state.db, QUEUE, IDLE).await;
-        tokio::select! {
-            () = state.push.wake.notified() => {}
-            () = tokio::time::sleep(wait) => {}
-        }
-    }
+    let queue = queue::Queue {
+        table: QUEUE,
+        columns: "id, subscription_id, payload, attempts,
+            (SELECT endpoint FROM push_subscriptions s WHERE s.id = subscription_id) AS endpoint,
+            (SELECT p256dh FROM push_subscriptions s WHERE s.id = subscription_id) AS p256dh,
+            (SELECT auth FROM push_subscriptions s WHERE s.id = subscription_id) AS auth",
+        at_once: 8,
+        lease: Duration::from_secs(60),
+        idle: Duration::from_secs(30),
+    };
+    queue::work(
+        state,
+        queue,
+        |state| &state.push.wake,
+        |state, waiting: Waiting| async move { push(&state, &waiting).await },
+    )
+    .await
 }
 
 /// Pushes one notification, and settles what comes of it.
