@@ -42,10 +42,7 @@ pub async fn send_link(state: &AppState, user: &User, email: &Email) -> Result<b
     if lately.is_some() {
         return Ok(false);
     }
-    let token = {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
-    };
+    let token = super::new_secret();
     let now = db::now();
     on_db!(&state.db, pool => async {
         let mut tx = pool.begin().await?;

@@ -22,6 +22,12 @@ use crate::web::client::while_connected;
 
 pub use users::User;
 
+/// A new secret for a link or a token: 256 random bits, as URL-safe text.
+pub fn new_secret() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
 /// What is kept of a secret Hearth makes and later looks up by its value (an API
 /// token, a recovery code, a reset link): its SHA-256, in hex. The secrets are
 /// random, not chosen by people, so a fast hash is enough for lookups by value.

@@ -29,10 +29,7 @@ const VALID_FOR: i64 = 30 * 60;
 /// Makes a link for `user_id`, replacing any earlier one not yet used; returns its
 /// path (`/password/reset/…`), to be shown once.
 pub async fn make(db: &Db, user_id: i64) -> Result<String> {
-    let token = {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
-    };
+    let token = super::new_secret();
     let now = db::now();
     on_db!(db, pool => async {
         let mut tx = pool.begin().await?;

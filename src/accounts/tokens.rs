@@ -2,9 +2,6 @@
 //! A token is shown once when made; only its SHA-256 is stored. Revoking one, or
 //! deactivating its owner, stops it at once.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 use super::User;
 use super::users::COLUMNS;
 use crate::db::{self, Db};
@@ -21,7 +18,7 @@ pub struct Token {
 
 /// Makes a token for `user_id`; returns it (the only time it is seen).
 pub async fn create(db: &Db, user_id: i64, name: &str) -> Result<String> {
-    let token = format!("hearth_{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()));
+    let token = format!("hearth_{}", super::new_secret());
     on_db!(db, pool => sqlx::query(
         "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)",
     )

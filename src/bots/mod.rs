@@ -111,7 +111,7 @@ async fn add(
         let page = views::form(&admin, &input, problems.name, problems.webhook_url);
         return Ok(page.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response());
     };
-    let secret = format!("hearth_whsec_{}", random_text(32));
+    let secret = format!("hearth_whsec_{}", crate::accounts::new_secret());
     let id = store::create(&state.db, name.as_str(), url.as_str(), &secret, admin.id).await?;
     let token = tokens::create(&state.db, id, "Bot token").await?;
     tracing::info!(target: "audit", admin_id = admin.id, bot_id = id, "bot added");

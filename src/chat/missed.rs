@@ -165,10 +165,7 @@ async fn send(state: &AppState, missed: &Missed) -> Result<()> {
 
 /// The secret of `user_id`'s unsubscribe address, made the first time it is needed.
 async fn unsubscribe_key(db: &Db, user_id: i64) -> Result<String> {
-    let fresh = {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>())
-    };
+    let fresh = crate::accounts::new_secret();
     let key = on_db!(db, pool => sqlx::query_scalar(
         "UPDATE users SET unsubscribe_key = COALESCE(unsubscribe_key, $2) WHERE id = $1
          RETURNING unsubscribe_key",

@@ -3,13 +3,11 @@
 //! decrypt its payload with the subscription's private key, as a browser and its
 //! push service would, with code that shares nothing with Hearth's.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
+use std::path::Path;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+
+use super::python::Helper;
 
 const PUSH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/push");
 const PACKAGES: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/push-packages");
@@ -22,11 +20,10 @@ async fn install() -> Result<(), String> {
 
 /// The receiver: one subscription key pair; any `/push/<name>` is an endpoint.
 pub struct PushReceiver {
-    folder: PathBuf,
+    receiver: Helper,
     port: u16,
     p256dh: String,
     auth: String,
-    _server: Child,
 }
 
 impl PushReceiver {
@@ -36,33 +33,14 @@ impl PushReceiver {
             super::python::unavailable("HEARTH_REQUIRE_PUSH", "the Web Push tests", why);
             return None;
         }
-        let folder = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "push-{}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        let mut server = Command::new("python3")
-            .arg(Path::new(PUSH).join("receiver.py"))
-            .arg(&folder)
-            .env("PYTHONPATH", PACKAGES)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("python3 runs");
-        let stdout = server.stdout.take().expect("its output");
-        let mut first = String::new();
-        tokio::time::timeout(Duration::from_secs(20), BufReader::new(stdout).read_line(&mut first))
-            .await
-            .expect("the receiver starts within 20 s")
-            .expect("it says where it listens");
+        let script = Path::new(PUSH).join("receiver.py");
+        let (receiver, first) = Helper::spawn(&script, PACKAGES, &[]).await;
         let said: Value = serde_json::from_str(&first).expect("a JSON line");
         Some(PushReceiver {
-            folder,
+            receiver,
             port: said["port"].as_u64().unwrap() as u16,
             p256dh: said["p256dh"].as_str().unwrap().to_owned(),
             auth: said["auth"].as_str().unwrap().to_owned(),
-            _server: server,
         })
     }
 
@@ -77,32 +55,15 @@ impl PushReceiver {
 
     /// Every push received so far, in order.
     pub fn pushes(&self) -> Vec<Value> {
-        let mut names: Vec<PathBuf> = std::fs::read_dir(&self.folder)
-            .map(|entries| entries.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
-        names.retain(|p| p.extension().is_some_and(|e| e == "json"));
-        names.sort();
-        names.iter().map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()).collect()
+        self.receiver.received()
     }
 
     /// Waits until `n` pushes came; returns them all, each checked and decrypted.
     pub async fn until(&self, n: usize) -> Vec<Value> {
-        for _ in 0..500 {
-            let pushes = self.pushes();
-            if pushes.len() >= n {
-                for push in &pushes {
-                    assert!(push.get("error").is_none(), "a push failed its checks: {push}");
-                }
-                return pushes;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        let pushes = self.receiver.until(n, "pushes").await;
+        for push in &pushes {
+            assert!(push.get("error").is_none(), "a push failed its checks: {push}");
         }
-        panic!("{} of {n} pushes arrived", self.pushes().len());
-    }
-}
-
-impl Drop for PushReceiver {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.folder);
+        pushes
     }
 }

@@ -3,8 +3,12 @@
 //! test` on a fresh clone needs no set-up step.
 
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
 
-use tokio::process::Command;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
 
 /// A test that needs Python could not have it: skipped, unless `require` (an
 /// environment variable, set in CI) says it must run.
@@ -45,4 +49,70 @@ pub async fn install(requirements: PathBuf, target: &str, marker: &str) -> Resul
     };
     let _ = std::fs::remove_dir_all(&work);
     result
+}
+
+/// A helper script running beside a test: it writes what it receives as JSON
+/// files, `NNNN.json` in order, into a folder of its own. Stopped (and its folder
+/// removed) when dropped.
+pub struct Helper {
+    folder: PathBuf,
+    _process: Child,
+}
+
+impl Helper {
+    /// Runs `script FOLDER args…` with `packages` on its path; returns it and the
+    /// first line it prints (where it listens).
+    pub async fn spawn(script: &Path, packages: &str, args: &[String]) -> (Helper, String) {
+        let folder = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "{}-{}-{:08x}",
+            script.file_stem().and_then(|s| s.to_str()).unwrap_or("helper"),
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        let mut process = Command::new("python3")
+            .arg(script)
+            .arg(&folder)
+            .args(args)
+            .env("PYTHONPATH", packages)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 runs");
+        let stdout = process.stdout.take().expect("its output");
+        let mut first = String::new();
+        tokio::time::timeout(Duration::from_secs(20), BufReader::new(stdout).read_line(&mut first))
+            .await
+            .expect("the helper starts within 20 s")
+            .expect("it says where it listens");
+        (Helper { folder, _process: process }, first)
+    }
+
+    /// Everything received so far, in order.
+    pub fn received(&self) -> Vec<Value> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&self.folder)
+            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        names.retain(|p| p.extension().is_some_and(|e| e == "json"));
+        names.sort();
+        names.iter().map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()).collect()
+    }
+
+    /// Waits until `n` things came; returns them all.
+    pub async fn until(&self, n: usize, what: &str) -> Vec<Value> {
+        for _ in 0..500 {
+            let received = self.received();
+            if received.len() >= n {
+                return received;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{} of {n} {what} arrived", self.received().len());
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.folder);
+    }
 }
