@@ -22,9 +22,12 @@ export const OUT = join(REPO, "target", "e2e");
 
 export { Hearth, freePort, hearthBinary } from "./hearth.mjs";
 
-/** A fresh Hearth for a journey (HEARTH_E2E_KEEP=1 keeps its folder). */
-export function startHearth() {
-  return startProcess({ keep: Boolean(process.env.HEARTH_E2E_KEEP) });
+/**
+ * A fresh Hearth for a journey (HEARTH_E2E_KEEP=1 keeps its folder), public as
+ * `http://<host>:<port>` (`localhost` for passkeys, which refuse an IP address).
+ */
+export function startHearth({ host } = {}) {
+  return startProcess({ keep: Boolean(process.env.HEARTH_E2E_KEEP), host });
 }
 
 export const CHROMIUM_ARGS = [

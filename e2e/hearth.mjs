@@ -55,11 +55,14 @@ export async function freePort() {
  */
 export class Hearth {
   /** `keep`: leave the folder (database and log) behind on `dispose()`, for a look after. */
-  constructor(dir, port, { keep = false } = {}) {
+  /** `host`: the name in its public address (BASE_URL); it listens on 127.0.0.1 either way. */
+  constructor(dir, port, { keep = false, host = "127.0.0.1" } = {}) {
     this.dir = dir;
     this.port = port;
     this.keep = keep;
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = `http://${host}:${port}`;
+    // Asked by address: `localhost` may resolve to ::1 first, where nothing listens.
+    this.health = `http://127.0.0.1:${port}/healthz`;
     this.log = join(dir, "hearth.log");
     this.child = null;
     this.exited = null;
@@ -102,7 +105,7 @@ export class Hearth {
         throw new Error(`Hearth exited on start (${JSON.stringify(gone)}):\n${this.logTail()}`);
       }
       try {
-        const res = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1000) });
+        const res = await fetch(this.health, { signal: AbortSignal.timeout(1000) });
         if (res.status === 200) return this;
       } catch {
         // not listening yet
@@ -164,7 +167,7 @@ export class Hearth {
 }
 
 /** A fresh Hearth: new folder (named `prefix…`), new database, free port, ready to use. */
-export async function startHearth({ prefix = "hearth-e2e-", keep = false } = {}) {
+export async function startHearth({ prefix = "hearth-e2e-", keep = false, host } = {}) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return new Hearth(dir, await freePort(), { keep }).start();
+  return new Hearth(dir, await freePort(), { keep, host }).start();
 }

@@ -58,6 +58,8 @@ pub struct Shared {
     /// Uploaded pictures being made ready, a few at a time.
     pub pictures: crate::files::pictures::Pictures,
     pub google: Google,
+    /// Passkeys' relying party, from `BASE_URL` (off when that is an IP address).
+    pub passkey_rp: crate::accounts::passkeys::RelyingParty,
     /// The Content-Security-Policy header, built once from the settings.
     pub csp: poem::http::HeaderValue,
     pub cookie: CookieSettings,
@@ -116,6 +118,7 @@ impl AppState {
             events,
             hub,
             google: Google::new(&config, &base_url)?,
+            passkey_rp: crate::accounts::passkeys::RelyingParty::new(&base_url),
             csp: protect::content_security_policy(&config.avatar_origins),
             hosts: protect::Hosts::new(&base_url, config.base_url.is_some(), &config.allowed_hosts),
             config,

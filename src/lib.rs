@@ -3,7 +3,8 @@
 //! Each capability lives in its own module with its routes, queries and views:
 //!
 //! - [`accounts`]: who people are and how they prove it: sign-up, sign-in and
-//!   sign-out, passwords (rules, hashing, replacing one), sessions, API tokens,
+//!   sign-out, passwords (rules, hashing, replacing one), two-factor codes, passkeys,
+//!   fresh proof before changes, sessions, API tokens,
 //!   invitations, deactivation, and the operator's `hearth user …` commands.
 //! - [`google`]: "Sign in with Google" (OpenID Connect) and linking an identity to
 //!   an account.

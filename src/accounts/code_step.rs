@@ -71,7 +71,9 @@ pub async fn submit(
         return Ok(view(Some(WRONG)).with_status(StatusCode::UNAUTHORIZED).into_response());
     }
     state.limits.succeeded_on(&key);
-    let done = super::signin::complete(&state, session, &user, addr, &agent, &pending.next).await?;
+    let proof = super::signin::Proof::PasswordAndCode;
+    let done =
+        super::signin::complete(&state, session, &user, proof, addr, &agent, &pending.next).await?;
     if checked == Checked::RecoveryCode {
         let left = two_factor::recovery_codes_left(&state.db, user.id).await?;
         tracing::info!(target: "audit", user_id = user.id, left, "signed in with a recovery code");

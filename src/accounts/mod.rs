@@ -1,4 +1,5 @@
-//! Accounts: sign-up, sign-in, sign-out, passwords and signed-in sessions.
+//! Accounts: sign-up, sign-in (password, code, passkey), sign-out, passwords and
+//! signed-in sessions.
 
 pub mod addresses;
 mod code_step;
@@ -6,6 +7,7 @@ pub mod fields;
 pub mod hashing;
 pub mod invites;
 pub mod operator;
+pub mod passkeys;
 pub mod passwords;
 pub mod reauth;
 pub mod resets;
@@ -42,6 +44,8 @@ pub fn routes(route: Route) -> Route {
         .at("/signup", get(signup::form).post(while_connected(signup::submit)))
         .at("/login", get(signin::form).post(while_connected(signin::submit)))
         .at("/login/two-factor", get(code_step::form).post(code_step::submit))
+        .at("/login/passkey", post(signin::with_passkey))
+        .at("/passkeys/challenge", post(passkey_challenge))
         .at("/logout", post(signin::sign_out))
         .at("/email/confirm/:token", get(addresses::show).post(addresses::accept))
         .at("/password/forgot", get(resets::forgot).post(resets::send_link))
@@ -49,4 +53,15 @@ pub fn routes(route: Route) -> Route {
         .at("/password/reset/:token", get(resets::reset_form).post(while_connected(resets::reset)))
         // It waits for a password hash, as sign-in does.
         .at("/confirm", post(while_connected(reauth::confirm_for_page)))
+}
+
+/// `POST /passkeys/challenge`: a challenge for the browser to have a passkey sign,
+/// kept in this session for the answer (sign-in, or confirming it is you).
+#[poem::handler]
+async fn passkey_challenge(
+    state: poem::web::Data<&crate::AppState>,
+    poem::web::Data(session): poem::web::Data<&tower_sessions::Session>,
+) -> crate::error::Result<poem::web::Json<serde_json::Value>> {
+    let options = passkeys::challenge(&state, session).await?;
+    Ok(poem::web::Json(serde_json::to_value(options).map_err(anyhow::Error::from)?))
 }

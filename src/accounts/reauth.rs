@@ -1,7 +1,8 @@
 //! Fresh proof before what matters: making an API token, turning two-factor codes
-//! on or off, new recovery codes, and every administrator action. A sign-in
-//! (password, and code where codes are on; or Google) within the last ten minutes
-//! counts. Otherwise the page asks for the password, or a Google sign-in, and then
+//! on or off, new recovery codes, adding or removing a passkey, and every
+//! administrator action. A sign-in (password, and code where codes are on; a
+//! passkey; or Google) within the last ten minutes counts. Otherwise the page asks
+//! for the password, a passkey, or a Google sign-in, and then
 //! does what was asked: a form comes back with its fields and a password field, and
 //! is sent on to where it was going.
 
@@ -21,6 +22,8 @@ use crate::web::layout::{Field, google_button, page};
 
 /// The form field that carries the password along with the form it confirms.
 const PASSWORD: &str = "reauth_password";
+/// The form field that carries a passkey's answer instead (see `assets/passkeys.js`).
+const PASSKEY: &str = "reauth_passkey";
 /// When this session last proved who it is, apart from its sign-in.
 const CONFIRMED_AT: &str = "confirmed_at";
 
@@ -36,6 +39,8 @@ pub struct Ask {
     fields: Vec<(String, String)>,
     method: Method,
     has_password: bool,
+    /// Whether the person has a passkey to confirm with.
+    has_passkey: bool,
     /// Whether "Continue with Google" can be offered.
     google: bool,
     problem: Option<&'static str>,
@@ -71,24 +76,88 @@ pub async fn confirm(req: &Request, body: &mut RequestBody, user: &User) -> poem
     }
     let is_post = req.method() == Method::POST;
     let mut fields = if is_post { form_fields(body).await? } else { Vec::new() };
-    let password =
-        fields.iter().position(|(name, _)| name == PASSWORD).map(|at| fields.remove(at).1);
+    let mut take = |field: &str| {
+        fields.iter().position(|(name, _)| name == field).map(|at| fields.remove(at).1)
+    };
+    let proof = match (take(PASSWORD), take(PASSKEY)) {
+        (_, Some(answer)) => Some(Proof::Passkey(answer)),
+        (Some(password), None) => Some(Proof::Password(password)),
+        (None, None) => None,
+    };
     let mut problem = None;
-    if let Some(password) = password {
-        if password_confirms(&state, session, user, &password).await? {
-            // The handler reads the form as it was sent, without the password.
-            let form = serde_urlencoded::to_string(&fields).unwrap_or_default();
-            *body = RequestBody::new(Body::from_string(form));
-            return Ok(());
+    if let Some(proof) = proof {
+        match proof_confirms(&state, session, user, &proof).await? {
+            None => {
+                // The handler reads the form as it was sent, without the proof.
+                let form = serde_urlencoded::to_string(&fields).unwrap_or_default();
+                *body = RequestBody::new(Body::from_string(form));
+                return Ok(());
+            }
+            wrong => problem = wrong,
         }
-        problem = Some(WRONG);
     }
     let action = req.uri().path().to_owned();
-    let has_password = user.password_hash.is_some();
     let method = req.method().clone();
-    let google = state.google.enabled();
-    let ask = Ask { action, fields, method, has_password, google, problem };
+    let ask = Ask::new(&state, user, action, fields, method, problem).await?;
     Err(AppError::ConfirmIdentity(Box::new(ask)).into())
+}
+
+impl Ask {
+    async fn new(
+        state: &AppState,
+        user: &User,
+        action: String,
+        fields: Vec<(String, String)>,
+        method: Method,
+        problem: Option<&'static str>,
+    ) -> Result<Ask> {
+        let has_passkey =
+            state.passkey_rp.enabled() && super::passkeys::count(&state.db, user.id).await? > 0;
+        Ok(Ask {
+            action,
+            fields,
+            method,
+            has_password: user.password_hash.is_some(),
+            has_passkey,
+            google: state.google.enabled(),
+            problem,
+        })
+    }
+}
+
+/// What the person gave to confirm it is them.
+enum Proof {
+    Password(String),
+    /// A passkey's answer (JSON) to this session's challenge.
+    Passkey(String),
+}
+
+/// Checks `proof`: `None` when it shows this is `user` (this session then counts
+/// as freshly signed in), or what is wrong with it.
+async fn proof_confirms(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    proof: &Proof,
+) -> Result<Option<&'static str>> {
+    match proof {
+        Proof::Password(password) => {
+            Ok((!password_confirms(state, session, user, password).await?).then_some(WRONG))
+        }
+        Proof::Passkey(answer) => {
+            state.limits.attempt_on(&user.email)?;
+            match super::passkeys::prove(state, session, answer).await? {
+                Ok(signer) if signer.id == user.id => {
+                    state.limits.succeeded_on(&user.email);
+                    session.insert(CONFIRMED_AT, db::now()).await?;
+                    tracing::info!(target: "audit", user_id = user.id, "identity confirmed by passkey");
+                    Ok(None)
+                }
+                Ok(_) => Ok(Some("That passkey is another account's. Use one of yours.")),
+                Err(refused) => Ok(Some(refused.message())),
+            }
+        }
+    }
 }
 
 const WRONG: &str = "That password is not right.";
@@ -124,6 +193,7 @@ async fn form_fields(body: &mut RequestBody) -> Result<Vec<(String, String)>> {
 pub struct ThenPage {
     then: String,
     reauth_password: String,
+    reauth_passkey: String,
 }
 
 /// `POST /confirm`: the password for a page that asked for it, then the page.
@@ -135,17 +205,14 @@ pub async fn confirm_for_page(
     crate::web::Form(input): crate::web::Form<ThenPage>,
 ) -> Result<Response> {
     let then = crate::web::redirect::safe_next(Some(&input.then), &[]).to_owned();
-    if password_confirms(&state, session, &user, &input.reauth_password).await? {
-        return Ok(poem::web::Redirect::see_other(then).into_response());
-    }
-    let ask = Ask {
-        action: then,
-        fields: Vec::new(),
-        method: Method::GET,
-        has_password: user.password_hash.is_some(),
-        google: state.google.enabled(),
-        problem: Some(WRONG),
+    let proof = match input.reauth_passkey.is_empty() {
+        true => Proof::Password(input.reauth_password),
+        false => Proof::Passkey(input.reauth_passkey),
     };
+    let Some(problem) = proof_confirms(&state, session, &user, &proof).await? else {
+        return Ok(poem::web::Redirect::see_other(then).into_response());
+    };
+    let ask = Ask::new(&state, &user, then, Vec::new(), Method::GET, Some(problem)).await?;
     Ok(view(&ask, Some(&user)).with_status(StatusCode::UNAUTHORIZED).into_response())
 }
 
@@ -178,8 +245,20 @@ pub fn view(ask: &Ask, viewer: Option<&User>) -> Markup {
                             error: None, autocomplete: "current-password", hint: None }.render())
                         button.primary type="submit" { "Confirm and go on" }
                     }
-                } @else {
+                } @else if !ask.has_passkey {
                     p { "This needs a recent sign-in. Sign in with Google again, then do it once more." }
+                }
+                @if ask.has_passkey {
+                    // Shown by the script, which has the passkey answer and sends it.
+                    form method="post" action=(action) data-passkey="confirm" hidden {
+                        @for (name, value) in &ask.fields {
+                            input type="hidden" name=(name) value=(value);
+                        }
+                        @if let Some(then) = then { input type="hidden" name="then" value=(then); }
+                        input type="hidden" name=(PASSKEY);
+                        button.secondary type="submit" { "Confirm with a passkey" }
+                        p.hint aria-live="polite" data-passkey-status {}
+                    }
                 }
                 @if ask.google {
                     (google_button("Continue with Google", back_to, None))

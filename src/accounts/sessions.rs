@@ -111,6 +111,20 @@ pub async fn note_google_sign_in(session: &Session) -> Result<()> {
     Ok(())
 }
 
+/// The session key of when this session signed in with a passkey.
+const PASSKEY_SIGNED_IN_AT: &str = "passkey_signed_in_at";
+
+/// Notes that this session has just signed in with a passkey (after [`begin`]).
+pub async fn note_passkey_sign_in(session: &Session) -> Result<()> {
+    session.insert(PASSKEY_SIGNED_IN_AT, db::now()).await?;
+    Ok(())
+}
+
+/// Whether this session signed in with a passkey, which is two factors itself.
+pub async fn signed_in_with_passkey(session: &Session) -> Result<bool> {
+    Ok(session.get::<i64>(PASSKEY_SIGNED_IN_AT).await?.is_some())
+}
+
 /// When this session last signed in with Google.
 pub async fn google_sign_in_at(session: &Session) -> Result<Option<i64>> {
     Ok(session.get::<i64>(GOOGLE_SIGNED_IN_AT).await?)

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::fields::Email;
-use super::{code_step, sessions, two_factor, users};
+use super::{code_step, passkeys, sessions, two_factor, users};
 use crate::AppState;
 use crate::error::Result;
 use crate::web::errors::set_retry_after;
@@ -137,30 +137,82 @@ pub(super) async fn password_proven(
         two_factor::await_code(session, pending).await?;
         return Ok(Redirect::see_other(code_step::PATH).into_response());
     }
-    complete(state, session, user, addr, agent, next).await
+    complete(state, session, user, Proof::Password, addr, agent, next).await
 }
 
-/// Signs `user` in, their password (and code, if they have codes on) proven, and
-/// sends them on to `next`, or to set up codes where they must have them.
+/// What proved who is signing in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Proof {
+    Password,
+    /// The password, then a code from the app (or a recovery code).
+    PasswordAndCode,
+    /// A passkey: something the person has, unlocked by something they are or
+    /// know, so two factors on its own.
+    Passkey,
+}
+
+/// Signs `user` in, as `proof` showed them to be, and sends them on to `next`, or
+/// to set up codes where they must have them and signed in with a password alone.
 pub(super) async fn complete(
     state: &AppState,
     session: &Session,
     user: &super::User,
+    proof: Proof,
     addr: IpAddr,
     agent: &str,
     next: &str,
 ) -> Result<Response> {
-    metrics::counter!("hearth_signins_total", "method" => "password", "result" => "success")
+    let method = if proof == Proof::Passkey { "passkey" } else { "password" };
+    metrics::counter!("hearth_signins_total", "method" => method, "result" => "success")
         .increment(1);
-    tracing::info!(target: "audit", user_id = user.id, client = %addr, "signed in");
+    tracing::info!(target: "audit", user_id = user.id, client = %addr, ?proof, "signed in");
     sessions::begin(state, session, user, agent).await?;
-    if state.config.require_two_factor.applies_to(user)
+    if proof == Proof::Passkey {
+        sessions::note_passkey_sign_in(session).await?;
+    } else if state.config.require_two_factor.applies_to(user)
         && !two_factor::is_on(&state.db, user.id).await?
     {
         return Ok(Redirect::see_other(crate::dashboard::TWO_FACTOR).into_response());
     }
     let hosts = &state.config.forward_auth_hosts;
     Ok(Redirect::see_other(safe_next(Some(next), hosts)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PasskeyForm {
+    /// The browser's answer to the challenge, as JSON (see `assets/passkeys.js`).
+    credential: String,
+    next: String,
+}
+
+/// `POST /login/passkey`: signs in whoever's passkey answered this session's
+/// challenge. Counted against the address as password sign-ins are.
+#[handler]
+pub async fn with_passkey(
+    state: Data<&AppState>,
+    Data(session): Data<&Session>,
+    ClientAddr(addr): ClientAddr,
+    UserAgent(agent): UserAgent,
+    Form(input): Form<PasskeyForm>,
+) -> Result<Response> {
+    let shown = SigninForm { next: input.next.clone(), ..SigninForm::default() };
+    if let Err(err) = state.limits.attempt_from(addr) {
+        let mut resp = reshow(&state, err.status(), &shown, &err.message());
+        set_retry_after(&mut resp, &err);
+        return Ok(resp);
+    }
+    match passkeys::prove(&state, session, &input.credential).await? {
+        Ok(user) => {
+            complete(&state, session, &user, Proof::Passkey, addr, &agent, &input.next).await
+        }
+        Err(refused) => {
+            metrics::counter!("hearth_signins_total", "method" => "passkey", "result" => "failure")
+                .increment(1);
+            tracing::info!(target: "audit", client = %addr, ?refused, "passkey sign-in refused");
+            Ok(reshow(&state, StatusCode::UNAUTHORIZED, &shown, refused.message()))
+        }
+    }
 }
 
 #[handler]
@@ -185,11 +237,16 @@ fn view(state: &AppState, email: &str, next: &str, problem: Option<&str>) -> Mar
                 }
                 form method="post" action="/login" hx-boost="true" hx-disabled-elt="find button" {
                     input type="hidden" name="next" value=(next);
+                    // "webauthn": the browser may offer this site's passkeys right
+                    // in the email field's suggestions (see assets/passkeys.js).
                     (Field { label: "Email", name: "email", kind: "email", value: email,
-                        error: None, autocomplete: "username", hint: None }.render())
+                        error: None, autocomplete: "username webauthn", hint: None }.render())
                     (Field { label: "Password", name: "password", kind: "password", value: "",
                         error: None, autocomplete: "current-password", hint: None }.render())
                     button.primary type="submit" { "Sign in" }
+                }
+                @if state.passkey_rp.enabled() {
+                    (passkey_button(next))
                 }
                 @if state.google.enabled() {
                     (google_button("Sign in with Google", next, None))
@@ -199,4 +256,18 @@ fn view(state: &AppState, email: &str, next: &str, problem: Option<&str>) -> Mar
             }
         },
     )
+}
+
+/// "Sign in with a passkey": hidden until the script finds the browser can use
+/// passkeys; it asks for one and sends the answer in the form below.
+fn passkey_button(next: &str) -> Markup {
+    html! {
+        form #passkey-signin method="post" action="/login/passkey" data-passkey="sign-in" hidden {
+            p.or { span { "or" } }
+            input type="hidden" name="next" value=(next);
+            input type="hidden" name="credential";
+            button.secondary type="submit" { "Sign in with a passkey" }
+            p.hint aria-live="polite" data-passkey-status {}
+        }
+    }
 }

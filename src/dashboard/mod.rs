@@ -1,13 +1,17 @@
 //! The dashboard: who you are, your sessions (and ending the others), changing
-//! your password or email, API tokens and two-factor codes.
+//! your password or email, API tokens, passkeys and two-factor codes.
 
 mod email;
+mod passkeys;
 mod password;
 mod tokens;
 mod two_factor;
 mod views;
 
 pub use two_factor::TWO_FACTOR;
+
+/// The passkey pages; open to someone who must set up a second factor.
+pub const PASSKEYS: &str = "/dashboard/passkeys";
 
 use poem::web::{Data, Redirect};
 use poem::{Route, get, handler, post};
@@ -35,6 +39,10 @@ pub fn routes(route: Route) -> Route {
         .at(TWO_FACTOR, get(two_factor::setup).post(two_factor::confirm))
         .at("/dashboard/two-factor/recovery-codes", post(two_factor::new_codes))
         .at("/dashboard/two-factor/off", post(two_factor::turn_off))
+        .at(passkeys::NEW, get(passkeys::new))
+        .at("/dashboard/passkeys/options", post(passkeys::options))
+        .at("/dashboard/passkeys", post(passkeys::add))
+        .at("/dashboard/passkeys/:id/remove", post(passkeys::remove))
 }
 
 #[handler]
@@ -71,6 +79,10 @@ async fn render(
         push_key: state.push.vapid.public(),
         tokens: &crate::accounts::tokens::list(&state.db, user.id).await?,
         new_token,
+        passkeys: match state.passkey_rp.enabled() {
+            true => Some(&crate::accounts::passkeys::list(&state.db, user.id).await?),
+            false => None,
+        },
         two_factor: match crate::accounts::two_factor::is_on(&state.db, user.id).await? {
             true => {
                 Some(crate::accounts::two_factor::recovery_codes_left(&state.db, user.id).await?)

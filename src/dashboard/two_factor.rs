@@ -103,7 +103,9 @@ fn setup_page(user: &User, secret: &Secret, problem: Option<&str>, required: boo
                 h1 { "Set up two-factor codes" }
                 @if required {
                     p.notice role="status" {
-                        "This Hearth asks you to turn on two-factor codes before going on."
+                        "This Hearth asks you to turn on two-factor codes before going on. "
+                        "Or " a href=(super::passkeys::NEW) { "add a passkey" }
+                        " and sign in with it: a passkey is two factors on its own."
                     }
                 }
                 p {

@@ -37,6 +37,8 @@ pub struct Dashboard<'a> {
     pub new_token: Option<String>,
     /// With two-factor codes on, how many recovery codes are left.
     pub two_factor: Option<i64>,
+    /// The person's passkeys; `None` when passkeys are off.
+    pub passkeys: Option<&'a [crate::accounts::passkeys::Listed]>,
 }
 
 impl Dashboard<'_> {
@@ -123,6 +125,7 @@ impl Dashboard<'_> {
                 }
                 (self.devices_section(now))
                 (self.tokens_section(now))
+                (super::passkeys::section(self.passkeys, now))
                 (self.two_factor_section())
                 section.card aria-labelledby="password" {
                     @if user.password_hash.is_some() {
@@ -273,16 +276,18 @@ impl Dashboard<'_> {
     /// "Password, Google".
     fn sign_in_methods(&self) -> String {
         let password = self.user.password_hash.as_ref().map(|_| "Password".to_owned());
+        let passkey =
+            self.passkeys.is_some_and(|keys| !keys.is_empty()).then(|| "Passkey".to_owned());
         let providers = self.identities.iter().map(|issuer| match issuer.as_str() {
             "https://accounts.google.com" => "Google".to_owned(),
             other => format!("OpenID ({other})"),
         });
-        password.into_iter().chain(providers).collect::<Vec<_>>().join(", ")
+        password.into_iter().chain(passkey).chain(providers).collect::<Vec<_>>().join(", ")
     }
 }
 
 /// "Firefox on Linux" from a user agent string, or the string itself.
-fn describe_agent(agent: &str) -> String {
+pub(super) fn describe_agent(agent: &str) -> String {
     if agent.is_empty() {
         return "Unknown browser".into();
     }

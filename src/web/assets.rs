@@ -39,6 +39,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../assets/hearth.js"),
     },
     Asset {
+        name: "passkeys.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/passkeys.js"),
+    },
+    Asset {
         name: "favicon.svg",
         mime: "image/svg+xml",
         bytes: include_bytes!("../../assets/favicon.svg"),

@@ -78,20 +78,24 @@ impl<'a> FromRequest<'a> for CurrentUser {
 
 /// Whether `user`, signed in on a session, must turn two-factor codes on before
 /// this request: `REQUIRE_TWO_FACTOR` covers them, they signed in with a password
-/// (a Google sign-in is not asked: Google has its own second factor), they have
-/// none, and this is not one of the pages that set codes up (with the password
-/// confirmation they may ask for first).
+/// (a Google sign-in is not asked: Google has its own second factor; nor a passkey,
+/// which is two factors itself), they have
+/// none, and this is not one of the pages that set codes or a passkey up (with the
+/// password confirmation they may ask for first).
 async fn waits_for_two_factor(req: &Request, user: &User) -> poem::Result<bool> {
     let state = AppState::of(req)?;
     let path = req.uri().path();
     if !state.config.require_two_factor.applies_to(user)
         || path.starts_with(crate::dashboard::TWO_FACTOR)
+        || path.starts_with(crate::dashboard::PASSKEYS)
         || path == "/confirm"
     {
         return Ok(false);
     }
     let Some(session) = req.extensions().get::<Session>() else { return Ok(false) };
-    if sessions::signed_in_with_google(session).await? {
+    if sessions::signed_in_with_google(session).await?
+        || sessions::signed_in_with_passkey(session).await?
+    {
         return Ok(false);
     }
     Ok(!two_factor::is_on(&state.db, user.id).await?)

@@ -25,6 +25,7 @@ pub fn page(title: &str, viewer: Option<&User>, content: Markup) -> Markup {
                 script src=(assets::url("htmx.min.js")) defer {}
                 script src=(assets::url("htmx-ext-ws.js")) defer {}
                 script src=(assets::url("hearth.js")) defer {}
+                script src=(assets::url("passkeys.js")) defer {}
             }
             body {
                 a.skip href="#main" { "Skip to content" }

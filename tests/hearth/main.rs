@@ -22,6 +22,7 @@ mod google_provider;
 mod mentions;
 mod notifications;
 mod operations;
+mod passkeys;
 mod password_resets;
 mod private_rooms;
 mod protection;

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use hearth::{App, AppState, Config};
 
+pub mod authenticator;
 pub mod openapi;
 pub mod process;
 pub mod push;
@@ -49,6 +50,22 @@ impl Backend {
     /// Hearth with test settings (fast hashing, generous rate limits).
     pub async fn spawn(self) -> TestApp {
         self.spawn_with(|_| {}).await
+    }
+
+    /// Hearth whose public address (BASE_URL) is `http://localhost:<port>`, as
+    /// passkeys need: WebAuthn refuses an IP address as the site's name. Its
+    /// browsers use that address too (reqwest sends `localhost` to 127.0.0.1).
+    pub async fn spawn_on_localhost(self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let listener = bind().await;
+        let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+        let db = Arc::new(TestDb::create(self).await);
+        let mut config = Config::for_tests(&db.url);
+        config.base_url = Some(base.parse().unwrap());
+        adjust(&mut config);
+        let mut app = TestApp::start(listener, config, db, Vec::new()).await;
+        app.site = External::new(&base);
+        app.base = base;
+        app
     }
 
     pub async fn spawn_with(self, adjust: impl FnOnce(&mut Config)) -> TestApp {
@@ -200,6 +217,8 @@ impl External {
             .cookie_provider(jar.clone())
             .redirect(redirect::Policy::none())
             .user_agent("Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0 Safari/537.36")
+            // Only loopback: `localhost` is 127.0.0.1 (the port is the URL's).
+            .resolve("localhost", std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
             .build()
             .expect("client");
         Browser { client, jar, base: self.base.clone() }
