@@ -54,7 +54,7 @@ vendor htmx="2.0.11" ws="2.0.4":
     cp "$work"/htmx-ext-ws-{{ws}}/package/dist/ws.min.js assets/htmx-ext-ws.js
     sha256sum assets/htmx.min.js assets/htmx-ext-ws.js
 
-# Benchmarks (release, a few minutes): chat fan-out vs a bare server, pages, sign-ins, start-up, memory; see docs/benchmarks.md
+# Benchmarks (release, a few minutes): chat fan-out beside socket.io, bare ws and a bare poem server, pages, sign-ins, start-up, memory; see docs/benchmarks.md
 bench *ARGS:
     #!/usr/bin/env bash
     # Needs PostgreSQL on 127.0.0.1:5432 (trust auth) and wrk; `just bench --help` lists the flags.
@@ -63,6 +63,12 @@ bench *ARGS:
     # Each socket is a file descriptor in the server and one in the load generator.
     hard=$(ulimit -Hn)
     if [ "$hard" = unlimited ] || [ "$hard" -gt 65536 ]; then ulimit -n 65536; else ulimit -n "$hard"; fi
+    # The Node servers Hearth replaces (socket.io, bare ws), run beside it when Node is here.
+    if command -v node >/dev/null && [ -d ../shared/bench-peers ] && [ ! -d target/bench-peers/node_modules ]; then
+        mkdir -p target/bench-peers
+        cp ../shared/bench-peers/package.json ../shared/bench-peers/package-lock.json ../shared/bench-peers/*.js target/bench-peers/
+        npm ci --prefix target/bench-peers --no-audit --no-fund --silent
+    fi
     cargo build --release --quiet --bin hearth --example bench_baseline --example bench
     cargo run --release --quiet --example bench -- {{ARGS}}
 

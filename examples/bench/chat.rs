@@ -4,6 +4,11 @@
 //! (`benchmsg <phase> <µs since start> <sender>`), so each receiving client measures
 //! send-to-receipt latency itself and keeps the `data-seq` numbers it saw, from which
 //! losses, duplicates and disorder are counted afterwards.
+//!
+//! The same load runs against the Node peers Hearth replaces (../shared/bench-peers:
+//! socket.io with a JWT handshake, and bare `ws`), each in its own wire format. They
+//! number nothing, so there a message is known by its sender and that sender's count,
+//! and order is checked per sender.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,6 +29,19 @@ use crate::now_us;
 use crate::server::Server;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// A socket's sending half, shared by its sender and (for socket.io's pings) its reader.
+type Sink = Arc<tokio::sync::Mutex<SplitSink<Ws, Message>>>;
+
+/// How a server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    /// Hearth's chat socket (and the bare poem server, which speaks it too).
+    Hearth,
+    /// Socket.IO v4 over Engine.IO's websocket transport, JWT in the connect packet.
+    SocketIo,
+    /// Bare `ws`: JSON frames, the JWT in the URL.
+    Ws,
+}
 
 /// The phase whose messages are being counted; others are ignored.
 static PHASE: AtomicU32 = AtomicU32::new(0);
@@ -44,10 +62,14 @@ struct Log {
     bytes: u64,
     last_receipt_us: u64,
     closed: Option<String>,
+    /// The peers: each sender's last count seen, and counts that came after a later one.
+    last_of_sender: std::collections::HashMap<usize, u64>,
+    disorder: u64,
 }
 
 pub struct Fleet {
-    sinks: Vec<Option<SplitSink<Ws, Message>>>,
+    wire: Wire,
+    sinks: Vec<Sink>,
     logs: Vec<Arc<Mutex<Log>>>,
     /// When each client last sent (µs since start).
     sent_at: Vec<Arc<AtomicU64>>,
@@ -98,40 +120,78 @@ impl Fleet {
     /// Opens one socket per entry of `cookies` (`None`: no session), in the room
     /// `general`, each resumed and shown as connected before this returns.
     pub async fn connect(servers: Servers<'_>, cookies: &[Option<String>]) -> anyhow::Result<Self> {
+        let urls = (0..cookies.len())
+            .map(|i| {
+                let server = servers[i % servers.len()];
+                let url = format!("{}/ws?room=general", server.base.replacen("http", "ws", 1));
+                (url, server.base.clone(), cookies[i].clone())
+            })
+            .collect();
+        Self::open_all(Wire::Hearth, servers.len(), urls).await
+    }
+
+    /// `clients` sockets to a Node peer, each with its own token signed with `secret`.
+    pub async fn connect_peer(
+        server: &Server,
+        wire: Wire,
+        clients: usize,
+        secret: &str,
+    ) -> anyhow::Result<Self> {
+        let ws = server.base.replacen("http", "ws", 1);
+        let urls = (0..clients)
+            .map(|i| {
+                let token = jwt(secret, i);
+                let url = match wire {
+                    Wire::SocketIo => format!("{ws}/socket.io/?EIO=4&transport=websocket"),
+                    _ => format!("{ws}/?token={token}"),
+                };
+                (url, server.base.clone(), Some(token))
+            })
+            .collect();
+        Self::open_all(wire, 1, urls).await
+    }
+
+    /// Opens the sockets (`url`, `origin`, Hearth's cookie or a peer's token), 64 at a time.
+    async fn open_all(
+        wire: Wire,
+        instances: usize,
+        urls: Vec<(String, String, Option<String>)>,
+    ) -> anyhow::Result<Self> {
         let started = Instant::now();
         let gate = Arc::new(Semaphore::new(64));
         let mut opening = JoinSet::new();
-        for (i, cookie) in cookies.iter().enumerate() {
-            let server = servers[i % servers.len()];
-            let url = format!("{}/ws?room=general", server.base.replacen("http", "ws", 1));
-            let (origin, cookie, gate) = (server.base.clone(), cookie.clone(), gate.clone());
+        let count = urls.len();
+        for (i, (url, origin, secret)) in urls.into_iter().enumerate() {
+            let gate = gate.clone();
             opening.spawn(async move {
                 let _permit = gate.acquire_owned().await?;
-                let ws = open(&url, &origin, cookie.as_deref()).await;
+                let ws = open(wire, &url, &origin, secret.as_deref()).await;
                 Ok::<_, anyhow::Error>((i, ws.with_context(|| format!("socket {i}"))?))
             });
         }
-        let mut sockets: Vec<Option<Ws>> = (0..cookies.len()).map(|_| None).collect();
+        let mut sockets: Vec<Option<Ws>> = (0..count).map(|_| None).collect();
         while let Some(done) = opening.join_next().await {
             let (i, ws) = done??;
             sockets[i] = Some(ws);
         }
         let connect_time = started.elapsed();
         let mut fleet = Fleet {
+            wire,
             sinks: Vec::new(),
             logs: Vec::new(),
             sent_at: Vec::new(),
             readers: JoinSet::new(),
             connect_time,
         };
-        let instances = servers.len();
         for (i, ws) in sockets.into_iter().flatten().enumerate() {
             let (sink, stream) = ws.split();
+            let sink: Sink = Arc::new(tokio::sync::Mutex::new(sink));
             let log = Arc::new(Mutex::new(Log::default()));
             let sent_at = Arc::new(AtomicU64::new(0));
             let place = Place { instance: i % instances, instances };
-            fleet.readers.spawn(read(stream, log.clone(), sent_at.clone(), place));
-            fleet.sinks.push(Some(sink));
+            let reader = Reader { wire, log: log.clone(), sent_at: sent_at.clone(), place };
+            fleet.readers.spawn(reader.run(stream, sink.clone()));
+            fleet.sinks.push(sink);
             fleet.logs.push(log);
             fleet.sent_at.push(sent_at);
         }
@@ -172,15 +232,15 @@ impl Fleet {
         let first_send_us = now_us() + 100_000;
         let mut sending = JoinSet::new();
         for i in 0..senders {
-            let sink = self.sinks[i].take().context("sender busy")?;
+            let sink = self.sinks[i].clone();
             let offset = period.mul_f64(i as f64 / senders as f64);
             let sent_at = self.sent_at[i].clone();
-            sending.spawn(send(i, sink, sent_at, phase, start + offset, period, per_sender));
+            let ticks = Ticks { start: start + offset, period, count: per_sender };
+            sending.spawn(send(self.wire, i, sink, sent_at, phase, ticks));
         }
         let mut sent = 0;
         while let Some(done) = sending.join_next().await {
-            let (i, sink, count, error) = done?;
-            self.sinks[i] = Some(sink);
+            let (i, count, error) = done?;
             sent += count;
             if let Some(error) = error {
                 eprintln!("bench: sender {i} stopped: {error}");
@@ -205,8 +265,11 @@ impl Fleet {
         let mut union = std::collections::BTreeSet::new();
         for log in &self.logs {
             let mut log = log.lock().unwrap();
-            let disorder = log.seqs.windows(2).filter(|w| w[1] <= w[0]).count() as u64;
-            result.out_of_order += disorder;
+            // Hearth numbers the room's messages; the peers are checked per sender.
+            result.out_of_order += match self.wire {
+                Wire::Hearth => log.seqs.windows(2).filter(|w| w[1] <= w[0]).count() as u64,
+                _ => log.disorder,
+            };
             latencies.append(&mut log.latency_us);
             acks.append(&mut log.ack_us);
             crossed.append(&mut log.crossed_us);
@@ -258,17 +321,20 @@ impl Fleet {
     }
 
     pub async fn close(mut self) {
-        for sink in self.sinks.iter_mut().flatten() {
-            let _ = tokio::time::timeout(Duration::from_millis(200), sink.close()).await;
+        for sink in &self.sinks {
+            let closing = async { sink.lock().await.close().await };
+            let _ = tokio::time::timeout(Duration::from_millis(200), closing).await;
         }
         self.readers.abort_all();
         while self.readers.join_next().await.is_some() {}
     }
 }
 
-async fn open(url: &str, origin: &str, cookie: Option<&str>) -> anyhow::Result<Ws> {
+/// Opens one socket and waits until it is live: Hearth has answered its resume
+/// frame; socket.io has accepted its token; `ws` is live once open.
+async fn open(wire: Wire, url: &str, origin: &str, secret: Option<&str>) -> anyhow::Result<Ws> {
     let mut request = url.into_client_request()?;
-    if let Some(cookie) = cookie {
+    if let (Wire::Hearth, Some(cookie)) = (wire, secret) {
         request.headers_mut().insert("cookie", format!("id={cookie}").parse()?);
     }
     request.headers_mut().insert("origin", origin.parse()?);
@@ -277,22 +343,63 @@ async fn open(url: &str, origin: &str, cookie: Option<&str>) -> anyhow::Result<W
     let config = WebSocketConfig::default().read_buffer_size(8 * 1024);
     let (mut ws, _) =
         tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
-    let resume = r#"{"kind":"resume","after":"0","HEADERS":{}}"#;
-    ws.send(Message::text(resume)).await?;
-    // Connected is when the page would show it: the status line is cleared.
+    let (hello, live): (Option<String>, &str) = match wire {
+        // Connected is when the page would show it: the status line is cleared.
+        Wire::Hearth => {
+            (Some(r#"{"kind":"resume","after":"0","HEADERS":{}}"#.into()), "connection-status")
+        }
+        // After Engine.IO's open packet (`0{…}`), the namespace connect with the token.
+        Wire::SocketIo => {
+            let token = secret.context("socket.io needs a token")?;
+            (Some(format!(r#"40{{"token":"{token}"}}"#)), "40{")
+        }
+        Wire::Ws => return Ok(ws),
+    };
+    if let Some(hello) = hello {
+        ws.send(Message::text(hello)).await?;
+    }
     let shown = tokio::time::timeout(Duration::from_secs(60), async {
         while let Some(frame) = ws.next().await {
-            if let Message::Text(text) = frame?
-                && text.contains("connection-status")
-            {
-                return Ok(());
+            if let Message::Text(text) = frame? {
+                if text.starts_with("44") {
+                    bail!("refused: {text}");
+                }
+                if text.contains(live) {
+                    return Ok(());
+                }
             }
         }
-        bail!("closed before it was resumed")
+        bail!("closed before it was live")
     })
     .await;
-    shown.context("not resumed within 60 s")??;
+    shown.context("not live within 60 s")??;
     Ok(ws)
+}
+
+/// An HS256 JWT for peer client `i`, as NextAuth would hand the socket.io client.
+fn jwt(secret: &str, i: usize) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() + 3600);
+    let claims = serde_json::json!({
+        "sub": format!("user-{i}"),
+        "email": format!("user{i}@bench.example"),
+        "name": format!("User {i}"),
+        "exp": exp,
+    });
+    let signed = format!(
+        "{}.{}",
+        b64(br#"{"alg":"HS256","typ":"JWT"}"#),
+        b64(claims.to_string().as_bytes())
+    );
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+        return signed;
+    };
+    mac.update(signed.as_bytes());
+    format!("{signed}.{}", b64(&mac.finalize().into_bytes()))
 }
 
 /// The `q` quantile of sorted microseconds, in milliseconds.
@@ -311,92 +418,134 @@ struct Place {
     instances: usize,
 }
 
-async fn read(
-    mut stream: SplitStream<Ws>,
+/// One client's reading half: what it saw, and when.
+struct Reader {
+    wire: Wire,
     log: Arc<Mutex<Log>>,
     sent_at: Arc<AtomicU64>,
     place: Place,
-) {
-    let ending = loop {
-        match stream.next().await {
-            Some(Ok(Message::Text(text))) => {
-                let now = now_us();
-                if let Some(Frame { seq, phase, sent_us, sender }) = parse(&text)
-                    && phase == PHASE.load(Ordering::Relaxed)
-                {
-                    let latency = now.saturating_sub(sent_us).min(u64::from(u32::MAX)) as u32;
-                    let mut log = log.lock().unwrap();
-                    log.seqs.push(seq);
-                    log.latency_us.push(latency);
-                    // Sender `i` is socket `i`, so it is on instance `i % instances`.
-                    if place.instances > 1 && sender % place.instances != place.instance {
-                        log.crossed_us.push(latency);
-                    }
-                    log.bytes += text.len() as u64;
-                    log.last_receipt_us = now;
-                    drop(log);
-                    SEEN.fetch_add(1, Ordering::Relaxed);
-                } else if text.contains(r#"id="composer""#) {
-                    // Hearth's answer to this client's own message.
-                    let sent = sent_at.load(Ordering::Relaxed);
-                    let mut log = log.lock().unwrap();
-                    if text.contains("composer-problem") {
-                        log.refused += 1;
-                    }
-                    if sent > 0 {
-                        log.ack_us.push(now.saturating_sub(sent).min(u64::from(u32::MAX)) as u32);
+}
+
+impl Reader {
+    async fn run(self, mut stream: SplitStream<Ws>, sink: Sink) {
+        let Reader { wire, log, sent_at, place } = self;
+        let ending = loop {
+            match stream.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    let now = now_us();
+                    if let Some(frame) = parse(wire, &text)
+                        && frame.phase == PHASE.load(Ordering::Relaxed)
+                    {
+                        let Frame { seq, sent_us, sender, count, .. } = frame;
+                        let latency = now.saturating_sub(sent_us).min(u64::from(u32::MAX)) as u32;
+                        let mut log = log.lock().unwrap();
+                        log.seqs.push(seq);
+                        log.latency_us.push(latency);
+                        // Sender `i` is socket `i`, so it is on instance `i % instances`.
+                        if place.instances > 1 && sender % place.instances != place.instance {
+                            log.crossed_us.push(latency);
+                        }
+                        if let Some(last) = log.last_of_sender.insert(sender, count)
+                            && count <= last
+                        {
+                            log.disorder += 1;
+                        }
+                        log.bytes += text.len() as u64;
+                        log.last_receipt_us = now;
+                        drop(log);
+                        SEEN.fetch_add(1, Ordering::Relaxed);
+                    } else if wire == Wire::SocketIo && text.as_str() == "2" {
+                        // Engine.IO's ping: unanswered, the server drops the socket.
+                        let _ = sink.lock().await.send(Message::text("3")).await;
+                    } else if text.contains(r#"id="composer""#) {
+                        // Hearth's answer to this client's own message.
+                        let sent = sent_at.load(Ordering::Relaxed);
+                        let mut log = log.lock().unwrap();
+                        if text.contains("composer-problem") {
+                            log.refused += 1;
+                        }
+                        if sent > 0 {
+                            log.ack_us
+                                .push(now.saturating_sub(sent).min(u64::from(u32::MAX)) as u32);
+                        }
                     }
                 }
+                Some(Ok(Message::Close(frame))) => break format!("closed: {frame:?}"),
+                Some(Ok(_)) => {}
+                Some(Err(err)) => break format!("error: {err}"),
+                None => break "ended".to_owned(),
             }
-            Some(Ok(Message::Close(frame))) => break format!("closed: {frame:?}"),
-            Some(Ok(_)) => {}
-            Some(Err(err)) => break format!("error: {err}"),
-            None => break "ended".to_owned(),
-        }
-    };
-    log.lock().unwrap().closed = Some(ending);
+        };
+        log.lock().unwrap().closed = Some(ending);
+    }
 }
 
 /// What a message frame says about itself.
 struct Frame {
+    /// Hearth's number for the message in the room; for the peers, which number
+    /// nothing, the sender and its count together.
     seq: u64,
     phase: u32,
     sent_us: u64,
     sender: usize,
+    /// The sender's own count of what it sent this phase.
+    count: u64,
 }
 
-fn parse(text: &str) -> Option<Frame> {
-    let at = text.find("data-seq=\"")? + 10;
-    let seq = text[at..].split('"').next()?.parse().ok()?;
+fn parse(wire: Wire, text: &str) -> Option<Frame> {
     let at = text.find(MARK)? + MARK.len();
-    let mut parts = text[at..].split([' ', '<']);
+    let mut parts = text[at..].split([' ', '<', '"']);
     let phase = parts.next()?.parse().ok()?;
     let sent_us = parts.next()?.parse().ok()?;
-    let sender = parts.next()?.parse().ok()?;
-    Some(Frame { seq, phase, sent_us, sender })
+    let sender: usize = parts.next()?.parse().ok()?;
+    let count: u64 = parts.next()?.parse().ok()?;
+    let seq = match wire {
+        Wire::Hearth => {
+            let at = text.find("data-seq=\"")? + 10;
+            text[at..].split('"').next()?.parse().ok()?
+        }
+        _ => ((sender as u64) << 32) | count,
+    };
+    Some(Frame { seq, phase, sent_us, sender, count })
 }
 
-async fn send(
-    i: usize,
-    mut sink: SplitSink<Ws, Message>,
-    sent_at: Arc<AtomicU64>,
-    phase: u32,
+/// When a sender sends: `count` times, every `period` from `start`.
+struct Ticks {
     start: tokio::time::Instant,
     period: Duration,
     count: u64,
-) -> (usize, SplitSink<Ws, Message>, u64, Option<String>) {
-    let mut tick = tokio::time::interval_at(start, period);
+}
+
+async fn send(
+    wire: Wire,
+    i: usize,
+    sink: Sink,
+    sent_at: Arc<AtomicU64>,
+    phase: u32,
+    ticks: Ticks,
+) -> (usize, u64, Option<String>) {
+    let mut tick = tokio::time::interval_at(ticks.start, ticks.period);
     let mut sent = 0;
-    for _ in 0..count {
+    for n in 0..ticks.count {
         tick.tick().await;
         let now = now_us();
         sent_at.store(now, Ordering::Relaxed);
-        let body = format!("{MARK}{phase} {now} {i}");
-        let frame = serde_json::json!({ "kind": "send", "body": body, "HEADERS": {} });
-        if let Err(err) = sink.send(Message::text(frame.to_string())).await {
-            return (i, sink, sent, Some(err.to_string()));
+        let body = format!("{MARK}{phase} {now} {i} {n}");
+        let frame = match wire {
+            Wire::Hearth => {
+                serde_json::json!({ "kind": "send", "body": body, "HEADERS": {} }).to_string()
+            }
+            Wire::SocketIo => {
+                let event =
+                    serde_json::json!(["send-message", { "room": "general", "message": body }]);
+                format!("42{event}")
+            }
+            Wire::Ws => serde_json::json!({ "message": body }).to_string(),
+        };
+        if let Err(err) = sink.lock().await.send(Message::text(frame)).await {
+            return (i, sent, Some(err.to_string()));
         }
         sent += 1;
     }
-    (i, sink, sent, None)
+    (i, sent, None)
 }

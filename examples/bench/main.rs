@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 
-use self::chat::{Fanout, Fleet, Servers};
+use self::chat::{Fanout, Fleet, Servers, Wire};
 use self::http::{Flood, Storm, Wrk};
 use self::server::{Backend, BenchDb, Bins, Server};
 
@@ -48,15 +48,21 @@ pub struct Args {
     /// Seconds of sending.
     #[arg(long, default_value_t = 20.0)]
     pub duration: f64,
-    /// Which servers, comma-separated: baseline, sqlite, postgres, and postgres2 (two
-    /// Hearth instances on one PostgreSQL database, the sockets split between them).
+    /// Which servers, comma-separated: socketio and ws (the Node peers Hearth
+    /// replaces, run when Node and `--peers` are there), baseline, sqlite, postgres,
+    /// and postgres2 (two Hearth instances on one PostgreSQL database, the sockets
+    /// split between them).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "baseline,sqlite,postgres,postgres2",
-        value_parser = ["baseline", "sqlite", "postgres", "postgres2"]
+        default_value = "socketio,ws,baseline,sqlite,postgres,postgres2",
+        value_parser = ["socketio", "ws", "baseline", "sqlite", "postgres", "postgres2"]
     )]
     pub only: Vec<String>,
+    /// A copy of ../shared/bench-peers with its packages installed (`just bench`
+    /// makes it).
+    #[arg(long, default_value = "target/bench-peers")]
+    pub peers: std::path::PathBuf,
     /// The PostgreSQL server (a database `hearth_bench_<random>` is created and dropped).
     #[arg(
         long,
@@ -186,6 +192,19 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         progress("wrk is not installed (apt-get install -y wrk): the page rows will be empty");
     }
     let mut runs = Vec::new();
+    for (name, wire) in [("socketio", Wire::SocketIo), ("ws", Wire::Ws)] {
+        if !args.runs(name) {
+            continue;
+        }
+        if which("node").is_none() || !args.peers.join("node_modules").is_dir() {
+            progress(format!(
+                "{name}: skipped (needs node, and the peers installed in {})",
+                args.peers.display()
+            ));
+            continue;
+        }
+        runs.push(peer(&args, wire).await);
+    }
     if args.runs("baseline") {
         runs.push(baseline(&args, &bins).await);
     }
@@ -241,6 +260,38 @@ async fn baseline(args: &Args, bins: &Bins) -> Run {
     let _ = std::fs::remove_dir_all(&dir);
     if let Err(err) = result {
         progress(format!("baseline failed: {err:#}"));
+        run.error = Some(format!("{err:#}"));
+    }
+    run
+}
+
+/// One of the Node peers (../shared/bench-peers) under the same load as Hearth.
+async fn peer(args: &Args, wire: Wire) -> Run {
+    let (label, script) = match wire {
+        Wire::SocketIo => ("socket.io 4.8 + JWT", "server.js"),
+        _ => ("bare Node ws", "server-ws.js"),
+    };
+    let mut run = Run { label: label.into(), ..Run::default() };
+    let dir = std::env::temp_dir().join(format!("hearth_bench_{:016x}", rand::random::<u64>()));
+    let secret = format!("{:032x}", rand::random::<u128>());
+    let result = async {
+        std::fs::create_dir_all(&dir)?;
+        let http = http::client();
+        let port = server::free_port()?;
+        let mut server = Server::node_peer(&args.peers, script, &dir, port, &secret)?;
+        run.startups.push(server.ready(&http).await?);
+        progress(format!("{label}: started"));
+        settle(1).await;
+        run.rss_idle_kib = server.rss_kib();
+        let fleet = Fleet::connect_peer(&server, wire, args.clients, &secret).await?;
+        let servers = [&server];
+        chat_phases(args, &mut run, &servers, fleet).await?.close().await;
+        server.stop().await
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(err) = result {
+        progress(format!("{label} failed: {err:#}"));
         run.error = Some(format!("{err:#}"));
     }
     run

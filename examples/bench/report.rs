@@ -159,33 +159,45 @@ fn median(mut times: Vec<Duration>) -> Option<Duration> {
 /// What a row's ratio divides: a run's number.
 type Value<'v> = &'v dyn Fn(&Run) -> Option<f64>;
 
-/// One table row: a label, the runs' cells, then "Hearth ÷ bare" cells when wanted.
+/// One table row: a label, the runs' cells, then "÷ socket.io" cells (or "÷ bare",
+/// without the Node peers) when wanted: only ratios measured in one run mean
+/// anything on shared machines.
 struct Table<'a> {
     runs: &'a [Run],
-    ratios: bool,
+    /// The run every other is divided by.
+    base: Option<usize>,
     out: String,
+}
+
+/// The run ratios are taken against: socket.io, the server Hearth replaces, when it
+/// ran; otherwise the bare poem broadcast.
+fn ratio_base(runs: &[Run]) -> Option<(usize, &'static str)> {
+    let socket_io = runs.iter().position(|r| r.label.starts_with("socket.io"));
+    let bare = runs.iter().position(|r| r.label == "bare poem broadcast");
+    socket_io.map(|i| (i, "socket.io")).or(bare.map(|i| (i, "bare")))
 }
 
 impl<'a> Table<'a> {
     fn new(runs: &'a [Run], ratios: bool) -> Self {
-        let bare = runs.first().filter(|r| r.label.starts_with("bare"));
-        let ratios = ratios && bare.is_some() && runs.len() > 1;
+        let base = ratio_base(runs).filter(|_| ratios && runs.len() > 1);
         let mut out = String::from("| |");
         let mut rule = String::from("|---|");
         for run in runs {
             let _ = write!(out, " {} |", run.label);
             rule.push_str("---:|");
         }
-        if ratios {
-            for run in &runs[1..] {
-                let _ = write!(out, " {} ÷ bare |", run.label.trim_start_matches("Hearth, "));
+        if let Some((base, name)) = base {
+            for (_, run) in runs.iter().enumerate().filter(|(i, _)| *i != base) {
+                let label = run.label.trim_start_matches("Hearth, ");
+                let _ = write!(out, " {label} ÷ {name} |");
                 rule.push_str("---:|");
             }
         }
+        let base = base.map(|(i, _)| i);
         let _ = writeln!(out);
         out.push_str(&rule);
         out.push('\n');
-        Table { runs, ratios, out }
+        Table { runs, base, out }
     }
 
     /// `cell` renders a run's value; `value`, when given, is what the ratio divides.
@@ -203,9 +215,9 @@ impl<'a> Table<'a> {
             };
             let _ = write!(self.out, " {text} |");
         }
-        if self.ratios {
-            let bare = value.and_then(|v| v(&self.runs[0]));
-            for run in &self.runs[1..] {
+        if let Some(base) = self.base {
+            let bare = value.and_then(|v| v(&self.runs[base]));
+            for (_, run) in self.runs.iter().enumerate().filter(|(i, _)| *i != base) {
                 let text = match (value.and_then(|v| v(run)), bare) {
                     (Some(h), Some(b)) => ratio(h, b),
                     _ => String::new(),
@@ -256,7 +268,10 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
     let _ = writeln!(out, "#### Chat fan-out\n");
     let mut t = Table::new(runs, true);
     t.row(
-        &format!("connect {} sockets (sign-in cookie, resume)", int(args.clients as u64)),
+        &format!(
+            "connect {} sockets (signed in: Hearth's cookie, the peers' JWT; live)",
+            int(args.clients as u64)
+        ),
         |r| r.fanout.as_ref().map(|_| secs(r.connect)),
         Some(&|r| fan(r).map(|_| r.connect.as_secs_f64())),
     );
@@ -340,8 +355,8 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
             let f = fan(r)?;
             match f.db_cpu_us_per_delivery {
                 Some(db) => Some(f.server_cpu_us_per_delivery + db),
-                // The bare server has no database to add.
-                None if r.label.starts_with("bare") => Some(f.server_cpu_us_per_delivery),
+                // The bare server and the Node peers store nothing.
+                None if !r.label.starts_with("Hearth") => Some(f.server_cpu_us_per_delivery),
                 None => None,
             }
         }),

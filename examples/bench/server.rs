@@ -41,6 +41,8 @@ pub struct Server {
     started: Instant,
     pub base: String,
     pub log: PathBuf,
+    /// The path that answers 200 once the server is up.
+    health: &'static str,
 }
 
 impl Server {
@@ -96,23 +98,45 @@ impl Server {
         Self::spawn(command, dir, format!("http://127.0.0.1:{port}"))
     }
 
+    /// One of the Node peers in `peers` (a copy of ../shared/bench-peers with its
+    /// packages installed): `server.js` (socket.io) or `server-ws.js` (bare `ws`),
+    /// checking HS256 tokens signed with `secret`.
+    pub fn node_peer(
+        peers: &Path,
+        script: &str,
+        dir: &Path,
+        port: u16,
+        secret: &str,
+    ) -> anyhow::Result<Self> {
+        let mut command = Command::new("node");
+        command
+            .current_dir(peers)
+            .arg(script)
+            .env("PORT", port.to_string())
+            .env("JWT_SECRET", secret)
+            .env("NODE_ENV", "production");
+        let mut server = Self::spawn(command, dir, format!("http://127.0.0.1:{port}"))?;
+        server.health = "/health";
+        Ok(server)
+    }
+
     fn spawn(mut command: Command, dir: &Path, base: String) -> anyhow::Result<Self> {
         let log = dir.join("server.log");
         let out = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
         command.stdin(Stdio::null()).stdout(out.try_clone()?).stderr(out);
         let started = Instant::now();
         let child = command.spawn().with_context(|| format!("cannot start {command:?}"))?;
-        Ok(Self { child, started, base, log })
+        Ok(Self { child, started, base, log, health: "/healthz" })
     }
 
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    /// Waits for the first 200 from `/healthz`; returns the time since the process
-    /// was started.
+    /// Waits for the first 200 from its health check; returns the time since the
+    /// process was started.
     pub async fn ready(&mut self, http: &reqwest::Client) -> anyhow::Result<Duration> {
-        let url = format!("{}/healthz", self.base);
+        let url = format!("{}{}", self.base, self.health);
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(resp) = http.get(&url).send().await
