@@ -61,7 +61,9 @@ pub fn routes(route: Route) -> Route {
 async fn passkey_challenge(
     state: poem::web::Data<&crate::AppState>,
     poem::web::Data(session): poem::web::Data<&tower_sessions::Session>,
+    crate::web::ClientAddr(addr): crate::web::ClientAddr,
 ) -> crate::error::Result<poem::web::Json<serde_json::Value>> {
+    state.limits.challenge_from(addr)?;
     let options = passkeys::challenge(&state, session).await?;
     Ok(poem::web::Json(serde_json::to_value(options).map_err(anyhow::Error::from)?))
 }

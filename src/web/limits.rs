@@ -1,6 +1,6 @@
 //! Rate limits: sign-in and sign-up per client address and per account, so that
-//! guessing passwords is slow and one address cannot flood the hashers; and chat
-//! messages per person. An IPv6 client is counted by its /64: one home or server is
+//! guessing passwords is slow and one address cannot flood the hashers; passkey
+//! challenges per address; and chat messages per person. An IPv6 client is counted by its /64: one home or server is
 //! usually given a whole /64, and could otherwise take a fresh address per attempt.
 
 use std::collections::{HashMap, VecDeque};
@@ -17,6 +17,9 @@ use crate::error::AppError;
 
 pub struct Limits {
     per_address: DefaultKeyedRateLimiter<IpAddr>,
+    /// Passkey challenges: each is kept in a session, so a stranger asking for them
+    /// in a loop would fill the session table.
+    challenges: DefaultKeyedRateLimiter<IpAddr>,
     per_account: Failures,
     per_sender: DefaultKeyedRateLimiter<i64>,
 }
@@ -29,6 +32,11 @@ impl Limits {
         );
         Self {
             per_address: RateLimiter::keyed(per_minute(config.rate_limit_per_address)),
+            // Every view of the sign-in page asks for one (for the browser's
+            // suggestions), so more than sign-ins, in proportion to them.
+            challenges: RateLimiter::keyed(per_minute(
+                config.rate_limit_per_address.saturating_mul(CHALLENGES_PER_SIGN_IN),
+            )),
             per_account: Failures::new(config.rate_limit_per_account as usize, MINUTE),
             per_sender: RateLimiter::keyed(messages),
         }
@@ -37,6 +45,11 @@ impl Limits {
     /// Counts one attempt from `addr` (from its /64, for IPv6).
     pub fn attempt_from(&self, addr: IpAddr) -> Result<(), AppError> {
         check(self.per_address.check_key(&address_key(addr)), "address")
+    }
+
+    /// Counts one passkey challenge asked for from `addr`.
+    pub fn challenge_from(&self, addr: IpAddr) -> Result<(), AppError> {
+        check(self.challenges.check_key(&address_key(addr)), "passkey_challenges")
     }
 
     /// Counts one attempt at the account `email` (whether or not it exists) as a
@@ -62,12 +75,15 @@ impl Limits {
     /// Forgets keys whose limits have fully recovered, so memory stays bounded.
     pub fn forget_idle(&self) {
         self.per_address.retain_recent();
+        self.challenges.retain_recent();
         self.per_account.forget_idle();
         self.per_sender.retain_recent();
     }
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
+/// Passkey challenges allowed per address for each sign-in allowed.
+const CHALLENGES_PER_SIGN_IN: u32 = 4;
 
 /// At most `allowed` failures per key in any `window`. An attempt counts as a
 /// failure from the moment it starts (so a burst of guesses sent at once is

@@ -19,6 +19,7 @@ on_both_databases!(
     a_removed_key_or_a_deactivated_account_signs_in_to_nothing,
     a_passkey_is_two_factors_and_a_fresh_sign_in,
     answers_that_are_not_passkeys_get_a_clear_refusal,
+    challenges_are_limited_per_address,
     passkeys_are_off_when_hearth_is_reached_by_ip_address,
 );
 
@@ -229,6 +230,18 @@ async fn answers_that_are_not_passkeys_get_a_clear_refusal(backend: Backend) {
     assert_eq!(junk.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(junk.body.contains("Your browser did not send a passkey"));
     assert!(!ada.get("/dashboard").await.body.contains("not used yet"), "nothing added");
+}
+
+/// Each challenge waits in a session: an address asking for them in a loop is
+/// slowed down (four per sign-in the address may make), not given a session each.
+async fn challenges_are_limited_per_address(backend: Backend) {
+    let app = backend.spawn_on_localhost(|config| config.rate_limit_per_address = 2).await;
+    for _ in 0..8 {
+        challenge(&app.browser()).await;
+    }
+    let refused = app.browser().post_form("/passkeys/challenge", &[]).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers.contains_key("retry-after"));
 }
 
 async fn passkeys_are_off_when_hearth_is_reached_by_ip_address(backend: Backend) {
