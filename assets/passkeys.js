@@ -68,8 +68,8 @@
     });
   }
 
-  function post(url) {
-    return fetch(url, { method: "POST", headers: { Accept: "application/json" } })
+  function post(url, signal) {
+    return fetch(url, { method: "POST", headers: { Accept: "application/json" }, signal: signal })
       .then(function (answer) {
         if (!answer.ok) {
           throw new Error("Hearth did not start it (" + answer.status + "). Reload the page and try again.");
@@ -90,8 +90,11 @@
     return "The passkey did not work: " + (err && err.message ? err.message : err);
   }
 
+  // Sent once: the button stays off, so a second click cannot ask for a new
+  // challenge (replacing the one this answer is for) while the answer is on its way.
   function send(form, field, json) {
     form.querySelector("input[name=" + field + "]").value = json;
+    form.setAttribute("data-sent", "");
     HTMLFormElement.prototype.submit.call(form);
   }
 
@@ -102,7 +105,7 @@
     if (pending) { pending.abort(); }
     var controller = new AbortController();
     pending = controller;
-    return post("/passkeys/challenge").then(function (answer) {
+    return post("/passkeys/challenge", controller.signal).then(function (answer) {
       var options = requestOptions(answer);
       options.signal = controller.signal;
       if (conditional) { options.mediation = "conditional"; }
@@ -135,6 +138,7 @@
     var ceremony = form && ceremonies[form.getAttribute("data-passkey")];
     if (!ceremony) { return; }
     e.preventDefault();
+    if (form.hasAttribute("data-sent")) { return; }
     var button = form.querySelector("button[type=submit]");
     if (button) { button.disabled = true; }
     say(form, "Waiting for your passkey…");
@@ -142,7 +146,7 @@
       if (err && err.name === "AbortError") { return; }
       say(form, problem(err));
     }).finally(function () {
-      if (button) { button.disabled = false; }
+      if (button && !form.hasAttribute("data-sent")) { button.disabled = false; }
     });
   });
 

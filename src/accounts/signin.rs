@@ -51,6 +51,10 @@ pub async fn form(
     view(&state, "", &next, problem).into_response()
 }
 
+/// What someone whose second factor is a passkey is told after their password.
+const USE_PASSKEY: &str = "This Hearth asks for a second factor, and yours is a passkey: \
+                           sign in with it below.";
+
 /// What a failed sign-in is told, whatever the reason.
 const NO_MATCH: &str = "That email and password do not match an account. If yours was \
                         deactivated, ask the person who runs this Hearth.";
@@ -136,6 +140,15 @@ pub(super) async fn password_proven(
         };
         two_factor::await_code(session, pending).await?;
         return Ok(Redirect::see_other(code_step::PATH).into_response());
+    }
+    // Where a second factor is required and this person's is a passkey, the
+    // password alone opens nothing, not even the pages that set factors up.
+    if state.config.require_two_factor.applies_to(user)
+        && passkeys::count(&state.db, user.id).await? > 0
+    {
+        tracing::info!(target: "audit", user_id = user.id, client = %addr, "password right; passkey asked");
+        let page = view(state, &user.email, next, Some(USE_PASSKEY));
+        return Ok(page.with_status(StatusCode::UNAUTHORIZED).into_response());
     }
     complete(state, session, user, Proof::Password, addr, agent, next).await
 }

@@ -177,6 +177,15 @@ async fn a_passkey_is_two_factors_and_a_fresh_sign_in(backend: Backend) {
     let mut phone = Authenticator::new(&app.base);
     assert_eq!(add(&ada, &mut phone, "Phone").await, StatusCode::SEE_OTHER);
 
+    // Now her second factor is the passkey: her password alone opens nothing,
+    // not even the pages that set factors up.
+    let thief = app.browser();
+    let refused =
+        thief.post_form("/login", &[("email", "ada@example.org"), ("password", PASSWORD)]).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    assert!(refused.body.contains("yours is a passkey"));
+    assert_eq!(thief.get("/dashboard/passkeys/new").await.status, StatusCode::SEE_OTHER);
+
     // A passkey sign-in is not sent to set codes up, nor asked for one.
     let (browser, status, location) = sign_in(&app, &mut phone).await;
     assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/chat"));
