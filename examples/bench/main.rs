@@ -203,10 +203,10 @@ async fn bench(args: Args) -> anyhow::Result<()> {
             ));
             continue;
         }
-        runs.push(peer(&args, wire).await);
+        runs.push(other(&args, &bins, Other::Peer(wire)).await);
     }
     if args.runs("baseline") {
-        runs.push(baseline(&args, &bins).await);
+        runs.push(other(&args, &bins, Other::Baseline).await);
     }
     for (name, backend, instances) in [
         ("sqlite", Backend::Sqlite, 1),
@@ -240,36 +240,21 @@ async fn settle(secs: u64) {
     tokio::time::sleep(Duration::from_secs(secs)).await;
 }
 
-async fn baseline(args: &Args, bins: &Bins) -> Run {
-    let mut run = Run { label: "bare poem broadcast".into(), ..Run::default() };
-    let dir = std::env::temp_dir().join(format!("hearth_bench_{:016x}", rand::random::<u64>()));
-    let result = async {
-        std::fs::create_dir_all(&dir)?;
-        let http = http::client();
-        let mut server = Server::baseline(&bins.baseline, &dir, server::free_port()?)?;
-        run.startups.push(server.ready(&http).await?);
-        progress("baseline: started");
-        settle(1).await;
-        run.rss_idle_kib = server.rss_kib();
-        let servers = [&server];
-        let fleet = Fleet::connect(&servers, &vec![None; args.clients]).await?;
-        chat_phases(args, &mut run, &servers, fleet).await?.close().await;
-        server.stop().await
-    }
-    .await;
-    let _ = std::fs::remove_dir_all(&dir);
-    if let Err(err) = result {
-        progress(format!("baseline failed: {err:#}"));
-        run.error = Some(format!("{err:#}"));
-    }
-    run
+/// A server that is not Hearth, under the same chat load: it stores nothing and
+/// has no sign-up, so only its fan-out and memory are measured.
+#[derive(Clone, Copy)]
+enum Other {
+    /// The bare poem broadcast server (`examples/bench_baseline.rs`).
+    Baseline,
+    /// One of the Node peers (../shared/bench-peers).
+    Peer(Wire),
 }
 
-/// One of the Node peers (../shared/bench-peers) under the same load as Hearth.
-async fn peer(args: &Args, wire: Wire) -> Run {
-    let (label, script) = match wire {
-        Wire::SocketIo => ("socket.io 4.8 + JWT", "server.js"),
-        _ => ("bare Node ws", "server-ws.js"),
+async fn other(args: &Args, bins: &Bins, which: Other) -> Run {
+    let label = match which {
+        Other::Baseline => "bare poem broadcast",
+        Other::Peer(Wire::SocketIo) => "socket.io 4.8 + JWT",
+        Other::Peer(_) => "bare Node ws",
     };
     let mut run = Run { label: label.into(), ..Run::default() };
     let dir = std::env::temp_dir().join(format!("hearth_bench_{:016x}", rand::random::<u64>()));
@@ -278,13 +263,22 @@ async fn peer(args: &Args, wire: Wire) -> Run {
         std::fs::create_dir_all(&dir)?;
         let http = http::client();
         let port = server::free_port()?;
-        let mut server = Server::node_peer(&args.peers, script, &dir, port, &secret)?;
+        let mut server = match which {
+            Other::Baseline => Server::baseline(&bins.baseline, &dir, port)?,
+            Other::Peer(wire) => {
+                let script = if wire == Wire::SocketIo { "server.js" } else { "server-ws.js" };
+                Server::node_peer(&args.peers, script, &dir, port, &secret)?
+            }
+        };
         run.startups.push(server.ready(&http).await?);
         progress(format!("{label}: started"));
         settle(1).await;
         run.rss_idle_kib = server.rss_kib();
-        let fleet = Fleet::connect_peer(&server, wire, args.clients, &secret).await?;
         let servers = [&server];
+        let fleet = match which {
+            Other::Baseline => Fleet::connect(&servers, &vec![None; args.clients]).await?,
+            Other::Peer(wire) => Fleet::connect_peer(&server, wire, args.clients, &secret).await?,
+        };
         chat_phases(args, &mut run, &servers, fleet).await?.close().await;
         server.stop().await
     }
