@@ -38,34 +38,26 @@
     return { publicKey: key };
   }
 
-  function created(credential) {
+  // The credential as JSON, its `fields` of the response in base64url (Hearth reads
+  // them as webauthn-rs's RegisterPublicKeyCredential or PublicKeyCredential).
+  function answer(credential, fields) {
     var r = credential.response;
+    var response = {};
+    fields.forEach(function (name) { response[name] = r[name] ? text(r[name]) : null; });
+    if (r.getTransports) { response.transports = r.getTransports(); }
     return JSON.stringify({
       id: credential.id,
       rawId: text(credential.rawId),
       type: credential.type,
-      response: {
-        attestationObject: text(r.attestationObject),
-        clientDataJSON: text(r.clientDataJSON),
-        transports: r.getTransports ? r.getTransports() : undefined,
-      },
+      response: response,
       extensions: credential.getClientExtensionResults(),
     });
   }
+  function created(credential) {
+    return answer(credential, ["attestationObject", "clientDataJSON"]);
+  }
   function asserted(credential) {
-    var r = credential.response;
-    return JSON.stringify({
-      id: credential.id,
-      rawId: text(credential.rawId),
-      type: credential.type,
-      response: {
-        authenticatorData: text(r.authenticatorData),
-        clientDataJSON: text(r.clientDataJSON),
-        signature: text(r.signature),
-        userHandle: r.userHandle ? text(r.userHandle) : null,
-      },
-      extensions: credential.getClientExtensionResults(),
-    });
+    return answer(credential, ["authenticatorData", "clientDataJSON", "signature", "userHandle"]);
   }
 
   function post(url, signal) {
