@@ -75,6 +75,9 @@ pub struct Fleet {
     sent_at: Vec<Arc<AtomicU64>>,
     readers: JoinSet<()>,
     pub connect_time: Duration,
+    /// The servers' memory with half the sockets open: what the second half adds is
+    /// the cost of a socket, apart from what the first ones warmed (caches, pools).
+    pub rss_half_kib: u64,
 }
 
 /// The servers a fleet talks to: socket `i` is on `servers[i % servers.len()]`, so
@@ -127,7 +130,7 @@ impl Fleet {
                 (url, server.base.clone(), cookies[i].clone())
             })
             .collect();
-        Self::open_all(Wire::Hearth, servers.len(), urls).await
+        Self::open_all(Wire::Hearth, servers, urls).await
     }
 
     /// `clients` sockets to a Node peer, each with its own token signed with `secret`.
@@ -148,33 +151,47 @@ impl Fleet {
                 (url, server.base.clone(), Some(token))
             })
             .collect();
-        Self::open_all(wire, 1, urls).await
+        Self::open_all(wire, &[server], urls).await
     }
 
-    /// Opens the sockets (`url`, `origin`, Hearth's cookie or a peer's token), 64 at a time.
+    /// Opens the sockets (`url`, `origin`, Hearth's cookie or a peer's token), 64 at a
+    /// time, in two halves: the servers' memory is read between them (see
+    /// [`Fleet::rss_half_kib`]).
     async fn open_all(
         wire: Wire,
-        instances: usize,
+        servers: Servers<'_>,
         urls: Vec<(String, String, Option<String>)>,
     ) -> anyhow::Result<Self> {
-        let started = Instant::now();
         let gate = Arc::new(Semaphore::new(64));
-        let mut opening = JoinSet::new();
         let count = urls.len();
-        for (i, (url, origin, secret)) in urls.into_iter().enumerate() {
-            let gate = gate.clone();
-            opening.spawn(async move {
-                let _permit = gate.acquire_owned().await?;
-                let ws = open(wire, &url, &origin, secret.as_deref()).await;
-                Ok::<_, anyhow::Error>((i, ws.with_context(|| format!("socket {i}"))?))
-            });
-        }
+        let half = count / 2;
         let mut sockets: Vec<Option<Ws>> = (0..count).map(|_| None).collect();
-        while let Some(done) = opening.join_next().await {
-            let (i, ws) = done??;
-            sockets[i] = Some(ws);
+        let mut urls = urls.into_iter().enumerate();
+        let mut connect_time = Duration::ZERO;
+        let mut rss_half_kib = 0;
+        for round in [half, count - half] {
+            let started = Instant::now();
+            let mut opening = JoinSet::new();
+            for (i, (url, origin, secret)) in urls.by_ref().take(round) {
+                let gate = gate.clone();
+                opening.spawn(async move {
+                    let _permit = gate.acquire_owned().await?;
+                    let ws = open(wire, &url, &origin, secret.as_deref()).await;
+                    Ok::<_, anyhow::Error>((i, ws.with_context(|| format!("socket {i}"))?))
+                });
+            }
+            while let Some(done) = opening.join_next().await {
+                let (i, ws) = done??;
+                sockets[i] = Some(ws);
+            }
+            connect_time += started.elapsed();
+            if rss_half_kib == 0 {
+                // As after the whole fleet: settled, so what connecting left is freed.
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                rss_half_kib = servers.iter().map(|s| s.rss_kib()).sum();
+            }
         }
-        let connect_time = started.elapsed();
+        let instances = servers.len();
         let mut fleet = Fleet {
             wire,
             sinks: Vec::new(),
@@ -182,6 +199,7 @@ impl Fleet {
             sent_at: Vec::new(),
             readers: JoinSet::new(),
             connect_time,
+            rss_half_kib,
         };
         for (i, ws) in sockets.into_iter().flatten().enumerate() {
             let (sink, stream) = ws.split();

@@ -136,6 +136,8 @@ pub struct Run {
     pub startups: Vec<Duration>,
     pub signup: Option<Duration>,
     pub rss_idle_kib: u64,
+    /// With half the sockets open (see `Fleet::rss_half_kib`).
+    pub rss_half_kib: u64,
     pub rss_sockets_kib: u64,
     pub rss_peak_kib: u64,
     pub connect: Duration,
@@ -300,6 +302,7 @@ async fn chat_phases(
 ) -> anyhow::Result<Fleet> {
     let mut fleet = fleet;
     run.connect = fleet.connect_time;
+    run.rss_half_kib = fleet.rss_half_kib;
     progress(format!("{}: {} sockets connected in {:.2?}", run.label, fleet.len(), run.connect));
     settle(3).await;
     run.rss_sockets_kib = servers.iter().map(|s| s.rss_kib()).sum();

@@ -367,12 +367,20 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
         Some(&|r| fan(r).map(|f| f.server_cpu_cores)),
     );
     t.row(
-        "server RSS per socket",
+        "server RSS per socket (what the second half of them added)",
         |r| {
             fan(r)?;
             Some(format!("{} KiB", num(per_socket(r, args))))
         },
         Some(&|r| fan(r).map(|_| per_socket(r, args))),
+    );
+    t.row(
+        "server RSS the first half warmed beyond that (caches: SQLite's pages, pools)",
+        |r| {
+            fan(r)?;
+            Some(format!("{} MiB", num(warmed_kib(r, args) / 1024.0)))
+        },
+        None,
     );
     t.row(
         "bytes per message frame",
@@ -650,8 +658,18 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
     out
 }
 
+/// Memory per socket: the slope between half the sockets and all of them, so what
+/// the first ones warmed once (SQLite's page cache, the pools' connections) is left
+/// out, and shown by [`warmed_kib`] instead.
 fn per_socket(r: &Run, args: &Args) -> f64 {
-    (r.rss_sockets_kib as f64 - r.rss_idle_kib as f64) / args.clients as f64
+    let second_half = args.clients - args.clients / 2;
+    (r.rss_sockets_kib as f64 - r.rss_half_kib as f64) / second_half.max(1) as f64
+}
+
+/// What opening the first half of the sockets added beyond their own cost.
+fn warmed_kib(r: &Run, args: &Args) -> f64 {
+    let first_half = (args.clients / 2) as f64;
+    r.rss_half_kib as f64 - r.rss_idle_kib as f64 - per_socket(r, args) * first_half
 }
 
 /// A copy of the parts of a run the page and storm tables show.
