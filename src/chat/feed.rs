@@ -99,7 +99,7 @@ async fn run(db: Db, hub: Arc<Hub>, mut events: mpsc::Receiver<Event>) {
                 match change {
                     Some(change) if event == *mark + 1 => {
                         *mark = event;
-                        hub.deliver(Arc::new(render(&change)));
+                        hub.deliver(Arc::new(render(&change))).await;
                     }
                     _ => catch_up(&db, &hub, room, mark, event).await,
                 }
@@ -123,7 +123,7 @@ async fn catch_up(db: &Db, hub: &Hub, room: i64, mark: &mut i64, until: i64) {
             Ok(batch) if !batch.is_empty() => {
                 for change in &batch {
                     *mark = change.event;
-                    hub.deliver(Arc::new(render(change)));
+                    hub.deliver(Arc::new(render(change))).await;
                 }
             }
             Ok(_) => break,

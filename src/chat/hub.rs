@@ -1,11 +1,12 @@
 //! The hub: the one place where a stored message fans out to open sockets.
 //!
-//! Each socket registers a connection with a bounded outgoing queue. Delivering a
-//! message clones one `Arc` of rendered bytes into each member's queue with
-//! `try_send`: nothing waits on a slow client. A queue that is full means its client
-//! stopped reading; that connection is told to close (it catches up on reconnect).
-//! The lock is a plain mutex held only for map updates and those `try_send`s, never
-//! across an `.await`.
+//! Each socket registers a connection with an [`Outlet`]: a message rendered once is
+//! written from here into every socket showing its room that has nothing queued and
+//! room in its kernel buffer, and queued for the others' tasks (see `outlet`).
+//! Nothing waits on a slow client: a queue that is full means its client stopped
+//! reading, and that connection is told to close (it catches up on reconnect). The
+//! hub's lock is a plain mutex held only for map updates and queueing, never across
+//! an `.await` nor a write.
 //!
 //! Presence ("who is online here") and typing notices are batched: changes mark a
 //! room, and [`Hub::tick`] (once a second) sends each marked room one update (see
@@ -19,14 +20,20 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
+mod outlet;
 mod presence;
 
+pub use self::outlet::{Outlet, Writer};
 pub use self::presence::TYPING_EVERY;
 use self::presence::Typer;
+use super::read_marks::Position;
 
 pub type ConnId = u64;
+
+/// Sockets written to by a fan-out between chances for other tasks to run.
+const DELIVER_BETWEEN_YIELDS: usize = 256;
 
 /// Sockets one session (one browser) may have open at once: a tab each.
 pub const SOCKETS_PER_SESSION: usize = 8;
@@ -114,7 +121,7 @@ pub enum Outbound {
 /// A registered socket's side of the hub.
 pub struct Connection {
     pub id: ConnId,
-    pub outbound: mpsc::Receiver<Outbound>,
+    pub outlet: Arc<Outlet>,
     pub close: watch::Receiver<Option<CloseReason>>,
 }
 
@@ -125,18 +132,12 @@ struct Conn {
     session_id: String,
     viewing: i64,
     rooms: HashSet<i64>,
-    queue: mpsc::Sender<Outbound>,
-    close: watch::Sender<Option<CloseReason>>,
+    outlet: Arc<Outlet>,
 }
 
 impl Conn {
     fn push(&self, frame: Outbound) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(frame)
-            && self.close.borrow().is_none()
-        {
-            metrics::counter!("hearth_slow_clients_dropped_total").increment(1);
-            self.close.send_replace(Some(CloseReason::TooSlow));
-        }
+        self.outlet.push(frame);
     }
 }
 
@@ -218,23 +219,23 @@ impl Hub {
         self.lock().room_for(user_id, session_id, self.per_person)
     }
 
-    /// Registers a socket of `user_id` on `session_id`, showing room `viewing`, and
-    /// subscribed to all of `rooms`; refused when that person or session has as many
-    /// open as allowed.
+    /// Registers a socket of `user_id` on `session_id`, showing room `viewing` (read
+    /// up to `read_mark`), and subscribed to all of `rooms`; refused when that person
+    /// or session has as many open as allowed. The socket's task hands its writer to
+    /// the connection's outlet once it has one.
     pub fn connect(
         &self,
         user_id: i64,
         name: &str,
         session_id: &str,
-        viewing: i64,
+        (viewing, read_mark): (i64, Position),
         rooms: &[i64],
     ) -> Result<Connection, TooMany> {
         let mut inner = self.lock();
         inner.room_for(user_id, session_id, self.per_person)?;
         *inner.per_session.entry(session_id.to_owned()).or_default() += 1;
         *inner.per_person.entry(user_id).or_default() += 1;
-        let (queue, outbound) = mpsc::channel(self.queue);
-        let (close_tx, close) = watch::channel(None);
+        let (outlet, close) = Outlet::new(viewing, read_mark, self.queue);
         inner.next_id += 1;
         let id = inner.next_id;
         for room in rooms {
@@ -250,11 +251,10 @@ impl Hub {
                 session_id: session_id.to_owned(),
                 viewing,
                 rooms: rooms.iter().copied().collect(),
-                queue,
-                close: close_tx,
+                outlet: outlet.clone(),
             },
         );
-        Ok(Connection { id, outbound, close })
+        Ok(Connection { id, outlet, close })
     }
 
     /// Who has a socket showing `room_id` on this instance: they see what comes.
@@ -283,16 +283,25 @@ impl Hub {
         }
     }
 
-    /// Sends a stored message to every connection of the room's members.
-    pub fn deliver(&self, delivery: Arc<Delivery>) {
-        let inner = self.lock();
-        let Some(room) = inner.rooms.get(&delivery.room_id) else {
-            return;
+    /// Sends a stored message to every connection of the room's members. Called by
+    /// one task (the feed), so deliveries reach each socket in order.
+    pub async fn deliver(&self, delivery: Arc<Delivery>) {
+        // Written outside the hub's lock: sockets come and go meanwhile.
+        let outlets: Vec<Arc<Outlet>> = {
+            let inner = self.lock();
+            let Some(room) = inner.rooms.get(&delivery.room_id) else { return };
+            room.members
+                .iter()
+                .filter_map(|id| inner.conns.get(id))
+                .map(|c| c.outlet.clone())
+                .collect()
         };
-        metrics::counter!("hearth_deliveries_total").increment(room.members.len() as u64);
-        for id in &room.members {
-            if let Some(conn) = inner.conns.get(id) {
-                conn.push(Outbound::Message(delivery.clone()));
+        metrics::counter!("hearth_deliveries_total").increment(outlets.len() as u64);
+        for (i, outlet) in outlets.iter().enumerate() {
+            outlet.deliver(&delivery);
+            // Thousands of writes take milliseconds: let the thread's other tasks run.
+            if i % DELIVER_BETWEEN_YIELDS == DELIVER_BETWEEN_YIELDS - 1 {
+                tokio::task::yield_now().await;
             }
         }
     }
@@ -381,14 +390,14 @@ impl Hub {
     pub fn close_sessions(&self, session_ids: &[String], reason: CloseReason) {
         let inner = self.lock();
         for conn in inner.conns.values().filter(|c| session_ids.contains(&c.session_id)) {
-            conn.close.send_replace(Some(reason));
+            conn.outlet.close(reason);
         }
     }
 
     /// Closes every socket (at shutdown).
     pub fn close_all(&self, reason: CloseReason) {
         for conn in self.lock().conns.values() {
-            conn.close.send_replace(Some(reason));
+            conn.outlet.close(reason);
         }
     }
 

@@ -34,7 +34,9 @@ struct Open {
     saved: i64,
 }
 
-/// One socket's read position, moved as messages are shown.
+/// One socket's read position, moved as messages are shown (by the socket's task,
+/// and by the fan-out writing to it; see `hub/outlet.rs`).
+#[derive(Clone)]
 pub struct Position(Arc<AtomicI64>);
 
 impl Position {

@@ -39,7 +39,7 @@ mod keep_alive;
 
 use self::ending::{Ending, closed};
 use super::changes::{self, Kind};
-use super::hub::{CloseReason, Outbound, TYPING_EVERY};
+use super::hub::{CloseReason, Outbound, TYPING_EVERY, Writer};
 use super::messages;
 use super::protocol::{self, Incoming, Received, websocket_config};
 use super::read_marks::Position;
@@ -58,6 +58,8 @@ const CATCH_UP: i64 = 500;
 /// How often the socket is pinged, so it is never quiet for long (proxies close
 /// connections that are).
 const PING_EVERY: Duration = Duration::from_secs(25);
+/// The most queued frames taken into one write.
+const WRITE_BATCH: usize = 64;
 
 /// The query string: the room the page shows (`general` without one).
 #[derive(Deserialize)]
@@ -110,7 +112,8 @@ pub async fn upgrade(
         room,
         unread: my_rooms.iter().map(|r| (r.id, (r.unread(), r.mentions))).collect(),
         room_ids: my_rooms.iter().map(|r| r.id).collect(),
-        sent_up_to: None,
+        resumed: false,
+        caught_up_to: None,
         read_mark,
         kept_alive: Instant::now(),
         typed_at: None,
@@ -119,6 +122,18 @@ pub async fn upgrade(
         .config(websocket_config())
         .on_upgrade(move |stream| connection.run(stream))
         .into_response())
+}
+
+/// Writes the frames and flushes once: one system call for all of them when the
+/// kernel's buffer has room.
+async fn write<S>(sink: &mut S, frames: Vec<Frame>) -> Result<(), S::Error>
+where
+    S: futures_util::Sink<Frame> + Unpin,
+{
+    for frame in frames {
+        sink.feed(frame).await?;
+    }
+    sink.flush().await
 }
 
 /// One open chat socket: whose, the room it shows, and how far its client is.
@@ -134,9 +149,11 @@ struct Socket {
     /// Unread messages and unread mentions of the rooms not on screen, for the
     /// sidebar badges.
     unread: HashMap<i64, (i64, i64)>,
-    /// The newest event of the room on screen that this client has applied; `None`
-    /// until it says so with a resume frame.
-    sent_up_to: Option<i64>,
+    /// Whether the client said where it is (its resume frame): until then, what the
+    /// hub sends waits.
+    resumed: bool,
+    /// Where the catch-up being sent leaves the client: live frames follow from there.
+    caught_up_to: Option<i64>,
     /// How far the person has read the room on screen; the batched saves read it
     /// too (see read_marks.rs).
     read_mark: Position,
@@ -149,15 +166,15 @@ struct Socket {
 impl Socket {
     async fn run(mut self, stream: WebSocketStream) {
         let hub = self.state.hub.clone();
-        let (mut sink, mut incoming) = stream.split();
+        let (sink, mut incoming) = stream.split();
         let connected = hub.connect(
             self.user.id,
             &self.user.name,
             &self.session.to_string(),
-            self.room.id,
+            (self.room.id, self.read_mark.clone()),
             &self.room_ids,
         );
-        let mut conn = match connected {
+        let conn = match connected {
             Ok(conn) => conn,
             // Past the cap after all: upgrades raced past the first look together.
             Err(too_many) => {
@@ -165,54 +182,74 @@ impl Socket {
                 return;
             }
         };
+        let outlet = conn.outlet;
+        outlet.put_back(Writer { sink, sent_up_to: None });
         let mut ping = interval(PING_EVERY);
         // One timer for the session's deadline and the periodic checks, moved at each
         // check: a new one on every wake would be put in and taken out of tokio's
-        // timer wheel per delivery.
+        // timer wheel per wake.
         let check = sleep_until(self.check_at);
         tokio::pin!(check);
         // Likewise the hub's close signal: one future for the connection's life, so a
-        // wake checks it instead of adding and removing a waiter, twice per delivery.
+        // wake checks it instead of adding and removing a waiter.
         let closed = closed(conn.close);
         tokio::pin!(closed);
+        let mut queued = Vec::new();
 
-        let ending = 'conn: loop {
+        let (ending, writer) = 'conn: loop {
             let step = tokio::select! {
                 biased;
                 reason = &mut closed => Err(reason.map_or(Ending::Gone, Ending::Closed)),
                 frame = incoming.next() => Box::pin(self.on_frame(frame)).await,
-                Some(out) = conn.outbound.recv(), if self.sent_up_to.is_some() => Ok(self.on_outbound(out)),
+                // What is queued is taken with the writer, below.
+                () = outlet.wanted(), if self.resumed => Ok(Vec::new()),
                 _ = ping.tick() => Ok(vec![Frame::Ping(Vec::new())]),
                 () = &mut check => match Box::pin(self.check(conn.id)).await {
                     Some(next) => { check.as_mut().reset(next); Ok(Vec::new()) }
                     None => Err(Ending::Closed(CloseReason::SignedOut)),
                 },
             };
-            let frames = match step {
-                Ok(frames) => frames,
-                Err(ending) => break ending,
+            // The writer is the task's until it is handed back: nothing is written
+            // directly meanwhile, so these frames and the queued ones keep their order.
+            let Some(mut writer) = outlet.take(&mut queued, WRITE_BATCH) else {
+                tracing::error!("a chat socket's writer was not handed back");
+                hub.disconnect(conn.id);
+                return;
             };
-            for frame in frames {
-                // A client that does not take a frame within the timeout is gone, and
-                // one the hub gave up on (queue full) is dropped without waiting.
-                tokio::select! {
-                    sent = timeout(WRITE_TIMEOUT, sink.send(frame)) => {
-                        if !matches!(sent, Ok(Ok(()))) {
-                            break 'conn Ending::Gone;
-                        }
-                    }
-                    reason = &mut closed => break 'conn match reason {
-                        Some(CloseReason::TooSlow) | None => Ending::Gone,
-                        Some(reason) => Ending::Closed(reason),
-                    },
+            let mut frames = match step {
+                Ok(frames) => frames,
+                Err(ending) => break (ending, writer),
+            };
+            if let Some(from) = self.caught_up_to.take() {
+                // The catch-up goes out now: live frames follow it, from where it ends.
+                writer.sent_up_to = Some(from);
+            }
+            if let Some(sent_up_to) = writer.sent_up_to.as_mut() {
+                for out in queued.drain(..) {
+                    frames.extend(self.on_outbound(out, sent_up_to));
                 }
             }
+            // Also when nothing is new: a write from the fan-out may be left to finish.
+            // A client that does not take the frames within the timeout is gone, and
+            // one the hub gave up on (queue full) is dropped without waiting.
+            tokio::select! {
+                sent = timeout(WRITE_TIMEOUT, write(&mut writer.sink, frames)) => {
+                    if !matches!(sent, Ok(Ok(()))) {
+                        break 'conn (Ending::Gone, writer);
+                    }
+                }
+                reason = &mut closed => break 'conn (match reason {
+                    Some(CloseReason::TooSlow) | None => Ending::Gone,
+                    Some(reason) => Ending::Closed(reason),
+                }, writer),
+            }
+            outlet.put_back(writer);
         };
 
         hub.disconnect(conn.id);
         // Boxed, like every rarely taken path here: the task of an idle socket is as
         // small as its busiest moment, for each of thousands of sockets.
-        Box::pin(self.finish(ending, sink, incoming)).await;
+        Box::pin(self.finish(ending, writer.sink, incoming)).await;
     }
 
     /// Acts on what the client sent; the frames are the answer to it.
@@ -228,7 +265,7 @@ impl Socket {
         };
         let result = match incoming {
             // htmx sends one per connection; more is someone making the server read.
-            Incoming::Resume { .. } if self.sent_up_to.is_some() => {
+            Incoming::Resume { .. } if self.resumed => {
                 return Err(Ending::Abuse(CloseCode::Policy, "resume sent twice"));
             }
             Incoming::Resume { after } => self.resume(after).await,
@@ -270,7 +307,7 @@ impl Socket {
             let posted = missed.iter().filter(|change| change.kind == Kind::Posted);
             (missed.last().map_or(after, |c| c.event), posted.map(|c| c.message.seq).max())
         };
-        self.sent_up_to = Some(from);
+        (self.resumed, self.caught_up_to) = (true, Some(from));
         if let Some(seq) = newest {
             self.read_mark.moved_to(seq);
         }
@@ -304,13 +341,14 @@ impl Socket {
     }
 
     /// What the hub pushed, as the frames this client needs of it.
-    fn on_outbound(&mut self, out: Outbound) -> Vec<Frame> {
+    /// `sent_up_to`: the newest event of the room on screen the client has.
+    fn on_outbound(&mut self, out: Outbound, sent_up_to: &mut i64) -> Vec<Frame> {
         match out {
             Outbound::Message(m) if m.room_id == self.room.id => {
-                if self.sent_up_to.is_some_and(|sent| m.event <= sent) {
+                if m.event <= *sent_up_to {
                     return Vec::new();
                 }
-                self.sent_up_to = Some(m.event);
+                *sent_up_to = m.event;
                 if m.posted {
                     self.read_mark.moved_to(m.seq);
                 }
