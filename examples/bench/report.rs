@@ -397,7 +397,9 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
 
     let hearth_runs: Vec<&Run> =
         runs.iter().filter(|r| r.label.starts_with("Hearth") && r.instances == 1).collect();
-    if !hearth_runs.is_empty() {
+    let then = |part: &str| args.then.iter().any(|t| t == part);
+    let only: Vec<Run> = hearth_runs.iter().map(|r| shallow(r)).collect();
+    if !hearth_runs.is_empty() && then("pages") {
         let _ = writeln!(
             out,
             "\n#### Pages (wrk, {} connections, {} s each, {} sockets still open)\n",
@@ -405,13 +407,13 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
             args.page_seconds,
             int(args.clients as u64)
         );
-        let only: Vec<Run> = hearth_runs.iter().map(|r| shallow(r)).collect();
         let mut t = Table::new(&only, false);
         t.row("`/healthz` (no session)", |r| page(&r.healthz), None);
         t.row("`/auth/verify`, signed in (a proxy asking)", |r| page(&r.verify), None);
         t.row("`/dashboard`, signed in", |r| page(&r.dashboard), None);
         out.push_str(&t.out);
-
+    }
+    if !hearth_runs.is_empty() && then("storm") {
         let _ = writeln!(out, "\n#### Sign-in storm (bcrypt cost {})\n", args.cost);
         let mut t = Table::new(&only, false);
         t.row(

@@ -1,7 +1,8 @@
 //! Chat: rooms, direct messages, messages, and the socket that pushes them.
 //!
 //! A message is stored first, then rendered once and handed to the [`hub::Hub`],
-//! which puts the same bytes in the queue of every open socket of the room's members.
+//! which writes the same bytes into every open socket of the room's members (or
+//! queues them for the socket's task when it cannot take them at once).
 //! Edits and deletions travel the same way, as numbered changes (see [`changes`]).
 //!
 //! The operations people do on messages ([`send`], [`edit`], [`delete`], [`react`],
