@@ -17,7 +17,7 @@
 //! mark skips, the catch-up has.
 //!
 //! One task does all of this, so no lock is held across the database reads, and
-//! the hub's fan-out stays synchronous.
+//! each delivery has reached every socket before the next one starts.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -6,7 +6,7 @@
 //! Nothing waits on a slow client: a queue that is full means its client stopped
 //! reading, and that connection is told to close (it catches up on reconnect). The
 //! hub's lock is a plain mutex held only for map updates and queueing, never across
-//! an `.await` nor a write.
+//! an `.await`; the fan-out's writes happen after it is let go.
 //!
 //! Presence ("who is online here") and typing notices are batched: changes mark a
 //! room, and [`Hub::tick`] (once a second) sends each marked room one update (see

@@ -13,8 +13,9 @@
 //! Order: frames leave in the order they were delivered. The [`Writer`] has one
 //! holder at a time, the outlet or the task while it writes. The fan-out writes
 //! only while the outlet holds it, nothing is queued and nothing is left half
-//! written; otherwise it queues, and the task drains the queue before it hands the
-//! writer back.
+//! written; otherwise it queues, and goes back to writing directly only once the
+//! task has emptied the queue (64 frames a write) and handed the writer back. Once
+//! the connection is told to close, nothing more is written directly.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -59,8 +60,9 @@ struct State {
     /// Here while the task is not writing.
     writer: Option<Writer>,
     queue: VecDeque<Outbound>,
-    /// A direct write left bytes in the sink (the kernel's buffer was full, or the
-    /// write failed): the task finishes it, and nothing is written directly until then.
+    /// A direct write left its frame in the sink (the kernel's buffer was full, the
+    /// socket's reader held the sink that moment, or the write failed): the task
+    /// finishes it, and nothing is written directly until then.
     unflushed: bool,
 }
 
@@ -68,9 +70,9 @@ struct State {
 enum Written {
     /// Out, in the kernel's buffer.
     Out,
-    /// Taken, but not all of it is out yet.
+    /// Taken, but not all of it is out yet (see [`State::unflushed`]).
     Partly,
-    /// Not taken: the sink is busy or full.
+    /// Not taken: the sink still holds an earlier frame.
     No,
 }
 
@@ -114,7 +116,11 @@ impl Outlet {
     /// otherwise.
     pub(super) fn deliver(&self, delivery: &Arc<Delivery>) {
         let mut state = self.lock();
-        let direct = delivery.room_id == self.room && state.queue.is_empty() && !state.unflushed;
+        let direct = delivery.room_id == self.room
+            && state.queue.is_empty()
+            && !state.unflushed
+            // A socket told to close (signed out, say) gets nothing more.
+            && self.close.borrow().is_none();
         if direct
             && let Some(writer) = state.writer.as_mut()
             && let Some(sent) = writer.sent_up_to
