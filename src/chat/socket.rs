@@ -39,7 +39,7 @@ mod keep_alive;
 
 use self::ending::{Ending, closed};
 use super::changes::{self, Kind};
-use super::hub::{CloseReason, Outbound, TYPING_EVERY, Writer};
+use super::hub::{CloseReason, Outbound, Registered, TYPING_EVERY, Writer};
 use super::messages;
 use super::protocol::{self, Incoming, Received, websocket_config};
 use super::read_marks::Position;
@@ -183,6 +183,7 @@ impl Socket {
             }
         };
         let outlet = conn.outlet;
+        let _registered = Registered { hub: hub.clone(), id: conn.id, outlet: outlet.clone() };
         outlet.put_back(Writer { sink, sent_up_to: None });
         let mut ping = interval(PING_EVERY);
         // One timer for the session's deadline and the periodic checks, moved at each

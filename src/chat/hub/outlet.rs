@@ -205,6 +205,23 @@ impl Outlet {
     }
 }
 
+/// A socket's place in the hub, given up when its task ends however it ends: the
+/// task of one that panicked would otherwise leave the fan-out writing into a
+/// connection that nobody reads, pings or closes.
+pub struct Registered {
+    pub hub: Arc<super::Hub>,
+    pub id: super::ConnId,
+    pub outlet: Arc<Outlet>,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.hub.disconnect(self.id);
+        // Dropping the writer, if the task left it here, closes the connection.
+        drop(self.outlet.take(&mut Vec::new(), 0));
+    }
+}
+
 /// Writes a frame without waiting: the fan-out must never wait on one client.
 fn write_now(sink: &mut Sink, html: &str) -> Written {
     let mut cx = Context::from_waker(Waker::noop());
