@@ -169,10 +169,10 @@ impl Fleet {
         let mut urls = urls.into_iter().enumerate();
         let mut connect_time = Duration::ZERO;
         let mut rss_half_kib = 0;
-        for round in [half, count - half] {
+        for (round, size) in [half, count - half].into_iter().enumerate() {
             let started = Instant::now();
             let mut opening = JoinSet::new();
-            for (i, (url, origin, secret)) in urls.by_ref().take(round) {
+            for (i, (url, origin, secret)) in urls.by_ref().take(size) {
                 let gate = gate.clone();
                 opening.spawn(async move {
                     let _permit = gate.acquire_owned().await?;
@@ -185,7 +185,7 @@ impl Fleet {
                 sockets[i] = Some(ws);
             }
             connect_time += started.elapsed();
-            if rss_half_kib == 0 {
+            if round == 0 {
                 // As after the whole fleet: settled, so what connecting left is freed.
                 tokio::time::sleep(Duration::from_secs(3)).await;
                 rss_half_kib = servers.iter().map(|s| s.rss_kib()).sum();

@@ -214,8 +214,7 @@ impl Socket {
             // directly meanwhile, so these frames and the queued ones keep their order.
             let Some(mut writer) = outlet.take(&mut queued, WRITE_BATCH) else {
                 tracing::error!("a chat socket's writer was not handed back");
-                hub.disconnect(conn.id);
-                return;
+                return; // `_registered` disconnects it.
             };
             let mut frames = match step {
                 Ok(frames) => frames,

@@ -128,27 +128,22 @@ impl Outlet {
             if delivery.event <= sent {
                 return; // The client had it with its catch-up.
             }
-            let written = write_now(&mut writer.sink, &delivery.html);
-            if !matches!(written, Written::No) {
-                writer.sent_up_to = Some(delivery.event);
-                if delivery.posted {
-                    self.read_mark.moved_to(delivery.seq);
+            match write_now(&mut writer.sink, &delivery.html) {
+                // Not taken: queued below, like any delivery that cannot go directly.
+                Written::No => {}
+                written => {
+                    writer.sent_up_to = Some(delivery.event);
+                    if delivery.posted {
+                        self.read_mark.moved_to(delivery.seq);
+                    }
+                    if let Written::Partly = written {
+                        state.unflushed = true;
+                        drop(state);
+                        self.wake.notify_one();
+                    }
+                    return;
                 }
             }
-            match written {
-                Written::Out => {}
-                Written::Partly => {
-                    state.unflushed = true;
-                    drop(state);
-                    self.wake.notify_one();
-                }
-                Written::No => {
-                    let queued = self.queue(&mut state, Outbound::Message(delivery.clone()));
-                    drop(state);
-                    self.after(queued);
-                }
-            }
-            return;
         }
         let queued = self.queue(&mut state, Outbound::Message(delivery.clone()));
         drop(state);
