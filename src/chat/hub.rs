@@ -93,6 +93,24 @@ pub struct Delivery {
     pub html: Arc<str>,
 }
 
+impl Delivery {
+    /// Whether a client showing the room, which has its events up to `sent_up_to`,
+    /// lacks this one (a catch-up may have carried it already).
+    pub fn is_new_to(&self, sent_up_to: i64) -> bool {
+        self.event > sent_up_to
+    }
+
+    /// This went out to a client showing its room (written by the fan-out or by the
+    /// socket's task): the client has the room up to it, and a new message on screen
+    /// counts as read.
+    pub fn went_out(&self, sent_up_to: &mut i64, read_mark: &Position) {
+        *sent_up_to = self.event;
+        if self.posted {
+            read_mark.moved_to(self.seq);
+        }
+    }
+}
+
 /// A room's new settings, rendered once (see `settings.rs`).
 #[derive(Debug)]
 pub struct RoomNews {

@@ -345,13 +345,10 @@ impl Socket {
     fn on_outbound(&mut self, out: Outbound, sent_up_to: &mut i64) -> Vec<Frame> {
         match out {
             Outbound::Message(m) if m.room_id == self.room.id => {
-                if m.event <= *sent_up_to {
+                if !m.is_new_to(*sent_up_to) {
                     return Vec::new();
                 }
-                *sent_up_to = m.event;
-                if m.posted {
-                    self.read_mark.moved_to(m.seq);
-                }
+                m.went_out(sent_up_to, &self.read_mark);
                 vec![Frame::Text(m.html.to_string())]
             }
             // Only new messages count as unread elsewhere.

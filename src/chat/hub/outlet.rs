@@ -123,19 +123,16 @@ impl Outlet {
             && self.close.borrow().is_none();
         if direct
             && let Some(writer) = state.writer.as_mut()
-            && let Some(sent) = writer.sent_up_to
+            && let Some(sent_up_to) = writer.sent_up_to.as_mut()
         {
-            if delivery.event <= sent {
-                return; // The client had it with its catch-up.
+            if !delivery.is_new_to(*sent_up_to) {
+                return;
             }
             match write_now(&mut writer.sink, &delivery.html) {
                 // Not taken: queued below, like any delivery that cannot go directly.
                 Written::No => {}
                 written => {
-                    writer.sent_up_to = Some(delivery.event);
-                    if delivery.posted {
-                        self.read_mark.moved_to(delivery.seq);
-                    }
+                    delivery.went_out(sent_up_to, &self.read_mark);
                     if let Written::Partly = written {
                         state.unflushed = true;
                         drop(state);
