@@ -72,6 +72,10 @@ bench *ARGS:
     cargo build --release --quiet --bin hearth --example bench_baseline --example bench
     cargo run --release --quiet --example bench -- {{ARGS}}
 
+# The soak: chat at 20,000 deliveries/s (2,000 sockets, 10 senders × 1/s) for 30 minutes on one database (sqlite or postgres); prints memory every 3 minutes and what was lost
+soak db="sqlite" minutes="30":
+    just bench --only {{db}} --then none --startups 1 --senders 10 --duration $(( {{minutes}} * 60 ))
+
 # Lighthouse (accessibility, best practices) on the landing, sign-in, sign-up, dashboard and chat pages; fails under 95 (tools/audit/)
 audit:
     #!/usr/bin/env bash

@@ -9,7 +9,11 @@
 //! socket.io with a JWT handshake, and bare `ws`), each in its own wire format. They
 //! number nothing, so there a message is known by its sender and that sender's count,
 //! and order is checked per sender.
+//!
+//! With `--rooms N` (Hearth only), client `i` is in room `i % N` and a sender posts to
+//! its own room, so a message reaches that room's clients only.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -74,6 +78,10 @@ pub struct Fleet {
     /// When each client last sent (µs since start).
     sent_at: Vec<Arc<AtomicU64>>,
     readers: JoinSet<()>,
+    /// Which room each client shows (an index into `rooms`).
+    room_of: Vec<usize>,
+    /// The rooms' slugs (Hearth) and how many clients show each.
+    rooms: Vec<(String, usize)>,
     pub connect_time: Duration,
     /// The servers' memory with half the sockets open: what the second half adds is
     /// the cost of a socket, apart from what the first ones warmed (caches, pools).
@@ -89,6 +97,8 @@ pub type Servers<'a> = &'a [&'a Server];
 pub struct Fanout {
     pub phase: u32,
     pub clients: usize,
+    /// Rooms the clients are spread over (one for the peers).
+    pub rooms: usize,
     pub sent: u64,
     /// Messages in the database afterwards (Hearth only).
     pub stored: Option<u64>,
@@ -117,20 +127,28 @@ pub struct Fanout {
     pub generator_cpu_cores: f64,
     /// Everything else running on the machine meanwhile (other people's work).
     pub others_cpu_cores: f64,
+    /// The servers' RSS (KiB) every tenth of the sending, with the time since it began.
+    pub rss_over_time: Vec<(Duration, u64)>,
 }
 
 impl Fleet {
-    /// Opens one socket per entry of `cookies` (`None`: no session), in the room
-    /// `general`, each resumed and shown as connected before this returns.
-    pub async fn connect(servers: Servers<'_>, cookies: &[Option<String>]) -> anyhow::Result<Self> {
+    /// Opens one socket per entry of `cookies` (`None`: no session), socket `i` in
+    /// the room `rooms[i % rooms.len()]`, each resumed and shown as connected before
+    /// this returns.
+    pub async fn connect(
+        servers: Servers<'_>,
+        cookies: &[Option<String>],
+        rooms: &[String],
+    ) -> anyhow::Result<Self> {
         let urls = (0..cookies.len())
             .map(|i| {
                 let server = servers[i % servers.len()];
-                let url = format!("{}/ws?room=general", server.base.replacen("http", "ws", 1));
+                let ws = server.base.replacen("http", "ws", 1);
+                let url = format!("{ws}/ws?room={}", rooms[i % rooms.len()]);
                 (url, server.base.clone(), cookies[i].clone())
             })
             .collect();
-        Self::open_all(Wire::Hearth, servers, urls).await
+        Self::open_all(Wire::Hearth, servers, urls, rooms).await
     }
 
     /// `clients` sockets to a Node peer, each with its own token signed with `secret`.
@@ -151,16 +169,17 @@ impl Fleet {
                 (url, server.base.clone(), Some(token))
             })
             .collect();
-        Self::open_all(wire, &[server], urls).await
+        Self::open_all(wire, &[server], urls, &["general".to_owned()]).await
     }
 
     /// Opens the sockets (`url`, `origin`, Hearth's cookie or a peer's token), 64 at a
     /// time, in two halves: the servers' memory is read between them (see
-    /// [`Fleet::rss_half_kib`]).
+    /// [`Fleet::rss_half_kib`]). Socket `i` shows `rooms[i % rooms.len()]`.
     async fn open_all(
         wire: Wire,
         servers: Servers<'_>,
         urls: Vec<(String, String, Option<String>)>,
+        rooms: &[String],
     ) -> anyhow::Result<Self> {
         let gate = Arc::new(Semaphore::new(64));
         let count = urls.len();
@@ -192,12 +211,20 @@ impl Fleet {
             }
         }
         let instances = servers.len();
+        let room_of: Vec<usize> = (0..count).map(|i| i % rooms.len()).collect();
+        let rooms = rooms
+            .iter()
+            .enumerate()
+            .map(|(r, slug)| (slug.clone(), room_of.iter().filter(|&&of| of == r).count()))
+            .collect();
         let mut fleet = Fleet {
             wire,
             sinks: Vec::new(),
             logs: Vec::new(),
             sent_at: Vec::new(),
             readers: JoinSet::new(),
+            room_of,
+            rooms,
             connect_time,
             rss_half_kib,
         };
@@ -256,15 +283,34 @@ impl Fleet {
             let ticks = Ticks { start: start + offset, period, count: per_sender };
             sending.spawn(send(self.wire, i, sink, sent_at, phase, ticks));
         }
-        let mut sent = 0;
-        while let Some(done) = sending.join_next().await {
-            let (i, count, error) = done?;
-            sent += count;
-            if let Some(error) = error {
-                eprintln!("bench: sender {i} stopped: {error}");
+        // The servers' memory every tenth of the run: flat after warm-up, or growing.
+        let every = Duration::from_secs_f64((secs / 10.0).max(1.0));
+        let mut sample = tokio::time::interval_at(start + every, every);
+        let collecting = async {
+            let mut sent = 0;
+            let mut sent_to = vec![0; self.rooms.len()];
+            while let Some(done) = sending.join_next().await {
+                let (i, count, error) = done?;
+                sent += count;
+                sent_to[self.room_of[i]] += count;
+                if let Some(error) = error {
+                    eprintln!("bench: sender {i} stopped: {error}");
+                }
             }
-        }
-        let want = sent * self.len() as u64;
+            Ok::<_, anyhow::Error>((sent, sent_to))
+        };
+        tokio::pin!(collecting);
+        let mut rss_over_time = Vec::new();
+        let (sent, sent_to) = loop {
+            tokio::select! {
+                done = &mut collecting => break done?,
+                _ = sample.tick() => rss_over_time.push((
+                    wall.elapsed(),
+                    servers.iter().map(|s| s.rss_kib()).sum::<u64>(),
+                )),
+            }
+        };
+        let want: u64 = self.for_each_room(&sent_to);
         let patience = Instant::now() + Duration::from_secs(15);
         while SEEN.load(Ordering::SeqCst) < want && Instant::now() < patience {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -274,14 +320,16 @@ impl Fleet {
         let own = crate::server::cpu_seconds("self") - own_before;
         let busy = crate::server::machine_cpu_seconds() - machine_before;
 
-        let mut result = Fanout { phase, clients: self.len(), sent, ..Fanout::default() };
+        let rooms = self.rooms.len();
+        let mut result =
+            Fanout { phase, clients: self.len(), rooms, sent, rss_over_time, ..Fanout::default() };
         let mut latencies: Vec<u32> = Vec::with_capacity(want as usize);
         let mut acks: Vec<u32> = Vec::new();
         let mut crossed: Vec<u32> = Vec::new();
         let mut bytes = 0;
         let mut last_receipt_us = first_send_us;
-        let mut union = std::collections::BTreeSet::new();
-        for log in &self.logs {
+        let mut union = vec![std::collections::BTreeSet::new(); rooms];
+        for (log, &room) in self.logs.iter().zip(&self.room_of) {
             let mut log = log.lock().unwrap();
             // Hearth numbers the room's messages; the peers are checked per sender.
             result.out_of_order += match self.wire {
@@ -302,11 +350,13 @@ impl Fleet {
             log.seqs.dedup();
             result.duplicates += received - log.seqs.len() as u64;
             result.seen += log.seqs.len() as u64;
-            union.extend(log.seqs.iter().copied());
+            union[room].extend(log.seqs.iter().copied());
         }
-        // Until Hearth's own count replaces it: messages someone received.
+        // Until Hearth's own count replaces it: messages someone in the room received.
         result.stored = None;
-        result.expected = union.len().max(sent as usize) as u64 * self.len() as u64;
+        let known: Vec<u64> =
+            union.iter().zip(&sent_to).map(|(seen, &sent)| (seen.len() as u64).max(sent)).collect();
+        result.expected = self.for_each_room(&known);
         result.lost = result.expected.saturating_sub(result.seen);
         latencies.sort_unstable();
         acks.sort_unstable();
@@ -330,12 +380,21 @@ impl Fleet {
         Ok(result)
     }
 
-    /// With the number of stored messages known, losses are counted against it.
-    pub fn with_stored(mut result: Fanout, stored: u64) -> Fanout {
-        result.stored = Some(stored);
-        result.expected = stored * result.clients as u64;
+    /// With the number of messages stored in each room known (by slug), losses are
+    /// counted against them.
+    pub fn with_stored(&self, mut result: Fanout, stored: &HashMap<String, u64>) -> Fanout {
+        let per_room: Vec<u64> =
+            self.rooms.iter().map(|(slug, _)| stored.get(slug).copied().unwrap_or(0)).collect();
+        result.stored = Some(per_room.iter().sum());
+        result.expected = self.for_each_room(&per_room);
         result.lost = result.expected.saturating_sub(result.seen);
         result
+    }
+
+    /// Deliveries that `messages[r]` messages in each room `r` make: one per client
+    /// showing that room.
+    fn for_each_room(&self, messages: &[u64]) -> u64 {
+        self.rooms.iter().zip(messages).map(|((_, clients), &n)| n * *clients as u64).sum()
     }
 
     pub async fn close(mut self) {

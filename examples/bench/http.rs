@@ -62,6 +62,56 @@ pub async fn sign_up(
     Ok(cookies)
 }
 
+/// Starts `rooms` rooms (`bench-0` …), person `r` starting room `r`, and has every
+/// person `i` join room `i % rooms` (16 at a time). Returns the rooms' slugs.
+pub async fn spread_over_rooms(
+    http: &reqwest::Client,
+    base: &str,
+    cookies: &[String],
+    rooms: usize,
+) -> anyhow::Result<Vec<String>> {
+    let mut slugs = Vec::with_capacity(rooms);
+    for (r, cookie) in cookies.iter().take(rooms).enumerate() {
+        let resp = http
+            .post(format!("{base}/api/rooms"))
+            .header("cookie", format!("id={cookie}"))
+            .header("sec-fetch-site", "same-origin")
+            .header("origin", base)
+            .json(&serde_json::json!({ "name": format!("bench-{r}") }))
+            .send()
+            .await?;
+        if resp.status() != reqwest::StatusCode::CREATED {
+            bail!("starting room bench-{r} answered {}", resp.status());
+        }
+        let room: serde_json::Value = resp.json().await?;
+        slugs.push(room["slug"].as_str().context("a room without a slug")?.to_owned());
+    }
+    let gate = Arc::new(Semaphore::new(16));
+    let mut joining = JoinSet::new();
+    for (i, cookie) in cookies.iter().enumerate().skip(rooms) {
+        let (http, base, gate) = (http.clone(), base.to_owned(), gate.clone());
+        let (cookie, slug) = (cookie.clone(), slugs[i % rooms].clone());
+        joining.spawn(async move {
+            let _permit = gate.acquire_owned().await?;
+            let resp = http
+                .post(format!("{base}/chat/{slug}/join"))
+                .header("cookie", format!("id={cookie}"))
+                .header("sec-fetch-site", "same-origin")
+                .header("origin", &base)
+                .send()
+                .await?;
+            if resp.status() != reqwest::StatusCode::SEE_OTHER {
+                bail!("person {i} joining {slug} answered {}", resp.status());
+            }
+            Ok(())
+        });
+    }
+    while let Some(done) = joining.join_next().await {
+        done??;
+    }
+    Ok(slugs)
+}
+
 fn session_cookie(resp: &reqwest::Response) -> Option<String> {
     resp.headers().get_all("set-cookie").iter().find_map(|value| {
         let value = value.to_str().ok()?;

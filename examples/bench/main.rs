@@ -36,9 +36,13 @@ fn progress(what: impl std::fmt::Display) {
 #[derive(Debug, Clone, Parser)]
 #[command(name = "bench", about = "Benchmarks Hearth against a bare broadcast server.")]
 pub struct Args {
-    /// Signed-in WebSocket clients in the room.
+    /// Signed-in WebSocket clients.
     #[arg(long, default_value_t = 2000)]
     pub clients: usize,
+    /// Rooms the clients are spread over (client `i` in room `i % rooms`; senders
+    /// post to their own room). Above 1, only Hearth runs: the peers have one room.
+    #[arg(long, default_value_t = 1)]
+    pub rooms: usize,
     /// How many of them send.
     #[arg(long, default_value_t = 20)]
     pub senders: usize,
@@ -195,7 +199,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     }
     let mut runs = Vec::new();
     for (name, wire) in [("socketio", Wire::SocketIo), ("ws", Wire::Ws)] {
-        if !args.runs(name) {
+        if !args.runs(name) || args.rooms > 1 {
             continue;
         }
         if which("node").is_none() || !args.peers.join("node_modules").is_dir() {
@@ -207,7 +211,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         }
         runs.push(other(&args, &bins, Other::Peer(wire)).await);
     }
-    if args.runs("baseline") {
+    if args.runs("baseline") && args.rooms == 1 {
         runs.push(other(&args, &bins, Other::Baseline).await);
     }
     for (name, backend, instances) in [
@@ -278,7 +282,9 @@ async fn other(args: &Args, bins: &Bins, which: Other) -> Run {
         run.rss_idle_kib = server.rss_kib();
         let servers = [&server];
         let fleet = match which {
-            Other::Baseline => Fleet::connect(&servers, &vec![None; args.clients]).await?,
+            Other::Baseline => {
+                Fleet::connect(&servers, &vec![None; args.clients], &["general".to_owned()]).await?
+            }
             Other::Peer(wire) => Fleet::connect_peer(&server, wire, args.clients, &secret).await?,
         };
         chat_phases(args, &mut run, &servers, fleet).await?.close().await;
@@ -362,6 +368,13 @@ async fn hearth_phases(
     let started = Instant::now();
     let cookies = http::sign_up(&http, &setup.base, "person", args.clients, 16).await?;
     run.signup = Some(started.elapsed());
+    let rooms = match args.rooms {
+        0 | 1 => vec!["general".to_owned()],
+        n => {
+            progress(format!("{}: spreading them over {n} rooms", run.label));
+            http::spread_over_rooms(&http, &setup.base, &cookies, n).await?
+        }
+    };
     setup.stop().await?;
 
     // Start-up on the existing database, at the default cost; the last one stays up.
@@ -393,13 +406,13 @@ async fn hearth_phases(
     run.rss_idle_kib = servers.iter().map(|s| s.rss_kib()).sum();
 
     let cookies: Vec<Option<String>> = cookies.into_iter().map(Some).collect();
-    let fleet = Fleet::connect(&servers, &cookies).await?;
+    let fleet = Fleet::connect(&servers, &cookies, &rooms).await?;
     let db_cpu = db.cpu_seconds().await?;
     let mut fleet = chat_phases(args, run, &servers, fleet).await?;
     let db_cpu = db.cpu_seconds().await?.map(|after| after - db_cpu.unwrap_or(0.0));
     if let Some(fanout) = run.fanout.take() {
         let stored = db.count_messages(&prefix(&fanout)).await?;
-        let mut fanout = Fleet::with_stored(fanout, stored);
+        let mut fanout = fleet.with_stored(fanout, &stored);
         fanout.db_cpu_us_per_delivery = db_cpu.map(|cpu| cpu * 1e6 / fanout.seen.max(1) as f64);
         run.fanout = Some(fanout);
     }
@@ -487,9 +500,9 @@ async fn storm(
     );
     let during = during?;
     let stored = db.count_messages(&prefix(&quiet)).await?;
-    let quiet = Fleet::with_stored(quiet, stored);
+    let quiet = fleet.with_stored(quiet, &stored);
     let stored = db.count_messages(&prefix(&during)).await?;
-    let during = Fleet::with_stored(during, stored);
+    let during = fleet.with_stored(during, &stored);
     progress(format!(
         "{}: flood of {}/s unknown-email sign-ins beside a real one",
         run.label, args.flood_rate

@@ -241,7 +241,12 @@ fn page(w: &Option<Wrk>) -> Option<String> {
 
 pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
     let mut out = String::new();
-    let offered = args.senders as f64 * args.rate * args.clients as f64;
+    // A message reaches the clients of its room.
+    let offered = args.senders as f64 * args.rate * (args.clients / args.rooms.max(1)) as f64;
+    let rooms = match args.rooms {
+        0 | 1 => "one room".to_owned(),
+        n => format!("{} rooms of {} (only Hearth has rooms)", n, args.clients / n),
+    };
     let _ = writeln!(out, "### {} · commit {}\n", m.date, m.commit);
     let _ = writeln!(
         out,
@@ -251,7 +256,7 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
     );
     let _ = writeln!(
         out,
-        "Load: {} signed-in sockets in one room; {} senders × {} msg/s × {} s = {} deliveries/s \
+        "Load: {} signed-in sockets in {rooms}; {} senders × {} msg/s × {} s = {} deliveries/s \
          offered. `{}`\n",
         int(args.clients as u64),
         args.senders,
@@ -382,6 +387,19 @@ pub fn render(args: &Args, m: &Machine, runs: &[Run]) -> String {
         },
         None,
     );
+    if args.duration >= 300.0 {
+        t.row(
+            "server RSS while sending (minutes in: MiB)",
+            |r| {
+                let samples = &fan(r)?.rss_over_time;
+                let each = samples.iter().map(|(at, kib)| {
+                    format!("{}: {}", num(at.as_secs_f64() / 60.0), num(*kib as f64 / 1024.0))
+                });
+                Some(each.collect::<Vec<_>>().join(" · "))
+            },
+            None,
+        );
+    }
     t.row(
         "bytes per message frame",
         |r| fan(r).map(|f| num(f.frame_bytes)),

@@ -1,5 +1,6 @@
 //! The processes under test and what /proc says about them; the throw-away databases.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
@@ -296,19 +297,20 @@ impl BenchDb {
         }
     }
 
-    /// How many stored messages have a body starting with `prefix`.
-    pub async fn count_messages(&self, prefix: &str) -> anyhow::Result<u64> {
-        let sql = "SELECT COUNT(*) FROM messages WHERE body LIKE $1";
+    /// How many stored messages have a body starting with `prefix`, by room slug.
+    pub async fn count_messages(&self, prefix: &str) -> anyhow::Result<HashMap<String, u64>> {
+        let sql = "SELECT r.slug, COUNT(*) FROM messages m JOIN rooms r ON r.id = m.room_id
+                   WHERE m.body LIKE $1 GROUP BY r.slug";
         let pattern = format!("{prefix}%");
-        let count: i64 = if self.postgres.is_some() {
+        let counts: Vec<(String, i64)> = if self.postgres.is_some() {
             let mut conn = sqlx::PgConnection::connect(&self.url).await?;
-            sqlx::query_scalar(sql).bind(pattern).fetch_one(&mut conn).await?
+            sqlx::query_as(sql).bind(pattern).fetch_all(&mut conn).await?
         } else {
             let options = sqlx::sqlite::SqliteConnectOptions::from_str(&self.url)?.read_only(true);
             let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
-            sqlx::query_scalar(sql).bind(pattern).fetch_one(&mut conn).await?
+            sqlx::query_as(sql).bind(pattern).fetch_all(&mut conn).await?
         };
-        Ok(count as u64)
+        Ok(counts.into_iter().map(|(slug, n)| (slug, n as u64)).collect())
     }
 
     /// CPU time of the PostgreSQL backends connected to this database (not the one
