@@ -76,6 +76,10 @@ bench *ARGS:
 soak db="sqlite" minutes="30":
     just bench --only {{db}} --then none --startups 1 --senders 10 --duration $(( {{minutes}} * 60 ))
 
+# Highest chat load kept under 100 ms p99: the fan-out (2,000 sockets) at each senders × 1/s
+sweep servers="socketio,sqlite,postgres" senders="10 20 40 60 80 100":
+    for n in {{senders}}; do just bench --only {{servers}} --then none --startups 1 --senders $n; done
+
 # Lighthouse (accessibility, best practices) on the landing, sign-in, sign-up, dashboard and chat pages; fails under 95 (tools/audit/)
 audit:
     #!/usr/bin/env bash

@@ -24,6 +24,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use poem::http::StatusCode;
 use poem::web::websocket::{CloseCode, Message as Frame, WebSocket, WebSocketStream};
@@ -104,7 +105,7 @@ pub async fn upgrade(
     let left = sessions::deadline(&state, session).await?;
     let check_at = Instant::now() + keep_alive::first_wait(left, state.config.chat_recheck_every);
     let read_mark = state.read_marks.open(user.id, room.id, room.last_read_seq);
-    let connection = Socket {
+    let connection = Box::new(Socket {
         state: state.clone(),
         session: session_id,
         check_at,
@@ -117,7 +118,7 @@ pub async fn upgrade(
         read_mark,
         kept_alive: Instant::now(),
         typed_at: None,
-    };
+    });
     Ok(ws
         .config(websocket_config())
         .on_upgrade(move |stream| connection.run(stream))
@@ -164,9 +165,23 @@ struct Socket {
 }
 
 impl Socket {
-    async fn run(mut self, stream: WebSocketStream) {
+    /// Serves the connection until it ends.
+    ///
+    /// Why boxed, and split before the future is made: every idle socket keeps its
+    /// task's future, and a future keeps room for its arguments for its whole life.
+    /// Passed inline, the socket would be stored twice (in the callback poem keeps,
+    /// and in the future) and the whole stream once more beside its two halves.
+    fn run(self: Box<Self>, stream: WebSocketStream) -> impl Future<Output = ()> {
+        let (sink, incoming) = stream.split();
+        self.serve(sink, incoming)
+    }
+
+    async fn serve(
+        mut self: Box<Self>,
+        sink: SplitSink<WebSocketStream, Frame>,
+        mut incoming: SplitStream<WebSocketStream>,
+    ) {
         let hub = self.state.hub.clone();
-        let (sink, mut incoming) = stream.split();
         let connected = hub.connect(
             self.user.id,
             &self.user.name,
