@@ -97,8 +97,6 @@ pub type Servers<'a> = &'a [&'a Server];
 pub struct Fanout {
     pub phase: u32,
     pub clients: usize,
-    /// Rooms the clients are spread over (one for the peers).
-    pub rooms: usize,
     pub sent: u64,
     /// Messages in the database afterwards (Hearth only).
     pub stored: Option<u64>,
@@ -322,7 +320,7 @@ impl Fleet {
 
         let rooms = self.rooms.len();
         let mut result =
-            Fanout { phase, clients: self.len(), rooms, sent, rss_over_time, ..Fanout::default() };
+            Fanout { phase, clients: self.len(), sent, rss_over_time, ..Fanout::default() };
         let mut latencies: Vec<u32> = Vec::with_capacity(want as usize);
         let mut acks: Vec<u32> = Vec::new();
         let mut crossed: Vec<u32> = Vec::new();

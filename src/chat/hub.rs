@@ -25,7 +25,7 @@ use tokio::sync::watch;
 mod outlet;
 mod presence;
 
-pub use self::outlet::{Outlet, Registered, Writer};
+pub use self::outlet::{Outlet, Registered, Sink, Writer};
 pub use self::presence::TYPING_EVERY;
 use self::presence::Typer;
 use super::read_marks::Position;

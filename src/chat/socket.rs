@@ -24,7 +24,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
 use poem::http::StatusCode;
 use poem::web::websocket::{CloseCode, Message as Frame, WebSocket, WebSocketStream};
@@ -40,7 +40,7 @@ mod keep_alive;
 
 use self::ending::{Ending, closed};
 use super::changes::{self, Kind};
-use super::hub::{CloseReason, Outbound, Registered, TYPING_EVERY, Writer};
+use super::hub::{CloseReason, Outbound, Registered, Sink, TYPING_EVERY, Writer};
 use super::messages;
 use super::protocol::{self, Incoming, Received, websocket_config};
 use super::read_marks::Position;
@@ -176,11 +176,7 @@ impl Socket {
         self.serve(sink, incoming)
     }
 
-    async fn serve(
-        mut self: Box<Self>,
-        sink: SplitSink<WebSocketStream, Frame>,
-        mut incoming: SplitStream<WebSocketStream>,
-    ) {
+    async fn serve(mut self: Box<Self>, sink: Sink, mut incoming: SplitStream<WebSocketStream>) {
         let hub = self.state.hub.clone();
         let connected = hub.connect(
             self.user.id,

@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
 use poem::web::websocket::{CloseCode, Message as Frame, WebSocketStream};
 use tokio::sync::watch;
 use tokio::time::timeout;
 
 use super::{Socket, WRITE_TIMEOUT};
-use crate::chat::hub::CloseReason;
+use crate::chat::hub::{CloseReason, Sink};
 use crate::chat::{read_marks, views};
 
 /// How long to wait for the client's side of the closing handshake.
@@ -36,7 +36,7 @@ impl Socket {
     pub(super) async fn finish(
         &mut self,
         ending: Ending,
-        mut sink: SplitSink<WebSocketStream, Frame>,
+        mut sink: Sink,
         mut incoming: SplitStream<WebSocketStream>,
     ) {
         // At once rather than with the next batch: the page this person opens next
